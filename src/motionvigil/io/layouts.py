@@ -1,0 +1,62 @@
+"""Joint layouts of the fixed-topology skeletons that motionvigil reads.
+
+Hierarchies read from files (BVH, ASF) build their own :class:`Layout`; the layouts
+here are for formats that store bare joint positions (Kinect, HumanML3D). Kinect v1
+layouts use the same joint names in both file orders, so retargeting works by name.
+"""
+
+from __future__ import annotations
+
+from motionvigil.io.motion import Layout
+
+SMPL22_NAMES = (
+    "pelvis", "left_hip", "right_hip", "spine1", "left_knee", "right_knee", "spine2",
+    "left_ankle", "right_ankle", "spine3", "left_foot", "right_foot", "neck",
+    "left_collar", "right_collar", "head", "left_shoulder", "right_shoulder",
+    "left_elbow", "right_elbow", "left_wrist", "right_wrist",
+)  # fmt: skip
+SMPL22_PARENTS = (-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19)
+SMPL22 = Layout("smpl22", SMPL22_NAMES, SMPL22_PARENTS)
+
+
+def _layout_from_edges(name: str, names: tuple[str, ...], child_parent: dict[str, str]) -> Layout:
+    parents = tuple(names.index(child_parent[n]) if n in child_parent else -1 for n in names)
+    return Layout(name, names, parents)
+
+
+# Kinect v1 (20 joints); parents follow the bone list of MSR Action3D's body_model.mat.
+_KINECT_PARENT = {
+    "spine": "hip_centre", "shoulder_centre": "spine", "head": "shoulder_centre",
+    "left_shoulder": "shoulder_centre", "right_shoulder": "shoulder_centre",
+    "left_elbow": "left_shoulder", "right_elbow": "right_shoulder",
+    "left_wrist": "left_elbow", "right_wrist": "right_elbow",
+    "left_hand": "left_wrist", "right_hand": "right_wrist",
+    "left_hip": "hip_centre", "right_hip": "hip_centre",
+    "left_knee": "left_hip", "right_knee": "right_hip",
+    "left_ankle": "left_knee", "right_ankle": "right_knee",
+    "left_foot": "left_ankle", "right_foot": "right_ankle",
+}  # fmt: skip
+
+# MSR Action3D file order (1-based in its body_model.mat; 0-based here).
+KINECT_MSR = _layout_from_edges(
+    "kinect_msr",
+    (
+        "left_shoulder", "right_shoulder", "shoulder_centre", "spine", "left_hip", "right_hip",
+        "hip_centre", "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hand",
+        "right_hand", "left_knee", "right_knee", "left_ankle", "right_ankle", "left_foot",
+        "right_foot", "head",
+    ),
+    _KINECT_PARENT,
+)  # fmt: skip
+
+# Kinect SDK order (NUI_SKELETON_POSITION_INDEX), used by UTKinect-Action3D.
+KINECT_SDK = _layout_from_edges(
+    "kinect_sdk",
+    (
+        "hip_centre", "spine", "shoulder_centre", "head", "left_shoulder", "left_elbow",
+        "left_wrist", "left_hand", "right_shoulder", "right_elbow", "right_wrist", "right_hand",
+        "left_hip", "left_knee", "left_ankle", "left_foot", "right_hip", "right_knee",
+        "right_ankle", "right_foot",
+    ),
+    _KINECT_PARENT,
+)  # fmt: skip

@@ -1,0 +1,81 @@
+"""Pick the right reader for a motion file."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from motionvigil.errors import MotionFileError
+from motionvigil.io.motion import Motion
+
+_FORMATS = {
+    ".bvh": "BVH (any hierarchy and channel order)",
+    ".amc": "ASF/AMC (the .asf skeleton is found next to the .amc, or passed as asf=)",
+    ".txt": "Kinect v1 skeletons: MSR Action3D *_skeleton3D.txt or UTKinect joints_*.txt",
+    ".npy": "HumanML3D new_joints/*.npy (frames x 22 x 3, 20 fps)",
+    ".npz": "generic npz with 'joints' [T, J, 3] in metres, 'fps', optional 'joint_names', 'parents'",
+}
+
+
+def supported_formats() -> dict[str, str]:
+    """Extension -> description of every format ``load_motion`` reads."""
+    return dict(_FORMATS)
+
+
+def _sniff_kinect_txt(path: Path) -> str:
+    """Tell MSR Action3D (4 values per line) from UTKinect (1 + 60 values per line)."""
+    name = path.name
+    if name.endswith("_skeleton3D.txt") or name.endswith("_skeleton.txt"):
+        return "msr"
+    if re.match(r"joints_.*\.txt$", name):
+        return "utkinect"
+    try:
+        with path.open("r", encoding="utf-8", errors="replace") as fh:
+            first = fh.readline().split()
+    except OSError as exc:
+        raise MotionFileError(path, f"cannot read file ({exc.strerror})") from None
+    if len(first) == 4:
+        return "msr"
+    if len(first) == 61:
+        return "utkinect"
+    raise MotionFileError(
+        path, f"unrecognised text skeleton format: first line has {len(first)} values (expected 4 or 61)"
+    )
+
+
+def load_motion(path: str | Path, **kwargs) -> Motion:
+    """Read any supported motion file into a :class:`Motion` (metres, Y up).
+
+    Keyword arguments are passed to the format's reader (e.g. ``asf=`` for AMC files,
+    ``scale=`` for BVH files whose units cannot be inferred).
+
+    Raises:
+        MotionFileError: the file is missing, of an unknown format, or unusable.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise MotionFileError(path, "no such file")
+    ext = path.suffix.lower()
+    if ext == ".bvh":
+        from motionvigil.io.bvh import read_bvh
+
+        return read_bvh(path, **kwargs)
+    if ext == ".amc":
+        from motionvigil.io.asf_amc import read_amc
+
+        return read_amc(path, **kwargs)
+    if ext == ".txt":
+        from motionvigil.io.kinect import read_msr_action3d, read_utkinect
+
+        kind = _sniff_kinect_txt(path)
+        return read_msr_action3d(path, **kwargs) if kind == "msr" else read_utkinect(path, **kwargs)
+    if ext == ".npy":
+        from motionvigil.io.arrays import read_humanml3d_joints
+
+        return read_humanml3d_joints(path, **kwargs)
+    if ext == ".npz":
+        from motionvigil.io.arrays import read_npz
+
+        return read_npz(path, **kwargs)
+    known = ", ".join(sorted(_FORMATS))
+    raise MotionFileError(path, f"unknown motion format {ext or '(no extension)'!r}; supported: {known}")
