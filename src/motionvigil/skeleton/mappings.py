@@ -1,0 +1,142 @@
+"""Named joint mappings from each supported skeleton to the SMPL-22 layout.
+
+Each SMPL joint is a weighted mix of source joints (weights sum to 1), so a mapping is
+a ``[22, J]`` matrix applied to every frame. Joints a layout lacks are interpolated
+along the body (e.g. SMPL's three spine joints between the Kinect hip and shoulder
+centres, at the fractions of SMPL's reference spine: 0.20, 0.46, 0.57).
+
+Per layout (source joint names):
+
+- ``kinect_msr`` / ``kinect_sdk`` (Kinect v1, 20 joints): hips, knees, ankles,
+  shoulders, elbows, wrists, head map one to one; SMPL feet = Kinect feet; pelvis = hip
+  centre; neck = shoulder centre; spine1-3 interpolated hip centre -> shoulder centre;
+  collars halfway between shoulder centre and each shoulder. Kinect hands are dropped.
+- ``bandai_bvh`` (Bandai Namco, 22 joints): Hips -> pelvis, UpperLeg/LowerLeg/Foot/Toes
+  -> hip/knee/ankle/foot, Spine -> spine1, Chest -> spine2, spine3 = 0.7 Chest + 0.3 Neck,
+  Neck, Head, Shoulder -> collar, UpperArm/LowerArm/Hand -> shoulder/elbow/wrist.
+  joint_Root (the floor projection) is dropped.
+- ``cmu_asf`` (CMU/HDM05 ASF, joints at bone ends): root -> pelvis, lhipjoint/lfemur/
+  ltibia/lfoot -> hip/knee/ankle/foot, lowerback/upperback/thorax -> spine1/2/3,
+  lowerneck -> neck, head = midpoint of upperneck and head (the ASF head bone ends at
+  the top of the skull), collar = midpoint of thorax and clavicle end, lclavicle/
+  lhumerus/lradius -> shoulder/elbow/wrist; same for the right side.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from motionvigil.io.layouts import SMPL22_NAMES
+from motionvigil.io.motion import Layout
+
+Mix = dict[str, float]
+
+
+def _sided(template: dict[str, str | Mix], sides: dict[str, str]) -> dict[str, str | Mix]:
+    """Expand ``{side}`` placeholders for the left and right side."""
+    out: dict[str, str | Mix] = {}
+    for smpl, src in template.items():
+        for side, tag in sides.items():
+            key = smpl.format(side=side)
+            if isinstance(src, str):
+                out[key] = src.format(side=tag)
+            else:
+                out[key] = {name.format(side=tag): w for name, w in src.items()}
+    return out
+
+
+_KINECT: dict[str, str | Mix] = {
+    "pelvis": "hip_centre",
+    "spine1": {"hip_centre": 0.80, "shoulder_centre": 0.20},
+    "spine2": {"hip_centre": 0.54, "shoulder_centre": 0.46},
+    "spine3": {"hip_centre": 0.43, "shoulder_centre": 0.57},
+    "neck": "shoulder_centre",
+    "head": "head",
+    **_sided(
+        {
+            "{side}_hip": "{side}_hip",
+            "{side}_knee": "{side}_knee",
+            "{side}_ankle": "{side}_ankle",
+            "{side}_foot": "{side}_foot",
+            "{side}_collar": {"shoulder_centre": 0.5, "{side}_shoulder": 0.5},
+            "{side}_shoulder": "{side}_shoulder",
+            "{side}_elbow": "{side}_elbow",
+            "{side}_wrist": "{side}_wrist",
+        },
+        {"left": "left", "right": "right"},
+    ),
+}
+
+_BANDAI: dict[str, str | Mix] = {
+    "pelvis": "Hips",
+    "spine1": "Spine",
+    "spine2": "Chest",
+    "spine3": {"Chest": 0.7, "Neck": 0.3},
+    "neck": "Neck",
+    "head": "Head",
+    **_sided(
+        {
+            "{side}_hip": "UpperLeg_{side}",
+            "{side}_knee": "LowerLeg_{side}",
+            "{side}_ankle": "Foot_{side}",
+            "{side}_foot": "Toes_{side}",
+            "{side}_collar": "Shoulder_{side}",
+            "{side}_shoulder": "UpperArm_{side}",
+            "{side}_elbow": "LowerArm_{side}",
+            "{side}_wrist": "Hand_{side}",
+        },
+        {"left": "L", "right": "R"},
+    ),
+}
+
+_CMU: dict[str, str | Mix] = {
+    "pelvis": "root",
+    "spine1": "lowerback",
+    "spine2": "upperback",
+    "spine3": "thorax",
+    "neck": "lowerneck",
+    "head": {"upperneck": 0.5, "head": 0.5},
+    **_sided(
+        {
+            "{side}_hip": "{side}hipjoint",
+            "{side}_knee": "{side}femur",
+            "{side}_ankle": "{side}tibia",
+            "{side}_foot": "{side}foot",
+            "{side}_collar": {"thorax": 0.5, "{side}clavicle": 0.5},
+            "{side}_shoulder": "{side}clavicle",
+            "{side}_elbow": "{side}humerus",
+            "{side}_wrist": "{side}radius",
+        },
+        {"left": "l", "right": "r"},
+    ),
+}
+
+_IDENTITY: dict[str, str | Mix] = {name: name for name in SMPL22_NAMES}
+
+MAPPINGS: dict[str, dict[str, str | Mix]] = {
+    "smpl22": _IDENTITY,
+    "kinect_msr": _KINECT,
+    "kinect_sdk": _KINECT,
+    "bandai_bvh": _BANDAI,
+    "cmu_asf": _CMU,
+}
+
+
+def mapping_matrix(layout: Layout) -> np.ndarray:
+    """The ``[22, J]`` matrix taking ``layout``'s joints to SMPL-22 joints.
+
+    Raises:
+        KeyError: no mapping is known for ``layout.name``, or a named source joint is
+            missing from the layout.
+    """
+    if layout.name not in MAPPINGS:
+        known = ", ".join(sorted(MAPPINGS))
+        raise KeyError(f"no SMPL-22 mapping for skeleton layout {layout.name!r}; known layouts: {known}")
+    spec = MAPPINGS[layout.name]
+    matrix = np.zeros((len(SMPL22_NAMES), layout.num_joints))
+    for row, smpl_name in enumerate(SMPL22_NAMES):
+        source = spec[smpl_name]
+        mix = {source: 1.0} if isinstance(source, str) else source
+        for src_name, weight in mix.items():
+            matrix[row, layout.index(src_name)] += weight
+    return matrix
