@@ -1,0 +1,307 @@
+"""Readers for Kinect v1 skeleton text files: MSR Action3D and UTKinect-Action3D.
+
+Both datasets store 20 joints per frame in Kinect camera space: metres, Y up, Z the
+distance from the sensor. Findings verified on the real files (``shared/data``):
+
+* **Units and up axis.** Both are metres with Y up: the head is above the hip centre in
+  99.7% of tracked MSR frames and 99.9% of UTKinect frames; the median head-to-ankle
+  height is 1.54 m (MSR) / 1.48 m (UTKinect); the median forearm length is the same
+  whether the bone points along X, Y or Z (MSR 0.283-0.293 m, UTKinect 0.231-0.256 m),
+  so the three axes share one scale.
+* **Handedness.** Both are right-handed camera frames whose left/right labels are
+  consistent (no mirroring, so no X flip is applied). For a person facing the sensor in
+  a right-handed frame with Y up and +Z from the sensor to the person, the person's
+  RIGHT joints are at larger X (``+X = up x Z``, the sensor's left). With
+  ``forward = cross(up, right_hip - left_hip)``: it points towards the camera
+  (negative Z) in 98.7% of MSR frames (566 files) and 99.7% of UTKinect frames (20
+  files), and the feet lie in front of the ankles along it in 97.8% (MSR) / 85.8%
+  (UTKinect, whose Kinect feet are short and noisy) of frames; the right shoulder has
+  the larger X in 98.8% / 99.6% of frames. A mirrored file would give the opposite.
+* **UTKinect joint order is the Kinect SDK order** (``KINECT_SDK``), not the MSR order,
+  although its distribution ships MSR's ``body_model.mat``. Evidence over all 20 files:
+  with the SDK order the head is the highest joint in 79-99% of frames (median 94%;
+  the lowest, s09_e02, has much sitting/bending), the shoulder centre is above the hip
+  centre in 100% of frames, and the median femur (hip-knee) is 0.42-0.57 m; read in
+  MSR order the "head" is the highest joint in 0% of frames and the "femur" is
+  0.78-0.95 m. Left/right bone lengths agree within 1 cm (median per file) in SDK order.
+* **Bone lengths** (median over all frames): MSR femur 0.54 m, shin 0.43 m, upper arm
+  0.28 m, forearm 0.29 m, hip width 0.35 m (MSR's hip joints sit wide and high, so its
+  femur is long: per subject 0.47-0.64 m); UTKinect femur 0.49 m, shin 0.38 m, upper
+  arm 0.27 m, forearm 0.24 m, hip width 0.15 m.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from motionvigil.errors import MotionFileError
+from motionvigil.io.layouts import KINECT_MSR, KINECT_SDK
+from motionvigil.io.motion import Motion
+
+NUM_KINECT_JOINTS = 20
+
+_MSR_NAME = re.compile(r"^a(\d+)_s(\d+)_e(\d+)(?:_|\.)", re.IGNORECASE)
+_UTK_NAME = re.compile(r"^joints_s(\d+)_e(\d+)\.txt$", re.IGNORECASE)
+_UTK_SEQUENCE = re.compile(r"^s\d+_e\d+$")
+_UTK_SEGMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(\S+)\s+(\S+)$")
+
+
+def _read_text_lines(path: Path) -> list[str]:
+    """The lines of a UTF-8 text file; unreadable or non-text files raise MotionFileError."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise MotionFileError(path, f"cannot read file ({exc.strerror or exc})") from None
+    if b"\x00" in raw:
+        raise MotionFileError(path, "not a text file (contains NUL bytes)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MotionFileError(path, f"not a UTF-8 text file (bad byte at offset {exc.start})") from None
+    return text.splitlines()
+
+
+def _read_table(path: Path, num_columns: int) -> np.ndarray:
+    """Parse a whitespace-separated numeric table with exactly ``num_columns`` per line.
+
+    Blank lines are skipped. Errors name the 1-based line number.
+
+    Returns:
+        float64 array ``[rows, num_columns]`` (values may be non-finite; callers check).
+
+    Raises:
+        MotionFileError: empty file, a line with the wrong number of values, or a value
+            that is not a number.
+    """
+    tokens: list[str] = []
+    line_numbers: list[int] = []
+    for number, line in enumerate(_read_text_lines(path), start=1):
+        fields = line.split()
+        if not fields:
+            continue
+        if len(fields) != num_columns:
+            raise MotionFileError(
+                path, f"line {number}: expected {num_columns} values, found {len(fields)}"
+            )
+        tokens.extend(fields)
+        line_numbers.append(number)
+    if not line_numbers:
+        raise MotionFileError(path, "file holds no data lines")
+    try:
+        values = np.asarray(tokens, dtype=np.float64)
+    except (ValueError, OverflowError):
+        # Locate the first offending token only on failure (the fast path is vectorised).
+        for i, token in enumerate(tokens):
+            try:
+                float(token)
+            except (ValueError, OverflowError):
+                line = line_numbers[i // num_columns]
+                raise MotionFileError(path, f"line {line}: {token[:40]!r} is not a number") from None
+        raise MotionFileError(path, "file holds values that are not numbers") from None
+    return values.reshape(len(line_numbers), num_columns)
+
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _check_finite(path: Path, values: np.ndarray, what: str, rows_per_frame: int = 1) -> None:
+    """Raise MotionFileError naming the first NaN/inf in ``values`` (2-D, one row per line).
+
+    Values too large for float32 (the dtype of :class:`Motion` joints) count as infinite.
+    """
+    with np.errstate(invalid="ignore"):
+        finite = np.abs(values) <= _FLOAT32_MAX
+    if not finite.all():
+        row = int(np.argwhere(~finite)[0][0])
+        raise MotionFileError(
+            path,
+            f"non-finite {what} (NaN, inf or beyond float32 range) in data line {row + 1} "
+            f"(frame {row // rows_per_frame})",
+        )
+
+
+def _lost_frames(joints: np.ndarray) -> np.ndarray:
+    """Indices of frames whose joints are all exactly zero (Kinect lost the skeleton)."""
+    return np.flatnonzero(~joints.reshape(len(joints), -1).any(axis=1)).astype(np.int64)
+
+
+def _require_tracked(path: Path, lost: np.ndarray, num_frames: int) -> None:
+    """A file in which every frame is all zeros holds no motion at all."""
+    if num_frames > 0 and len(lost) == num_frames:
+        raise MotionFileError(path, f"all {num_frames} frames are all zeros (skeleton never tracked)")
+
+
+def parse_msr_name(name: str) -> dict[str, int]:
+    """``a05_s08_e01_skeleton3D.txt`` -> ``{"action": 5, "subject": 8, "repetition": 1}``; else ``{}``."""
+    m = _MSR_NAME.match(name)
+    if not m:
+        return {}
+    return {"action": int(m.group(1)), "subject": int(m.group(2)), "repetition": int(m.group(3))}
+
+
+def parse_utkinect_name(name: str) -> dict[str, int]:
+    """``joints_s01_e02.txt`` -> ``{"subject": 1, "episode": 2}``; else ``{}``."""
+    m = _UTK_NAME.match(name)
+    if not m:
+        return {}
+    return {"subject": int(m.group(1)), "episode": int(m.group(2))}
+
+
+def read_msr_action3d(path: str | Path, *, fps: float = 15.0) -> Motion:
+    """Read an MSR Action3D ``*_skeleton3D.txt`` file (20 lines of ``x y z confidence`` per frame).
+
+    Coordinates are used as stored (metres, Y up, right-handed; see the module notes).
+    Frames that are all zeros (tracking lost) are kept, and their indices recorded.
+
+    Returns:
+        A :class:`Motion` with layout ``KINECT_MSR`` and meta ``confidence`` (float32
+        ``[T, 20]``; values in [0, 1], not only 0/1), ``lost_frames`` (int64 indices),
+        ``units`` and, when the name matches ``aXX_sYY_eZZ``, ``action``, ``subject``,
+        ``repetition``.
+
+    Raises:
+        MotionFileError: unreadable file, line count not a multiple of 20, a line without
+            exactly 4 values, non-numeric or non-finite values, fewer than 2 frames, or
+            every frame all zeros.
+    """
+    path = Path(path)
+    table = _read_table(path, 4)
+    if len(table) % NUM_KINECT_JOINTS:
+        raise MotionFileError(
+            path,
+            f"{len(table)} joint lines is not a multiple of {NUM_KINECT_JOINTS} (truncated file?)",
+        )
+    _check_finite(path, table, "value", rows_per_frame=NUM_KINECT_JOINTS)
+    num_frames = len(table) // NUM_KINECT_JOINTS
+    frames = table.reshape(num_frames, NUM_KINECT_JOINTS, 4)
+    joints = frames[..., :3]
+    lost = _lost_frames(joints)
+    _require_tracked(path, lost, num_frames)
+    meta: dict = {
+        "dataset": "msr_action3d",
+        "units": "m",
+        "confidence": np.ascontiguousarray(frames[..., 3], dtype=np.float32),
+        "lost_frames": lost,
+        **parse_msr_name(path.name),
+    }
+    return Motion(joints=joints, fps=fps, layout=KINECT_MSR, source=str(path), meta=meta)
+
+
+def _frame_numbers(path: Path, column: np.ndarray) -> np.ndarray:
+    """Validate the UTKinect frame-number column: non-negative integers, never decreasing."""
+    if not (np.all(column == np.round(column)) and np.all(column >= 0) and np.all(column < 2**53)):
+        row = int(np.flatnonzero((column != np.round(column)) | (column < 0) | (column >= 2**53))[0])
+        raise MotionFileError(path, f"data line {row + 1}: frame number {column[row]!r} is not a non-negative integer")
+    numbers = column.astype(np.int64)
+    backwards = np.flatnonzero(np.diff(numbers) < 0)
+    if len(backwards):
+        row = int(backwards[0]) + 1
+        raise MotionFileError(
+            path, f"data line {row + 1}: frame number {numbers[row]} is below the previous one ({numbers[row - 1]})"
+        )
+    return numbers
+
+
+def read_utkinect(path: str | Path, *, fps: float = 30.0) -> Motion:
+    """Read a UTKinect-Action3D ``joints_sXX_eYY.txt`` file (``frame x1 y1 z1 ... x20 y20 z20``).
+
+    The joint order is the Kinect SDK order (``KINECT_SDK``; evidence in the module
+    notes). Coordinates are used as stored (metres, Y up, right-handed).
+
+    Frame numbers: they never decrease, but rows are irregularly spaced (mostly 2-8 frame
+    numbers apart, with rare gaps of 50-150), and some frame numbers appear twice in a row
+    (6 to 145 times per file). The duplicated rows are NOT identical: their poses lie
+    between the neighbouring frames, so they look like mis-numbered in-between frames.
+    Because segment labels refer to frame numbers, each frame number must map to one
+    row: the first row of a duplicated frame number is kept and the later ones dropped
+    (counted in ``meta["dropped_duplicates"]``). ``fps`` is the nominal rate given to
+    the rows, which are treated as evenly spaced; ``meta["frame_numbers"]`` keeps the
+    original numbers for code that needs the exact timing.
+
+    Returns:
+        A :class:`Motion` with layout ``KINECT_SDK`` and meta ``frame_numbers`` (int64,
+        strictly increasing), ``dropped_duplicates``, ``lost_frames``, ``units`` and, when
+        the name matches ``joints_sXX_eYY.txt``, ``subject`` and ``episode``.
+
+    Raises:
+        MotionFileError: unreadable file, a line without exactly 61 values, non-numeric or
+            non-finite values, bad or decreasing frame numbers, fewer than 2 frames, or
+            every frame all zeros.
+    """
+    path = Path(path)
+    table = _read_table(path, 1 + 3 * NUM_KINECT_JOINTS)
+    _check_finite(path, table, "value")
+    numbers = _frame_numbers(path, table[:, 0])
+    keep = np.ones(len(numbers), dtype=bool)
+    keep[1:] = numbers[1:] != numbers[:-1]
+    joints = table[keep, 1:].reshape(-1, NUM_KINECT_JOINTS, 3)
+    lost = _lost_frames(joints)
+    _require_tracked(path, lost, len(joints))
+    meta: dict = {
+        "dataset": "utkinect",
+        "units": "m",
+        "frame_numbers": numbers[keep],
+        "dropped_duplicates": int(len(keep) - keep.sum()),
+        "lost_frames": lost,
+        **parse_utkinect_name(path.name),
+    }
+    return Motion(joints=joints, fps=fps, layout=KINECT_SDK, source=str(path), meta=meta)
+
+
+def _parse_frame_number(path: Path, line_number: int, token: str) -> int:
+    """A non-negative integer frame number from an ``actionLabel.txt`` segment line."""
+    if not (token.isascii() and token.isdigit()):
+        raise MotionFileError(path, f"line {line_number}: frame number {token[:40]!r} is not a non-negative integer")
+    return int(token)
+
+
+def read_utkinect_labels(path: str | Path) -> dict[str, list[tuple[str, int, int]]]:
+    """Parse UTKinect's ``actionLabel.txt`` into ``{"s01_e01": [(action, start, end), ...]}``.
+
+    The file is a sequence of blocks: a ``sXX_eYY`` line, then ``action: start end``
+    lines whose start/end are frame NUMBERS as in the joints files (inclusive). A
+    segment written ``NaN NaN`` (in the shipped file: ``carry`` of ``s10_e02``, which
+    was not recorded) is skipped, so that sequence has 9 segments instead of 10. Blank
+    lines are ignored.
+
+    Raises:
+        MotionFileError: naming the file and line: a segment before any sequence line, a
+            repeated sequence or action within a sequence, a malformed line, a bad frame
+            number, start after end, or a file with no sequences.
+    """
+    path = Path(path)
+    labels: dict[str, list[tuple[str, int, int]]] = {}
+    current: str | None = None
+    for number, raw in enumerate(_read_text_lines(path), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        if _UTK_SEQUENCE.match(line):
+            if line in labels:
+                raise MotionFileError(path, f"line {number}: sequence {line!r} appears twice")
+            current = line
+            labels[current] = []
+            continue
+        m = _UTK_SEGMENT.match(line)
+        if m is None:
+            raise MotionFileError(
+                path, f"line {number}: expected 'sXX_eYY' or 'action: start end', got {line[:60]!r}"
+            )
+        if current is None:
+            raise MotionFileError(path, f"line {number}: action segment before any 'sXX_eYY' line")
+        action, start_token, end_token = m.groups()
+        if any(action == seen for seen, _, _ in labels[current]):
+            raise MotionFileError(path, f"line {number}: action {action!r} appears twice in {current}")
+        if start_token.lower() == "nan" or end_token.lower() == "nan":
+            continue  # segment not recorded: skip it
+        start = _parse_frame_number(path, number, start_token)
+        end = _parse_frame_number(path, number, end_token)
+        if start > end:
+            raise MotionFileError(path, f"line {number}: segment start {start} is after its end {end}")
+        labels[current].append((action, start, end))
+    if not labels:
+        raise MotionFileError(path, "no 'sXX_eYY' sequence lines found")
+    return labels

@@ -1,0 +1,255 @@
+"""numpy joint arrays: HumanML3D new_joints .npy, generic .npz read/write."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from motionvigil.errors import MotionFileError
+from motionvigil.io import KINECT_SDK, SMPL22, Layout, Motion, load_motion
+from motionvigil.io.arrays import read_humanml3d_joints, read_npz, save_npz
+
+HML_JOINTS = "humanml3d/new_joints/012314.npy"
+HML_VECS = "humanml3d/new_joint_vecs/012314.npy"
+
+
+def _joints(num_frames: int = 5, num_joints: int = 22, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).normal(size=(num_frames, num_joints, 3)).astype(np.float32)
+
+
+# --------------------------------------------------------------------------- HumanML3D
+
+
+def test_humanml3d_real_joints(data_path):
+    path = data_path(HML_JOINTS)
+    motion = read_humanml3d_joints(path)
+    assert motion.joints.shape == (170, 22, 3)
+    assert motion.layout is SMPL22 and motion.fps == 20.0
+    assert motion.source == str(path)
+    np.testing.assert_array_equal(motion.joints, np.load(path))
+    # Y up, metres: head about 1.2-1.8 m above the floor, above the pelvis in every frame.
+    y = motion.joints[..., 1]
+    assert np.all(y[:, SMPL22.index("head")] > y[:, SMPL22.index("pelvis")])
+    assert 1.2 < np.median(y[:, SMPL22.index("head")] - y.min(axis=1)) < 1.8
+
+
+def test_humanml3d_feature_file_is_recognised(data_path):
+    path = data_path(HML_VECS)
+    with pytest.raises(MotionFileError, match="features") as info:
+        read_humanml3d_joints(path)
+    assert "new_joint_vecs" in info.value.problem and info.value.path == str(path)
+
+
+@pytest.mark.parametrize(
+    ("array", "message"),
+    [
+        (np.zeros((5, 263), np.float32), "features"),
+        (np.zeros((5, 21, 3), np.float32), r"\[frames, 22, 3\]"),
+        (np.zeros((5, 66), np.float32), r"\[frames, 22, 3\]"),
+        (np.zeros((1, 22, 3), np.float32), "at least 2"),
+        (np.zeros((0, 22, 3), np.float32), "at least 2"),
+        (np.full((3, 22, 3), np.nan, np.float32), "non-finite"),
+        (np.full((3, 22, 3), 1e300), "float32 range"),
+        (np.zeros((3, 22, 3), bool), "real numbers"),
+        (np.zeros((3, 22, 3), complex), "real numbers"),
+    ],
+)
+def test_humanml3d_bad_arrays(tmp_path, array, message):
+    path = tmp_path / "bad.npy"
+    np.save(path, array)
+    with pytest.raises(MotionFileError, match=message) as info:
+        read_humanml3d_joints(path)
+    assert info.value.path == str(path)
+
+
+def test_humanml3d_unloadable_files(tmp_path):
+    pickled = tmp_path / "objects.npy"
+    np.save(pickled, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(MotionFileError, match="object array"):
+        read_humanml3d_joints(pickled)
+    text = tmp_path / "text.npy"
+    text.write_text("1 2 3\n")
+    with pytest.raises(MotionFileError, match="neither a .npy nor an .npz"):
+        read_humanml3d_joints(text)
+    truncated = tmp_path / "truncated.npy"
+    np.save(truncated, _joints())
+    truncated.write_bytes(truncated.read_bytes()[:-50])
+    with pytest.raises(MotionFileError, match="cannot be loaded"):
+        read_humanml3d_joints(truncated)
+    archive = tmp_path / "archive.npy"
+    with open(archive, "wb") as fh:
+        np.savez(fh, joints=_joints())
+    with pytest.raises(MotionFileError, match="npz archive"):
+        read_humanml3d_joints(archive)
+    with pytest.raises(MotionFileError):
+        read_humanml3d_joints(tmp_path / "absent.npy")
+
+
+# --------------------------------------------------------------------------- npz round trip
+
+
+def test_npz_round_trip_smpl22_with_extras(tmp_path):
+    motion = Motion(_joints(), fps=20.0, layout=SMPL22, source="orig/012314.npy")
+    confidence = np.linspace(0, 1, 5 * 22, dtype=np.float32).reshape(5, 22)
+    path = tmp_path / "sub" / "m.npz"
+    save_npz(path, motion, confidence=confidence, label=np.array("kick"))
+    assert [p.name for p in path.parent.iterdir()] == ["m.npz"]  # no temporary left behind
+    back = read_npz(path)
+    np.testing.assert_array_equal(back.joints, motion.joints)
+    assert back.fps == 20.0
+    assert back.layout == SMPL22
+    assert back.source == str(path)
+    assert back.meta["original_source"] == "orig/012314.npy"
+    np.testing.assert_array_equal(back.meta["confidence"], confidence)
+    assert str(back.meta["label"]) == "kick"
+
+
+def test_npz_round_trip_custom_layout(tmp_path):
+    layout = Layout("bandai_bvh", ("root", "spine", "head", "arm"), (-1, 0, 1, 1))
+    motion = Motion(_joints(num_joints=4), fps=29.97, layout=layout)
+    path = tmp_path / "custom.npz"
+    save_npz(path, motion)
+    back = load_motion(path)
+    assert back.layout == layout and back.fps == pytest.approx(29.97)
+    np.testing.assert_array_equal(back.joints, motion.joints)
+    assert "original_source" not in back.meta
+
+
+def test_npz_round_trip_kinect_layout(tmp_path):
+    motion = Motion(_joints(num_joints=20), fps=30.0, layout=KINECT_SDK)
+    path = tmp_path / "k.npz"
+    save_npz(path, motion)
+    assert read_npz(path).layout == KINECT_SDK
+
+
+def test_save_npz_rejects_reserved_or_object_extras(tmp_path):
+    motion = Motion(_joints(), fps=20.0, layout=SMPL22)
+    with pytest.raises(ValueError, match="reserved"):
+        save_npz(tmp_path / "a.npz", motion, fps=np.array(1.0))
+    with pytest.raises(ValueError, match="objects"):
+        save_npz(tmp_path / "b.npz", motion, notes=np.array([{"x": 1}], dtype=object))
+    with pytest.raises(ValueError, match=".npz"):
+        save_npz(tmp_path / "c.npy", motion)
+    assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- npz defaults
+
+
+def test_npz_22_joints_without_names_is_smpl22(tmp_path):
+    path = tmp_path / "plain.npz"
+    np.savez(path, joints=_joints(), fps=np.float32(20))
+    assert read_npz(path).layout is SMPL22
+
+
+def test_npz_other_joint_count_without_names_is_generic(tmp_path):
+    path = tmp_path / "plain.npz"
+    np.savez(path, joints=_joints(num_joints=5), fps=30)
+    layout = read_npz(path).layout
+    assert layout.name == "generic"
+    assert layout.joint_names == ("joint_0", "joint_1", "joint_2", "joint_3", "joint_4")
+    assert layout.parents == (-1,) * 5
+
+
+def test_npz_names_without_parents(tmp_path):
+    path = tmp_path / "named.npz"
+    np.savez(path, joints=_joints(num_joints=3), fps=30, joint_names=np.array(["a", "b", "c"]))
+    assert read_npz(path).layout.parents == (-1, -1, -1)
+    path2 = tmp_path / "named_sdk.npz"
+    np.savez(path2, joints=_joints(num_joints=20), fps=30, joint_names=np.array(KINECT_SDK.joint_names))
+    assert read_npz(path2).layout == KINECT_SDK  # known names give the known parents
+
+
+def test_npz_known_layout_name_supplies_joints(tmp_path):
+    path = tmp_path / "k.npz"
+    np.savez(path, joints=_joints(num_joints=20), fps=30, layout=np.array("kinect_sdk"))
+    assert read_npz(path).layout == KINECT_SDK
+
+
+# --------------------------------------------------------------------------- npz errors
+
+
+@pytest.mark.parametrize(
+    ("arrays", "message"),
+    [
+        ({"fps": 30}, "no 'joints' array"),
+        ({"joints": _joints()}, "no 'fps' array"),
+        ({"joints": _joints()[0], "fps": 30}, r"shape \[frames, joints, 3\]"),
+        ({"joints": _joints()[..., :2], "fps": 30}, r"shape \[frames, joints, 3\]"),
+        ({"joints": np.full((4, 22, 3), np.nan), "fps": 30}, "non-finite"),
+        ({"joints": _joints(num_frames=1), "fps": 30}, "at least 2"),
+        ({"joints": _joints().astype(str), "fps": 30}, "real numbers"),
+        ({"joints": _joints(), "fps": np.array([20, 30])}, "single number"),
+        ({"joints": _joints(), "fps": 0}, "frame rate"),
+        ({"joints": _joints(), "fps": np.nan}, "frame rate"),
+        ({"joints": _joints(), "fps": "fast"}, "real numbers"),
+        (
+            {"joints": _joints(num_joints=3), "fps": 30, "joint_names": np.array(["a", "b"])},
+            "2 names but joints has 3",
+        ),
+        ({"joints": _joints(num_joints=2), "fps": 30, "joint_names": np.array([1, 2])}, "string array"),
+        ({"joints": _joints(num_joints=2), "fps": 30, "joint_names": np.array(["a", "a"])}, "repeated"),
+        ({"joints": _joints(num_joints=3), "fps": 30, "parents": np.array([-1, 0])}, "2 entries but joints has 3"),
+        ({"joints": _joints(num_joints=3), "fps": 30, "parents": np.array([-1, 0, 5])}, "invalid parent 5"),
+        ({"joints": _joints(num_joints=3), "fps": 30, "parents": np.array([-1, 2, 1])}, "cycle"),
+        ({"joints": _joints(num_joints=3), "fps": 30, "parents": np.array([-1.0, 0, 0])}, "integer array"),
+        ({"joints": _joints(num_joints=21), "fps": 30, "layout": np.array("smpl22")}, "has 22 joints but"),
+        ({"joints": _joints(), "fps": 30, "layout": np.array(3)}, "single string"),
+    ],
+)
+def test_npz_bad_contents(tmp_path, arrays, message):
+    path = tmp_path / "bad.npz"
+    np.savez(path, **arrays)
+    with pytest.raises(MotionFileError, match=message) as info:
+        read_npz(path)
+    assert info.value.path == str(path)
+
+
+def test_npz_object_arrays_are_never_unpickled(tmp_path):
+    path = tmp_path / "pickled.npz"
+    names = np.array(["a", "b", "c"], dtype=object)
+    np.savez(path, joints=_joints(num_joints=3), fps=30, joint_names=names)  # pickled inside
+    with pytest.raises(MotionFileError, match="'joint_names' .*object array"):
+        read_npz(path)
+    path2 = tmp_path / "pickled_joints.npz"
+    np.savez(path2, joints=np.empty((2, 3, 3), dtype=object), fps=30)
+    with pytest.raises(MotionFileError, match="object array"):
+        read_npz(path2)
+
+
+def test_npz_not_an_archive(tmp_path):
+    garbage = tmp_path / "garbage.npz"
+    garbage.write_bytes(b"PK\x03\x04 this is not really a zip file")
+    with pytest.raises(MotionFileError, match="cannot be loaded"):
+        read_npz(garbage)
+    single = tmp_path / "single.npz"
+    with open(single, "wb") as fh:
+        np.save(fh, _joints())
+    with pytest.raises(MotionFileError, match="single .npy array"):
+        read_npz(single)
+    truncated = tmp_path / "truncated.npz"
+    save_npz(truncated, Motion(_joints(), fps=20.0, layout=SMPL22))
+    truncated.write_bytes(truncated.read_bytes()[:-40])
+    with pytest.raises(MotionFileError):
+        read_npz(truncated)
+
+
+# --------------------------------------------------------------------------- dispatch
+
+
+def test_load_motion_dispatches_arrays(data_path, tmp_path):
+    motion = load_motion(data_path(HML_JOINTS))
+    assert motion.layout is SMPL22 and motion.num_frames == 170
+    with pytest.raises(MotionFileError, match="features"):
+        load_motion(data_path(HML_VECS))
+    path = tmp_path / "copy.npz"
+    save_npz(path, motion)
+    back = load_motion(path)
+    np.testing.assert_array_equal(back.joints, motion.joints)
+    assert back.layout == SMPL22 and back.meta["original_source"] == motion.source
+
+
+def test_load_motion_npy_fps_override(data_path):
+    assert load_motion(Path(data_path(HML_JOINTS)), fps=10.0).fps == 10.0
