@@ -330,6 +330,8 @@ def _broken(kind: str) -> str | bytes:
         return good.replace("CHANNELS 3 Xrotation Zrotation Yrotation", "CHANNELS 4 Xrotation Zrotation Yrotation")
     if kind == "channels_count_absurd":
         return good.replace("CHANNELS 3 Yrotation", "CHANNELS 99 Yrotation")
+    if kind == "channels_count_unicode_digit":
+        return good.replace("CHANNELS 3 Yrotation", "CHANNELS \u00b3 Yrotation")
     if kind == "offset_not_numeric":
         return good.replace("OFFSET 10.0 -5.0 0.0", "OFFSET 10.0 x 0.0")
     if kind == "frame_time_zero":
@@ -352,6 +354,8 @@ def _broken(kind: str) -> str | bytes:
         return good.replace("OFFSET 0.0 15.0 0.0", "OFFSET 0.0 15.0 0.0 CHANNELS 3 Xrotation Yrotation Zrotation")
     if kind == "duplicate_joint":
         return good.replace("JOINT LeftLeg", "JOINT Chest")
+    if kind == "offset_absurd":
+        return good.replace("OFFSET 10.0 -5.0 0.0", "OFFSET 1e300 -5.0 0.0")
     if kind == "binary_garbage":
         return bytes(range(256)) * 4
     raise AssertionError(kind)
@@ -363,9 +367,10 @@ BROKEN_KINDS = [
     "empty", "blank", "missing_motion", "missing_hierarchy", "no_hierarchy_at_all",
     "extra_close_brace", "missing_close_brace", "channels_count_not_int",
     "channels_count_too_small", "channels_count_too_large", "channels_count_absurd",
+    "channels_count_unicode_digit",
     "offset_not_numeric", "frame_time_zero", "frame_time_negative", "frame_time_nan",
     "declared_absurd", "declared_huge_but_plausible", "declared_too_few", "frames_not_int",
-    "missing_frame_time", "end_site_with_channels", "duplicate_joint", "binary_garbage",
+    "missing_frame_time", "end_site_with_channels", "duplicate_joint", "offset_absurd", "binary_garbage",
 ]  # fmt: skip
 
 EXPECTED_PROBLEM = {
@@ -390,6 +395,7 @@ EXPECTED_PROBLEM = {
     "channels_count_too_small": "bad CHANNELS count",
     "channels_count_too_large": "bad CHANNELS count",
     "channels_count_absurd": "bad CHANNELS count",
+    "channels_count_unicode_digit": "bad CHANNELS count",
     "frame_time_zero": "Frame Time",
     "frame_time_negative": "Frame Time",
     "frame_time_nan": "Frame Time",
@@ -397,6 +403,7 @@ EXPECTED_PROBLEM = {
     "declared_huge_but_plausible": "truncated",
     "declared_too_few": "declares 3 frames but 4",
     "missing_frame_time": "Frame Time",
+    "offset_absurd": "OFFSET or position values",
 }
 
 
@@ -435,7 +442,8 @@ _VALID_SMALL = small_bvh(small_values(5, seed=1)).encode()
 
 @st.composite
 def corrupted_bvh(draw) -> bytes:
-    """The small valid BVH truncated at a random point and/or with random bytes replaced."""
+    """The small valid BVH truncated at a random point, with random bytes replaced and/or
+    a short random Unicode string (e.g. '³', 'nan', '}') inserted."""
     data = bytearray(_VALID_SMALL)
     if draw(st.booleans()):
         data = data[: draw(st.integers(0, len(data)))]
@@ -443,6 +451,10 @@ def corrupted_bvh(draw) -> bytes:
     for position, byte in flips:
         if data:
             data[position % len(data)] = byte
+    if draw(st.booleans()):
+        position = draw(st.integers(0, len(data)))
+        insert = draw(st.one_of(st.text(max_size=4), st.sampled_from(["nan", "inf", "1e308", "}", "{", "-"])))
+        data[position:position] = insert.encode("utf-8", errors="surrogatepass")
     return bytes(data)
 
 

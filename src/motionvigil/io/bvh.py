@@ -275,7 +275,7 @@ class _HierarchyParser:
         if block.channels is not None:
             raise self.fail(f"two CHANNELS lines in {block.name!r}")
         count_tok = self.next_token("the channel count")
-        if not count_tok.isdigit() or int(count_tok) > _MAX_CHANNELS_PER_JOINT:
+        if not _is_ascii_int(count_tok) or int(count_tok) > _MAX_CHANNELS_PER_JOINT:
             raise self.fail(
                 f"bad CHANNELS count {count_tok[:40]!r} for {block.name!r} "
                 f"(expected an integer 0-{_MAX_CHANNELS_PER_JOINT})"
@@ -311,6 +311,11 @@ class _HierarchyParser:
             self.offsets[block.joint] = block.offset
 
 
+def _is_ascii_int(token: str) -> bool:
+    """True for a non-empty run of ASCII digits (``str.isdigit`` also accepts e.g. '³')."""
+    return token.isascii() and token.isdigit()
+
+
 def _parse_finite(token: str, source: str | Path, what: str) -> float:
     """``float(token)``, raising ``MotionFileError`` if it is not a finite number."""
     try:
@@ -337,7 +342,7 @@ def _parse_motion_header(lines: list[str], source: str | Path) -> tuple[int, flo
     if frames_match is None:
         raise MotionFileError(source, f"expected 'Frames: N' after MOTION, found {lines[0].strip()[:60]!r}")
     frames_tok = frames_match.group(1)
-    if not frames_tok.isdigit():
+    if not _is_ascii_int(frames_tok):
         raise MotionFileError(source, f"frame count {frames_tok[:40]!r} is not a non-negative integer")
     declared = int(frames_tok)
     if declared > _MAX_DECLARED_FRAMES:
