@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from motionvigil.errors import MotionFileError
 from motionvigil.io import KINECT_SDK, SMPL22, Layout, Motion, load_motion
@@ -191,7 +194,10 @@ def test_npz_known_layout_name_supplies_joints(tmp_path):
         ),
         ({"joints": _joints(num_joints=2), "fps": 30, "joint_names": np.array([1, 2])}, "string array"),
         ({"joints": _joints(num_joints=2), "fps": 30, "joint_names": np.array(["a", "a"])}, "repeated"),
-        ({"joints": _joints(num_joints=3), "fps": 30, "parents": np.array([-1, 0])}, "2 entries but joints has 3"),
+        (
+            {"joints": _joints(num_joints=3), "fps": 30, "parents": np.array([-1, 0])},
+            "2 entries but joints has 3",
+        ),
         ({"joints": _joints(num_joints=3), "fps": 30, "parents": np.array([-1, 0, 5])}, "invalid parent 5"),
         ({"joints": _joints(num_joints=3), "fps": 30, "parents": np.array([-1, 2, 1])}, "cycle"),
         ({"joints": _joints(num_joints=3), "fps": 30, "parents": np.array([-1.0, 0, 0])}, "integer array"),
@@ -253,3 +259,39 @@ def test_load_motion_dispatches_arrays(data_path, tmp_path):
 
 def test_load_motion_npy_fps_override(data_path):
     assert load_motion(Path(data_path(HML_JOINTS)), fps=10.0).fps == 10.0
+
+
+# --------------------------------------------------------------------------- robustness
+
+_SMALL = Motion(_joints(num_frames=3, num_joints=22, seed=3), fps=20.0, layout=SMPL22, source="x")
+
+
+def _damage(data: bytes, ops: list[tuple[int, int]], cut: int | None) -> bytes:
+    buf = bytearray(data)
+    for position, value in ops:
+        buf[position % len(buf)] = value
+    return bytes(buf[: cut % len(buf)] if cut is not None else buf)
+
+
+_DAMAGE = dict(
+    ops=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=3),
+    cut=st.none() | st.integers(0, 10**6),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(**_DAMAGE)
+def test_damaged_npz_and_npy_give_motion_or_motion_file_error(ops, cut):
+    with tempfile.TemporaryDirectory() as tmp:
+        npz = Path(tmp) / "m.npz"
+        save_npz(npz, _SMALL)
+        npy = Path(tmp) / "m.npy"
+        np.save(npy, _SMALL.joints)
+        for path, reader in ((npz, read_npz), (npy, read_humanml3d_joints)):
+            path.write_bytes(_damage(path.read_bytes(), ops, cut))
+            try:
+                motion = reader(path)
+            except MotionFileError as exc:
+                assert exc.path == str(path)
+                continue
+            assert motion.joints.shape[1:] == (22, 3) and np.isfinite(motion.joints).all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -194,7 +195,10 @@ def test_tiny_fk_literal_values(tiny):
 
 def test_radians_header_and_asf_autodetect(tiny):
     asf, _, write = tiny
-    frames = [(r[:3] + tuple(np.deg2rad(r[3:])), tuple(np.deg2rad(u)), tuple(np.deg2rad(lo))) for r, u, lo in TINY_FRAMES]
+    frames = [
+        (r[:3] + tuple(np.deg2rad(r[3:])), tuple(np.deg2rad(u)), tuple(np.deg2rad(lo)))
+        for r, u, lo in TINY_FRAMES
+    ]
     amc = write("tiny_02.amc", amc_text(frames, header=":FULLY-SPECIFIED\n:RADIANS\n"))
     assert find_asf(amc) == asf  # "<subject>_<trial>.amc" -> "<subject>.asf"
     m = read_amc(amc)
@@ -206,7 +210,9 @@ def test_frames_may_start_at_any_number_and_bone_order_is_free(tiny):
     asf, _, write = tiny
     text = amc_text(start=100)
     # move "lower" before "root" in the first frame
-    text = text.replace("100\nroot 0 0 0 0 0 0\nupper 0 0 0\nlower 0\n", "100\nlower 0\nroot 0 0 0 0 0 0\nupper 0 0 0\n")
+    first = "100\nroot 0 0 0 0 0 0\nupper 0 0 0\nlower 0\n"
+    assert first in text
+    text = text.replace(first, "100\nlower 0\nroot 0 0 0 0 0 0\nupper 0 0 0\n")
     m = read_amc(write("tiny_03.amc", text), asf=asf)
     assert m.num_frames == 4 and m.meta["first_frame"] == 100
     np.testing.assert_allclose(m.joints[0, 2], [0.254, 0.508, 0], atol=1e-6)
@@ -345,6 +351,7 @@ def test_ambiguous_asf_fails(tmp_path):
         ("rootname", "name lower", "name root", ("'root'",)),
         ("noend", "    dof rx\n    limits (-180.0 180.0)\n  end\n", "    dof rx\n", ("no 'end'",)),
         ("units", "length 0.45", "length 0", ("positive",)),
+        ("overflow", "length 0.45", "length 1e-320", ("overflow",)),
         ("rootorder", "order TX TY TZ RX RY RZ", "order TX TY TZ RX RY RQ", ("root order",)),
     ],
 )
@@ -402,9 +409,11 @@ def mutate(data: bytes, mutations) -> bytes:
 
 
 def check_motion_or_error(amc: Path, asf: Path, joints: int) -> None:
-    """``read_amc`` returns a valid Motion or raises MotionFileError naming a file."""
+    """``read_amc`` returns a valid Motion or raises MotionFileError naming a file (no warnings)."""
     try:
-        m = read_amc(amc, asf=asf)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            m = read_amc(amc, asf=asf)
     except MotionFileError as exc:
         assert amc.name in str(exc) or asf.name in str(exc), str(exc)
         return
@@ -426,6 +435,18 @@ def test_fuzzed_amc_gives_motion_or_motion_file_error(fuzz_dir, mutations):
     amc = fuzz_dir / "fuzzed.amc"
     amc.write_bytes(mutate(amc_text().encode(), mutations))
     check_motion_or_error(amc, fuzz_dir / "tiny.asf", joints=3)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(mutations=_MUTATIONS)
+def test_fuzzed_real_hdm05_excerpt(data_path, fuzz_dir, mutations):
+    """The same property on the first 3 frames of a real file (CRLF, latin-1 header comment)."""
+    folder = data_path(KICK_TRAIN)
+    data = first_amc(folder).read_bytes()
+    excerpt = data[: data.index(b"\n4\r\n") + 1] if b"\n4\r\n" in data else data[: data.index(b"\n4\n") + 1]
+    amc = fuzz_dir / "HDM_bd_fuzzed_001_120.amc"
+    amc.write_bytes(mutate(excerpt, mutations))
+    check_motion_or_error(amc, folder / "HDM_bd.asf", joints=31)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -492,7 +513,8 @@ def test_hdm05_kick_motion(data_path):
     assert m.num_joints == 31
     assert m.fps == 120.0
     assert m.layout.name == "cmu_asf"
-    assert m.layout.joint_names[0] == "root" and m.layout.joint_names[1:] == read_asf(m.meta["asf"]).bone_names
+    assert m.layout.joint_names[0] == "root"
+    assert m.layout.joint_names[1:] == read_asf(m.meta["asf"]).bone_names
     assert Path(m.meta["asf"]).name == "HDM_bd.asf"
     assert m.meta["units_length"] == 0.45
     assert m.meta["dropped_incomplete_last_frame"] is None

@@ -228,9 +228,8 @@ def test_utkinect_joint_order_is_kinect_sdk(data_path):
     # Read in MSR order, the MSR "head" slot (index 19, SDK right_foot) is never highest,
     # and the MSR "femur" (slots 4 -> 13) would be implausibly long.
     assert (highest == KINECT_MSR.index("head")).mean() < 0.1
-    msr_femur = np.linalg.norm(
-        motion.joints[:, KINECT_MSR.index("left_knee")] - motion.joints[:, KINECT_MSR.index("left_hip")], axis=1
-    )
+    knee, hip = KINECT_MSR.index("left_knee"), KINECT_MSR.index("left_hip")
+    msr_femur = np.linalg.norm(motion.joints[:, knee] - motion.joints[:, hip], axis=1)
     assert np.median(msr_femur) > 0.7
 
 
@@ -264,7 +263,10 @@ def test_utkinect_bad_frame_numbers(tmp_path, numbers, message):
     [
         (lambda ls: ls[:1] + [ls[1].rsplit(None, 1)[0]] + ls[2:], "line 2: expected 61 values, found 60"),
         (lambda ls: ls[:2] + [ls[2][: len(ls[2]) // 2]], "line 3: expected 61 values"),  # truncated
-        (lambda ls: ls[:1] + [" ".join(["4", "1.2.3", *ls[1].split()[2:]])] + ls[2:], "line 2: '1.2.3' is not"),
+        (
+            lambda ls: ls[:1] + [" ".join(["4", "1.2.3", *ls[1].split()[2:]])] + ls[2:],
+            "line 2: '1.2.3' is not",
+        ),
         (lambda ls: ls[:1] + [ls[1].rsplit(None, 1)[0] + " nan"] + ls[2:], "non-finite"),
         (lambda ls: ["hello world"], "line 1: expected 61 values, found 2"),
     ],

@@ -5,8 +5,6 @@ Pickled (object) arrays are never loaded: every ``np.load`` uses ``allow_pickle=
 
 from __future__ import annotations
 
-import zipfile
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +21,11 @@ NPZ_RESERVED_KEYS = ("joints", "fps", "joint_names", "parents", "layout", "sourc
 #: Fixed layouts that an npz can name in its ``layout`` entry instead of listing joints.
 KNOWN_LAYOUTS = {layout.name: layout for layout in (SMPL22, KINECT_MSR, KINECT_SDK)}
 
-# What np.load / NpzFile access raise on damaged or unsuitable files.
-_LOAD_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, KeyError, TypeError)
+# np.load on a damaged file raises a zoo of exceptions (OSError, ValueError, EOFError,
+# zipfile.BadZipFile, zlib.error, SyntaxError and tokenize.TokenError from the header
+# parser, MemoryError for absurd header shapes, ...): while loading, any Exception means
+# the file is unusable.
+_LOAD_ERRORS = (Exception,)
 
 
 def _load_error_problem(exc: BaseException) -> str:
@@ -35,6 +36,34 @@ def _load_error_problem(exc: BaseException) -> str:
     if "pickle" in text.lower():
         return "is neither a .npy nor an .npz file (pickled data, if that is what it is, is never loaded)"
     return f"cannot be loaded as a numpy file ({type(exc).__name__}: {text[:200]})"
+
+
+def _load_numpy_file(path: Path) -> np.ndarray | dict[str, np.ndarray]:
+    """Load a ``.npy`` (-> array) or ``.npz`` (-> ``{name: array}``) without pickle.
+
+    The file is opened here (and always closed: ``np.load(path)`` leaks its handle when
+    a damaged archive fails to open); every npz member is read before closing it.
+
+    Raises:
+        MotionFileError: unreadable, not a numpy file, damaged, or holding object arrays.
+    """
+    try:
+        with path.open("rb") as fh:
+            loaded = np.load(fh, allow_pickle=False)
+            if isinstance(loaded, np.ndarray):
+                return loaded
+            with loaded:
+                arrays = {}
+                for key in loaded.files:
+                    try:
+                        arrays[key] = np.asarray(loaded[key])
+                    except _LOAD_ERRORS as exc:
+                        raise MotionFileError(path, f"array {key!r} {_load_error_problem(exc)}") from None
+                return arrays
+    except MotionFileError:
+        raise
+    except _LOAD_ERRORS as exc:
+        raise MotionFileError(path, _load_error_problem(exc)) from None
 
 
 def _check_numeric(path: Path, array: np.ndarray, what: str) -> None:
@@ -50,7 +79,9 @@ def _check_float32_range(path: Path, joints: np.ndarray) -> None:
             too_big = np.abs(joints) > np.finfo(np.float32).max
         if too_big.any():
             frame, joint = (int(i) for i in np.argwhere(too_big)[0][:2])
-            raise MotionFileError(path, f"joint coordinate beyond float32 range at frame {frame}, joint {joint}")
+            raise MotionFileError(
+                path, f"joint coordinate beyond float32 range at frame {frame}, joint {joint}"
+            )
 
 
 def read_humanml3d_joints(path: str | Path, *, fps: float = 20.0) -> Motion:
@@ -65,12 +96,8 @@ def read_humanml3d_joints(path: str | Path, *, fps: float = 20.0) -> Motion:
             NaN/inf values, or fewer than 2 frames.
     """
     path = Path(path)
-    try:
-        loaded = np.load(path, allow_pickle=False)
-    except _LOAD_ERRORS as exc:
-        raise MotionFileError(path, _load_error_problem(exc)) from None
+    loaded = _load_numpy_file(path)
     if not isinstance(loaded, np.ndarray):
-        loaded.close()
         raise MotionFileError(path, "is an .npz archive, not a HumanML3D .npy joints array (use read_npz)")
     _check_numeric(path, loaded, "joints")
     if loaded.ndim == 2 and loaded.shape[1] == HUMANML3D_FEATURE_DIM:
@@ -89,19 +116,12 @@ def read_humanml3d_joints(path: str | Path, *, fps: float = 20.0) -> Motion:
     return Motion(joints=loaded, fps=fps, layout=SMPL22, source=str(path), meta=meta)
 
 
-def _npz_array(path: Path, archive: Any, key: str) -> np.ndarray:
-    """One array from an open npz archive, with load errors turned into MotionFileError."""
-    try:
-        return np.asarray(archive[key])
-    except _LOAD_ERRORS as exc:
-        problem = _load_error_problem(exc)
-        raise MotionFileError(path, f"array {key!r} {problem}") from None
-
-
 def _npz_string(path: Path, array: np.ndarray, key: str) -> str:
     """A scalar string entry (``layout``, ``source``)."""
     if array.dtype.kind not in "US" or array.size != 1:
-        raise MotionFileError(path, f"{key!r} must be a single string, got dtype {array.dtype} shape {array.shape}")
+        raise MotionFileError(
+            path, f"{key!r} must be a single string, got dtype {array.dtype} shape {array.shape}"
+        )
     value = array.reshape(()).item()
     return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
 
@@ -121,8 +141,12 @@ def _npz_names(path: Path, array: np.ndarray, num_joints: int) -> tuple[str, ...
             path, f"'joint_names' must be a 1-D string array, got dtype {array.dtype} shape {array.shape}"
         )
     if len(array) != num_joints:
-        raise MotionFileError(path, f"'joint_names' has {len(array)} names but joints has {num_joints} joints")
-    names = tuple(n.decode("utf-8", errors="replace") if isinstance(n, bytes) else str(n) for n in array.tolist())
+        raise MotionFileError(
+            path, f"'joint_names' has {len(array)} names but joints has {num_joints} joints"
+        )
+    names = tuple(
+        n.decode("utf-8", errors="replace") if isinstance(n, bytes) else str(n) for n in array.tolist()
+    )
     if len(set(names)) != len(names):
         raise MotionFileError(path, "'joint_names' has repeated names")
     return names
@@ -207,18 +231,13 @@ def read_npz(path: str | Path) -> Motion:
             or fewer than 2 frames.
     """
     path = Path(path)
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except _LOAD_ERRORS as exc:
-        raise MotionFileError(path, _load_error_problem(exc)) from None
-    if isinstance(archive, np.ndarray):
+    arrays = _load_numpy_file(path)
+    if isinstance(arrays, np.ndarray):
         raise MotionFileError(path, "is a single .npy array, not an .npz archive with a 'joints' entry")
-    with archive:
-        keys = list(archive.files)
-        for required in ("joints", "fps"):
-            if required not in keys:
-                raise MotionFileError(path, f"npz has no {required!r} array (found: {', '.join(keys) or 'none'})")
-        arrays = {key: _npz_array(path, archive, key) for key in keys}
+    for required in ("joints", "fps"):
+        if required not in arrays:
+            found = ", ".join(arrays) or "none"
+            raise MotionFileError(path, f"npz has no {required!r} array (found: {found})")
     joints = arrays.pop("joints")
     _check_numeric(path, joints, "'joints'")
     if joints.ndim != 3 or joints.shape[-1] != 3:

@@ -30,6 +30,7 @@ Conventions (the Acclaim format as the CMU and HDM05 databases use it):
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +65,7 @@ _ROT_DOFS = ("rx", "ry", "rz")
 _BONE_DOFS = frozenset(("rx", "ry", "rz", "tx", "ty", "tz", "l"))
 _ROOT_CHANNELS = frozenset(("TX", "TY", "TZ", "RX", "RY", "RZ"))
 _AXIS_INDEX = {"x": 0, "y": 1, "z": 2}
+_MAX_COORD = 1e30  # joints are stored as float32 (max 3.4e38); larger means a broken file
 
 
 # --------------------------------------------------------------------------- skeleton
@@ -161,13 +163,13 @@ def _read_text(path: Path, what: str) -> str:
 def _floats(tokens: list[str], path: Path, lineno: int, what: str) -> list[float]:
     """Parse finite floats; MotionFileError naming the line and ``what`` otherwise."""
     try:
-        values = [float(t) for t in tokens]
+        values = list(map(float, tokens))
     except ValueError:
         bad = next(t for t in tokens if not _is_float(t))
         raise MotionFileError(path, f"line {lineno}: {what}: non-numeric value {bad!r}") from None
-    for v in values:
-        if not np.isfinite(v):
-            raise MotionFileError(path, f"line {lineno}: {what}: non-finite value {v!r} (NaN or inf)")
+    if not all(map(math.isfinite, values)):
+        bad_value = next(v for v in values if not math.isfinite(v))
+        raise MotionFileError(path, f"line {lineno}: {what}: non-finite value {bad_value!r} (NaN or inf)")
     return values
 
 
@@ -183,7 +185,9 @@ def _check_order(order: str, path: Path, lineno: int, what: str) -> str:
     """Validate a rotation order such as ``XYZ`` (a permutation of X, Y, Z)."""
     up = order.upper()
     if len(up) != 3 or sorted(up) != ["X", "Y", "Z"]:
-        raise MotionFileError(path, f"line {lineno}: {what}: rotation order {order!r} is not a permutation of XYZ")
+        raise MotionFileError(
+            path, f"line {lineno}: {what}: rotation order {order!r} is not a permutation of XYZ"
+        )
     return up
 
 
@@ -208,7 +212,9 @@ def _asf_sections(text: str, path: Path) -> dict[str, tuple[int, list[str], Line
             current = []
             sections[key] = (lineno, tokens[1:], current)
         elif current is None:
-            raise MotionFileError(path, f"line {lineno}: text before the first ':' section: {raw.strip()[:40]!r}")
+            raise MotionFileError(
+                path, f"line {lineno}: text before the first ':' section: {raw.strip()[:40]!r}"
+            )
         else:
             current.append((lineno, tokens))
     return sections
@@ -233,7 +239,9 @@ def _parse_units(body: Lines, path: Path) -> tuple[float, str]:
     return length, angle
 
 
-def _parse_root(body: Lines, path: Path, header_line: int) -> tuple[tuple[str, ...], str, list[float], list[float]]:
+def _parse_root(
+    body: Lines, path: Path, header_line: int
+) -> tuple[tuple[str, ...], str, list[float], list[float]]:
     """``(order, axis, position, orientation)`` from the ``:root`` block."""
     order: tuple[str, ...] | None = None
     axis: str | None = None
@@ -245,7 +253,9 @@ def _parse_root(body: Lines, path: Path, header_line: int) -> tuple[tuple[str, .
             unknown = [t for t in order if t not in _ROOT_CHANNELS]
             if unknown or len(set(order)) != len(order):
                 raise MotionFileError(
-                    path, f"line {lineno}: root order {' '.join(tokens[1:])!r} must list distinct TX TY TZ RX RY RZ"
+                    path,
+                    f"line {lineno}: root order {' '.join(tokens[1:])!r} "
+                    "must list distinct TX TY TZ RX RY RZ",
                 )
         elif key == "axis":
             if len(tokens) != 2:
@@ -253,7 +263,9 @@ def _parse_root(body: Lines, path: Path, header_line: int) -> tuple[tuple[str, .
             axis = _check_order(tokens[1], path, lineno, "root axis")
         elif key in ("position", "orientation"):
             if len(tokens) != 4:
-                raise MotionFileError(path, f"line {lineno}: root {key} needs 3 values, got {len(tokens) - 1}")
+                raise MotionFileError(
+                    path, f"line {lineno}: root {key} needs 3 values, got {len(tokens) - 1}"
+                )
             values = _floats(tokens[1:], path, lineno, f"root {key}")
             if key == "position":
                 position = values
@@ -287,17 +299,23 @@ def _parse_bone_line(spec: _BoneSpec, lineno: int, tokens: list[str], path: Path
         spec.name = tokens[1]
     elif key == "direction":
         if len(tokens) != 4:
-            raise MotionFileError(path, f"line {lineno}: {where}: direction needs 3 values, got {len(tokens) - 1}")
+            raise MotionFileError(
+                path, f"line {lineno}: {where}: direction needs 3 values, got {len(tokens) - 1}"
+            )
         spec.direction = _floats(tokens[1:], path, lineno, f"{where} direction")
     elif key == "length":
         if len(tokens) != 2:
-            raise MotionFileError(path, f"line {lineno}: {where}: length needs 1 value, got {len(tokens) - 1}")
+            raise MotionFileError(
+                path, f"line {lineno}: {where}: length needs 1 value, got {len(tokens) - 1}"
+            )
         (spec.length,) = _floats(tokens[1:], path, lineno, f"{where} length")
         if spec.length < 0:
             raise MotionFileError(path, f"line {lineno}: {where}: negative length {spec.length}")
     elif key == "axis":
         if len(tokens) != 5:
-            raise MotionFileError(path, f"line {lineno}: {where}: axis needs 3 angles and an order such as XYZ")
+            raise MotionFileError(
+                path, f"line {lineno}: {where}: axis needs 3 angles and an order such as XYZ"
+            )
         ax, ay, az = _floats(tokens[1:4], path, lineno, f"{where} axis")
         spec.axis = (ax, ay, az)
         spec.axis_order = _check_order(tokens[4], path, lineno, f"{where} axis")
@@ -306,7 +324,9 @@ def _parse_bone_line(spec: _BoneSpec, lineno: int, tokens: list[str], path: Path
         unknown = [d for d in dof if d not in _BONE_DOFS]
         if unknown or len(set(dof)) != len(dof):
             raise MotionFileError(
-                path, f"line {lineno}: {where}: dof {' '.join(tokens[1:])!r} must list distinct rx ry rz tx ty tz l"
+                path,
+                f"line {lineno}: {where}: dof {' '.join(tokens[1:])!r} "
+                "must list distinct rx ry rz tx ty tz l",
             )
         spec.dof = dof
     # id, limits (and their '(' continuation lines), bodymass, cofmass: not needed.
@@ -320,7 +340,9 @@ def _parse_bonedata(body: Lines, path: Path) -> list[_BoneSpec]:
         key = tokens[0].lower()
         if key == "begin":
             if spec is not None:
-                raise MotionFileError(path, f"line {lineno}: 'begin' inside the bone block opened at line {spec.line}")
+                raise MotionFileError(
+                    path, f"line {lineno}: 'begin' inside the bone block opened at line {spec.line}"
+                )
             spec = _BoneSpec(line=lineno)
         elif key == "end":
             if spec is None:
@@ -346,8 +368,15 @@ def _finish_bone(spec: _BoneSpec, path: Path) -> _BoneSpec:
         if getattr(spec, field_name) is None:
             raise MotionFileError(path, f"bone {spec.name!r} (line {spec.line}) has no '{field_name}'")
     assert spec.direction is not None and spec.length is not None
-    if spec.length > 0 and float(np.linalg.norm(spec.direction)) < 1e-9:
-        raise MotionFileError(path, f"bone {spec.name!r} (line {spec.line}) has a zero direction vector")
+    direction = np.asarray(spec.direction, dtype=np.float64)
+    biggest = float(np.abs(direction).max())
+    if biggest < 1e-9:
+        if spec.length > 0:
+            raise MotionFileError(path, f"bone {spec.name!r} (line {spec.line}) has a zero direction vector")
+        spec.direction = [0.0, 0.0, 0.0]
+    else:
+        scaled = direction / biggest  # scale first so that huge components cannot overflow
+        spec.direction = (scaled / np.linalg.norm(scaled)).tolist()
     return spec
 
 
@@ -368,7 +397,8 @@ def _parse_hierarchy(body: Lines, names: tuple[str, ...], path: Path) -> tuple[i
                 raise MotionFileError(path, f"line {lineno}: :hierarchy names unknown bone {child!r}")
             if child in parent_of:
                 raise MotionFileError(
-                    path, f"line {lineno}: bone {child!r} has two parents ({parent_of[child]!r} and {parent!r})"
+                    path,
+                    f"line {lineno}: bone {child!r} has two parents ({parent_of[child]!r} and {parent!r})",
                 )
             parent_of[child] = parent
     orphans = [n for n in names if n not in parent_of]
@@ -420,7 +450,9 @@ def read_asf(path: str | Path) -> AsfSkeleton:
     for required in (":root", ":bonedata", ":hierarchy"):
         if required not in sections:
             raise MotionFileError(path, f"not an ASF skeleton: no {required} section")
-    length_unit, angle_unit = _parse_units(sections[":units"][2], path) if ":units" in sections else (1.0, "deg")
+    length_unit, angle_unit = (1.0, "deg")
+    if ":units" in sections:
+        length_unit, angle_unit = _parse_units(sections[":units"][2], path)
     root_line, _, root_body = sections[":root"]
     root_order, root_axis, root_position, root_orientation = _parse_root(root_body, path, root_line)
     specs = _parse_bonedata(sections[":bonedata"][2], path)
@@ -436,9 +468,12 @@ def read_asf(path: str | Path) -> AsfSkeleton:
 
     to_deg = 1.0 if angle_unit == "deg" else 180.0 / np.pi
     metres = INCH_IN_METRES / length_unit
-    directions = np.array([s.direction for s in specs], dtype=np.float64)
-    norms = np.linalg.norm(directions, axis=1, keepdims=True)
-    directions = np.divide(directions, norms, out=np.zeros_like(directions), where=norms > 1e-9)
+    directions = np.array([s.direction for s in specs], dtype=np.float64)  # unit vectors already
+    with np.errstate(all="ignore"):
+        lengths = np.array([s.length for s in specs], dtype=np.float64) * metres
+        root_offset = np.array(root_position, dtype=np.float64) * metres
+    if not (math.isfinite(metres) and np.isfinite(lengths).all() and np.isfinite(root_offset).all()):
+        raise MotionFileError(path, "bone lengths or root position overflow when converted to metres")
     name_line = sections.get(":name", (0, [], []))[1]
     return AsfSkeleton(
         path=str(path),
@@ -446,13 +481,13 @@ def read_asf(path: str | Path) -> AsfSkeleton:
         bone_names=names,
         parents=parents,
         directions=_frozen(directions),
-        lengths=_frozen(np.array([s.length for s in specs], dtype=np.float64) * metres),
+        lengths=_frozen(lengths),
         axis_angles=_frozen(np.array([s.axis for s in specs], dtype=np.float64) * to_deg),
         axis_orders=tuple(s.axis_order for s in specs),
         dofs=tuple(s.dof for s in specs),
         root_order=root_order,
         root_axis=root_axis,
-        root_position=_frozen(np.array(root_position, dtype=np.float64) * metres),
+        root_position=_frozen(root_offset),
         root_orientation=_frozen(np.array(root_orientation, dtype=np.float64) * to_deg),
         units_length=float(length_unit),
         units_angle=angle_unit,
@@ -591,7 +626,9 @@ def _parse_amc(text: str, path: Path, skeleton: AsfSkeleton) -> _AmcData:
     required = {"root"} | {n for n, d in zip(skeleton.bone_names, skeleton.dofs) if d}
     asf_name = Path(skeleton.path).name
     lines = text.splitlines()
-    last_content = max((i for i, ln in enumerate(lines) if ln.strip()), default=-1)
+    last_content = len(lines) - 1
+    while last_content >= 0 and not lines[last_content].strip():
+        last_content -= 1
 
     rows: list[list[float]] = []
     numbers: list[int] = []
@@ -641,7 +678,8 @@ def _parse_amc(text: str, path: Path, skeleton: AsfSkeleton) -> _AmcData:
             if i == last_content and len(tokens) - 1 < count:
                 cut_last_line = True  # the file ends in the middle of this line
                 break
-            dof = " ".join(skeleton.root_order if head == "root" else skeleton.dofs[skeleton.bone_index(head)])
+            names = skeleton.root_order if head == "root" else skeleton.dofs[skeleton.bone_index(head)]
+            dof = " ".join(names)
             raise MotionFileError(
                 path,
                 f"line {lineno}: bone {head!r} has {len(tokens) - 1} value(s) but {asf_name} declares "
@@ -710,7 +748,15 @@ def read_amc(path: str | Path, *, asf: str | Path | None = None, fps: float = 12
     degrees = data.degrees if data.degrees is not None else skeleton.units_angle == "deg"
     with np.errstate(all="ignore"):
         joints = forward_kinematics(skeleton, channels, degrees=degrees)
-    ignored = {n: [d for d in dof if d not in _ROT_DOFS] for n, dof in zip(skeleton.bone_names, skeleton.dofs)}
+    if not np.isfinite(joints).all() or np.abs(joints).max() > _MAX_COORD:
+        raise MotionFileError(
+            path,
+            f"joint positions are non-finite or beyond {_MAX_COORD:g} m "
+            f"(check the root translations and the bone lengths in {asf_path.name})",
+        )
+    ignored = {
+        n: [d for d in dof if d not in _ROT_DOFS] for n, dof in zip(skeleton.bone_names, skeleton.dofs)
+    }
     meta = {
         "asf": str(asf_path),
         "units_length": skeleton.units_length,

@@ -11,6 +11,7 @@ import numpy as np
 from motionvigil.errors import MotionFileError
 
 MIN_FRAMES = 2
+MAX_COORDINATE = 1e6  # metres; anything larger is a unit or parse error
 
 
 @dataclass(frozen=True)
@@ -112,8 +113,13 @@ def validate_joints(
         raise MotionFileError(source, f"expected {expected_joints} joints, got {arr.shape[1]}")
     if arr.shape[0] < MIN_FRAMES:
         raise MotionFileError(source, f"motion has {arr.shape[0]} frame(s); at least {MIN_FRAMES} are needed")
-    arr = np.ascontiguousarray(arr, dtype=np.float32)
-    if not np.isfinite(arr).all():
-        bad = np.argwhere(~np.isfinite(arr))[0]
-        raise MotionFileError(source, f"non-finite joint coordinate (NaN or inf) at frame {bad[0]}, joint {bad[1]}")
-    return arr
+    # check in float64 before casting, so a huge finite value is reported, not overflowed
+    wide = np.asarray(arr, dtype=np.float64)
+    bad_mask = ~np.isfinite(wide) | (np.abs(wide) > MAX_COORDINATE)
+    if bad_mask.any():
+        bad = np.argwhere(bad_mask)[0]
+        value = wide[tuple(bad)]
+        raise MotionFileError(
+            source, f"invalid joint coordinate {value!r} (non-finite, or beyond {MAX_COORDINATE:g} m) at frame {bad[0]}, joint {bad[1]}"
+        )
+    return np.ascontiguousarray(wide, dtype=np.float32)
