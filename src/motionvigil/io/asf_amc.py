@@ -39,6 +39,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from motionvigil.errors import MotionFileError
+from motionvigil.io.tokens import first_non_float, is_float
 from motionvigil.io.motion import MIN_FRAMES, Layout, Motion
 
 __all__ = [
@@ -165,20 +166,13 @@ def _floats(tokens: list[str], path: Path, lineno: int, what: str) -> list[float
     try:
         values = list(map(float, tokens))
     except ValueError:
-        bad = next(t for t in tokens if not _is_float(t))
+        bad = first_non_float(tokens)
         raise MotionFileError(path, f"line {lineno}: {what}: non-numeric value {bad!r}") from None
     if not all(map(math.isfinite, values)):
         bad_value = next(v for v in values if not math.isfinite(v))
         raise MotionFileError(path, f"line {lineno}: {what}: non-finite value {bad_value!r} (NaN or inf)")
     return values
 
-
-def _is_float(token: str) -> bool:
-    try:
-        float(token)
-    except ValueError:
-        return False
-    return True
 
 
 def _check_order(order: str, path: Path, lineno: int, what: str) -> str:
@@ -661,7 +655,7 @@ def _parse_amc(text: str, path: Path, skeleton: AsfSkeleton) -> _AmcData:
             numbers.append(number)
             seen = set()
             continue
-        if len(tokens) == 1 and _is_float(head) and head not in slots:
+        if len(tokens) == 1 and is_float(head) and head not in slots:
             raise MotionFileError(path, f"line {lineno}: invalid frame number {head!r}")
         slot = slots.get(head)
         if slot is None:

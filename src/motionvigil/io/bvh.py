@@ -32,6 +32,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from motionvigil.errors import MotionFileError
+from motionvigil.io.tokens import first_non_float
 from motionvigil.io.motion import MIN_FRAMES, Layout, Motion
 
 __all__ = [
@@ -392,19 +393,12 @@ def _parse_frame_values_slowly(
         try:
             values[row] = [float(t) for t in tokens]
         except ValueError:
-            bad = next(t for t in tokens if not _is_float(t))
+            bad = first_non_float(tokens)
             raise MotionFileError(
                 source, f"frame {row} (line {line_numbers[row]}) holds a non-numeric value {bad[:40]!r}"
             ) from None
     return values
 
-
-def _is_float(token: str) -> bool:
-    try:
-        float(token)
-    except ValueError:
-        return False
-    return True
 
 
 def _check_values(values: np.ndarray, joints: tuple[BvhJoint, ...], source: str | Path) -> None:
