@@ -1,0 +1,66 @@
+"""Named datasets: each is a loader over a root folder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from motionvigil.data_root import default_data_root
+from motionvigil.datasets.clip import Dataset
+from motionvigil.errors import MotionFileError
+
+Loader = Callable[..., Dataset]
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    loader: Loader
+    default_subdir: str | None  # folder under the shared data root, if any
+    description: str
+
+
+_REGISTRY: dict[str, DatasetSpec] = {}
+
+
+def register_dataset(name: str, default_subdir: str | None, description: str) -> Callable[[Loader], Loader]:
+    """Decorator: register ``loader(root: Path, **options) -> Dataset`` under ``name``."""
+
+    def wrap(loader: Loader) -> Loader:
+        if name in _REGISTRY:
+            raise ValueError(f"dataset {name!r} registered twice")
+        _REGISTRY[name] = DatasetSpec(name, loader, default_subdir, description)
+        return loader
+
+    return wrap
+
+
+def dataset_names() -> list[str]:
+    _import_builtin_loaders()
+    return sorted(_REGISTRY)
+
+
+def get_spec(name: str) -> DatasetSpec:
+    _import_builtin_loaders()
+    if name not in _REGISTRY:
+        raise KeyError(f"unknown dataset {name!r}; known: {', '.join(sorted(_REGISTRY))}")
+    return _REGISTRY[name]
+
+
+def load_dataset(name: str, root: str | Path | None = None, **options) -> Dataset:
+    """Load dataset ``name`` from ``root`` (default: its folder under the shared data root)."""
+    spec = get_spec(name)
+    if root is None:
+        if spec.default_subdir is None:
+            return spec.loader(None, **options)
+        root = default_data_root() / spec.default_subdir
+    root = Path(root)
+    if not root.exists():
+        raise MotionFileError(root, f"dataset folder for {name!r} not found")
+    return spec.loader(root, **options)
+
+
+def _import_builtin_loaders() -> None:
+    """Import the modules that register the built-in datasets (once)."""
+    import motionvigil.datasets.loaders  # noqa: F401
