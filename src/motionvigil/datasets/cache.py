@@ -1,0 +1,378 @@
+"""On-disk cache of motions converted to SMPL-22 joints at 20 Hz.
+
+Converting a real dataset (read, retarget, resample, canonicalise) costs seconds per
+hundred files; loaders convert through this cache so that the second load only reads
+small ``.npz`` files.
+
+Cache entries
+-------------
+* Folder: the ``cache_dir`` argument, else ``$MOTIONVIGIL_CACHE``, else
+  ``~/.cache/motionvigil``; entries live under ``<cache_dir>/smpl22/<aa>/<slot>.npz``.
+* Validity key: the SHA-256 of the file's bytes, the SHA-256 of every other file the
+  conversion reads (the ASF skeleton of an AMC motion), the reader keyword arguments
+  (as sorted JSON) and :data:`CACHE_VERSION`. The key is recorded inside the entry
+  and compared on every read.
+* Slot (the file name): a hash of the same key WITHOUT the version, so that bumping
+  :data:`CACHE_VERSION` rebuilds entries in place instead of leaving stale files behind.
+* Content: ``joints`` (float32 ``[T, 22, 3]``), ``meta`` (a JSON string), ``key`` and
+  ``version`` (strings). No pickled objects: entries are read with
+  ``allow_pickle=False``.
+* Writes are atomic (:func:`motionvigil.atomic.atomic_path`): a crash never leaves a
+  half-written entry under its final name. An entry that cannot be read (truncated,
+  damaged, wrong arrays) counts as ``"corrupt"``, one whose recorded key or version
+  differs counts as ``"stale"``; both are rebuilt and overwritten.
+* Failing to WRITE an entry (read-only cache folder, full disk) is not an error: the
+  converted motion is returned all the same and a warning is logged.
+
+Bump :data:`CACHE_VERSION` whenever reading, retargeting, resampling or
+canonicalisation changes what a file converts to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import zipfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from motionvigil import __version__
+from motionvigil.atomic import atomic_path
+from motionvigil.errors import MotionFileError
+from motionvigil.io import load_motion
+from motionvigil.skeleton.retarget import TARGET_FPS, to_smpl22
+
+log = logging.getLogger(__name__)
+
+#: Recorded in every entry; entries with another version are rebuilt.
+CACHE_VERSION = f"smpl22-v1+motionvigil-{__version__}"
+CACHE_ENV_VAR = "MOTIONVIGIL_CACHE"
+NUM_SMPL22_JOINTS = 22
+_MAX_LIST_META = 100_000  # 1-D integer arrays longer than this are not kept in meta
+
+
+@dataclass
+class CacheStats:
+    """How :func:`cached_smpl22` calls ended, since the last :func:`reset_stats`.
+
+    ``hits``: served from the cache; ``misses``: no entry, converted; ``stale``:
+    an entry with another key/version, rebuilt; ``corrupt``: an unreadable entry,
+    rebuilt; ``write_errors``: converted but the entry could not be written.
+    """
+
+    hits: int = 0
+    misses: int = 0
+    stale: int = 0
+    corrupt: int = 0
+    write_errors: int = 0
+
+    @property
+    def built(self) -> int:
+        """Number of actual conversions (misses + stale + corrupt)."""
+        return self.misses + self.stale + self.corrupt
+
+
+STATS = CacheStats()
+_STATUS_COUNTER = {"miss": "misses", "stale": "stale", "corrupt": "corrupt"}
+
+
+def reset_stats() -> None:
+    """Zero the module-wide :data:`STATS` counters (in place)."""
+    for name in ("hits", "misses", "stale", "corrupt", "write_errors"):
+        setattr(STATS, name, 0)
+
+
+def default_cache_dir() -> Path:
+    """``$MOTIONVIGIL_CACHE``, else ``~/.cache/motionvigil``."""
+    env = os.environ.get(CACHE_ENV_VAR)
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "motionvigil"
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes; a missing/unreadable file raises MotionFileError."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise MotionFileError(path, f"cannot read file ({exc.strerror or exc})") from None
+    return digest.hexdigest()
+
+
+def _dependencies(path: Path, reader_kwargs: Mapping[str, Any]) -> list[Path]:
+    """Other files the conversion of ``path`` reads: the ASF skeleton of an AMC motion."""
+    if path.suffix.lower() != ".amc":
+        return []
+    from motionvigil.io.asf_amc import find_asf
+
+    asf = reader_kwargs.get("asf")
+    return [Path(asf) if asf is not None else find_asf(path)]
+
+
+def _kwargs_json(reader_kwargs: Mapping[str, Any]) -> str:
+    """Reader kwargs as canonical JSON; paths become strings, file contents are hashed apart."""
+    return json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in reader_kwargs.items()},
+                      sort_keys=True, default=str)
+
+
+def cache_key(path: str | Path, reader_kwargs: Mapping[str, Any] | None = None) -> tuple[str, str]:
+    """``(slot, key)`` of a file: the entry's file-name hash and the full validity key.
+
+    Raises:
+        MotionFileError: the file (or a file it depends on) cannot be read.
+    """
+    path = Path(path)
+    kwargs = dict(reader_kwargs or {})
+    parts = [f"file={file_sha256(path)}"]
+    parts += [f"dep={file_sha256(dep)}" for dep in _dependencies(path, kwargs)]
+    parts.append(f"kwargs={_kwargs_json(kwargs)}")
+    unversioned = "|".join(parts)
+    slot = hashlib.sha256(unversioned.encode("utf-8")).hexdigest()
+    return slot, f"{unversioned}|version={CACHE_VERSION}"
+
+
+def entry_path(slot: str, cache_dir: str | Path | None = None) -> Path:
+    """Where the entry of ``slot`` lives."""
+    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    return root / "smpl22" / slot[:2] / f"{slot}.npz"
+
+
+def _json_value(value: Any) -> Any:
+    """A JSON-safe version of one meta value, or ``_DROP`` when it should not be kept."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        if value.ndim == 1 and value.dtype.kind in "iub" and len(value) <= _MAX_LIST_META:
+            return value.tolist()
+        return _DROP
+    if isinstance(value, (list, tuple)):
+        items = [_json_value(v) for v in value]
+        return _DROP if any(v is _DROP for v in items) else items
+    if isinstance(value, Mapping):
+        items = {str(k): _json_value(v) for k, v in value.items()}
+        return {k: v for k, v in items.items() if v is not _DROP}
+    return _DROP
+
+
+_DROP = object()
+
+
+def json_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON-safe part of a motion's meta.
+
+    Scalars, strings, paths and 1-D integer arrays (e.g. UTKinect ``frame_numbers``,
+    Kinect ``lost_frames``) are kept; other arrays (e.g. per-joint ``confidence``) are
+    dropped and their names listed under ``"dropped_meta"``.
+    """
+    out: dict[str, Any] = {}
+    dropped: list[str] = []
+    for key, value in meta.items():
+        converted = _json_value(value)
+        if converted is _DROP:
+            dropped.append(str(key))
+        else:
+            out[str(key)] = converted
+    if dropped:
+        out["dropped_meta"] = sorted(dropped)
+    return out
+
+
+def convert_smpl22(path: str | Path, reader_kwargs: Mapping[str, Any] | None = None) -> tuple[np.ndarray, dict]:
+    """Read and convert one file without the cache: ``(joints [T,22,3] float32, meta)``.
+
+    ``meta`` is the JSON-safe reader meta plus ``fps`` (20), ``num_frames``,
+    ``source_frames``, ``source_fps`` and ``source_layout``.
+
+    Raises:
+        MotionFileError: the file is unusable.
+    """
+    motion = load_motion(path, **dict(reader_kwargs or {}))
+    smpl = to_smpl22(motion, fps=TARGET_FPS)
+    meta = json_meta(smpl.meta)
+    meta.pop("source", None)
+    meta.update(fps=TARGET_FPS, num_frames=smpl.num_frames, source_frames=motion.num_frames)
+    return np.ascontiguousarray(smpl.joints, dtype=np.float32), meta
+
+
+def _read_entry(entry: Path, key: str) -> tuple[str, np.ndarray | None, dict | None]:
+    """``("hit", joints, meta)``, ``("stale", None, None)``, ``("corrupt", None, None)`` or ``("miss", ...)``."""
+    if not entry.exists():
+        return "miss", None, None
+    try:
+        with np.load(entry, allow_pickle=False) as data:
+            version = str(data["version"][()])
+            recorded_key = str(data["key"][()])
+            if version != CACHE_VERSION or recorded_key != key:
+                return "stale", None, None
+            joints = np.array(data["joints"])
+            meta = json.loads(str(data["meta"][()]))
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return "corrupt", None, None
+    ok_shape = joints.ndim == 3 and joints.shape[1:] == (NUM_SMPL22_JOINTS, 3) and len(joints) >= 2
+    if not (ok_shape and joints.dtype == np.float32 and isinstance(meta, dict) and np.isfinite(joints).all()):
+        return "corrupt", None, None
+    return "hit", joints, meta
+
+
+def _write_entry(entry: Path, key: str, joints: np.ndarray, meta: dict) -> bool:
+    """Write one entry atomically; ``False`` (and a logged warning) when that fails."""
+    try:
+        with atomic_path(entry) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(
+                    fh,
+                    joints=joints.astype(np.float32, copy=False),
+                    meta=np.str_(json.dumps(meta, sort_keys=True)),
+                    key=np.str_(key),
+                    version=np.str_(CACHE_VERSION),
+                )
+    except OSError as exc:
+        log.warning("motionvigil cache: cannot write %s (%s); continuing without caching", entry, exc)
+        return False
+    return True
+
+
+def cached_smpl22(
+    path: str | Path,
+    reader_kwargs: Mapping[str, Any] | None = None,
+    cache_dir: str | Path | None = None,
+) -> tuple[np.ndarray, dict]:
+    """Load ``path`` with ``load_motion``, convert it with ``to_smpl22``, through the cache.
+
+    Args:
+        path: any file ``load_motion`` reads.
+        reader_kwargs: passed to the reader (part of the cache key).
+        cache_dir: cache folder (default :func:`default_cache_dir`).
+
+    Returns:
+        ``(joints, meta)``: float32 ``[T, 22, 3]`` (SMPL-22, 20 Hz, metres, canonical
+        frame) and the JSON-safe meta of :func:`convert_smpl22`, plus ``source`` (this
+        path) and ``cache`` (``"hit"``, ``"miss"``, ``"stale"`` or ``"corrupt"``).
+
+    Raises:
+        MotionFileError: the file is unusable (nothing is cached for it).
+    """
+    path = Path(path)
+    slot, key = cache_key(path, reader_kwargs)
+    entry = entry_path(slot, cache_dir)
+    status, joints, meta = _read_entry(entry, key)
+    if status == "hit":
+        STATS.hits += 1
+    else:
+        joints, meta = convert_smpl22(path, reader_kwargs)
+        counter = _STATUS_COUNTER[status]
+        setattr(STATS, counter, getattr(STATS, counter) + 1)
+        if not _write_entry(entry, key, joints, meta):
+            STATS.write_errors += 1
+    assert joints is not None and meta is not None
+    return joints, {**meta, "source": str(path), "cache": status}
+
+
+@dataclass
+class ConvertedFile:
+    """One converted file: SMPL-22 joints at 20 Hz and its meta."""
+
+    path: Path
+    joints: np.ndarray
+    meta: dict
+
+
+@dataclass
+class ConvertResult:
+    """What :func:`convert_many` returns: the converted files (input order) and the bad ones."""
+
+    converted: list[ConvertedFile] = field(default_factory=list)
+    bad: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def convert_many(
+    paths: Iterable[str | Path],
+    reader_kwargs: Mapping[str, Any] | None = None,
+    cache_dir: str | Path | None = None,
+    *,
+    progress: bool = True,
+    skip_bad: bool = False,
+    use_cache: bool = True,
+    desc: str = "converting",
+) -> ConvertResult:
+    """Convert many files to SMPL-22 at 20 Hz (through the cache), with a progress bar.
+
+    Args:
+        paths: the files, converted in this order.
+        reader_kwargs: passed to the reader of every file.
+        cache_dir: cache folder (default :func:`default_cache_dir`).
+        progress: show a tqdm progress bar (on stderr).
+        skip_bad: ``False``: the first unusable file stops with its MotionFileError.
+            ``True``: unusable files are collected in ``result.bad`` as
+            ``(path, message)``, logged as warnings, and the rest go on.
+        use_cache: ``False`` converts every file afresh and writes nothing.
+        desc: label of the progress bar.
+
+    Raises:
+        MotionFileError: an unusable file, when ``skip_bad`` is False.
+    """
+    paths = [Path(p) for p in paths]
+    result = ConvertResult()
+    for path in tqdm(paths, desc=desc, unit="file", disable=not progress, leave=False):
+        try:
+            if use_cache:
+                joints, meta = cached_smpl22(path, reader_kwargs, cache_dir)
+            else:
+                joints, meta = convert_smpl22(path, reader_kwargs)
+                meta = {**meta, "source": str(path), "cache": "off"}
+        except MotionFileError as exc:
+            if not skip_bad:
+                raise
+            log.warning("skipping unusable file: %s", exc)
+            result.bad.append((path, str(exc)))
+            continue
+        result.converted.append(ConvertedFile(path, joints, meta))
+    return result
+
+
+# --------------------------------------------------------------------------- for dataset loaders
+
+
+def convert_dataset_files(
+    dataset: str,
+    paths: Iterable[str | Path],
+    *,
+    reader_kwargs: Mapping[str, Any] | None = None,
+    cache_dir: str | Path | None = None,
+    use_cache: bool = True,
+    progress: bool = False,
+    skip_bad: bool = False,
+) -> ConvertResult:
+    """:func:`convert_many` for a dataset loader: an unusable file stops with a message
+    naming the file, the dataset and the ``skip_bad=True`` way out."""
+    try:
+        return convert_many(
+            paths, reader_kwargs, cache_dir,
+            progress=progress, skip_bad=skip_bad, use_cache=use_cache, desc=dataset,
+        )  # fmt: skip
+    except MotionFileError as exc:
+        raise MotionFileError(
+            exc.path,
+            f"{exc.problem} (while loading dataset {dataset!r}; pass skip_bad=True to skip "
+            "unusable files and list them in the dataset's bad_files)",
+        ) from None
+
+
+def describe_bad_files(bad: list[tuple[Path, str]]) -> str:
+    """One sentence listing skipped files by name, for a dataset description ('' if none)."""
+    if not bad:
+        return ""
+    names = ", ".join(Path(p).name for p, _ in bad)
+    return f" Skipped {len(bad)} unusable file(s) (skip_bad=True): {names}."

@@ -1,0 +1,216 @@
+"""MSR Action3D (Li, Zhang and Liu, 2010): 567 Kinect v1 skeleton sequences.
+
+20 actions x 10 subjects x 2-3 repetitions, files ``skeletons/aXX_sYY_eZZ_skeleton3D.txt``.
+
+* Classes: the 20 names of ``action_names.mat`` (key ``action_names``) in action-id
+  order a01..a20, kept verbatim in :data:`MSR_ACTION_NAMES` (``"draw X"`` and
+  ``"pickup and throw"`` are spelled as the file spells them). When the ``.mat`` is
+  present the loader checks that it agrees.
+* Violent: ``forward punch`` (a05), ``side boxing`` (a12), ``forward kick`` (a14),
+  ``side kick`` (a15), through :mod:`motionvigil.datasets.violence`; ``hammer`` (a03)
+  is non-violent.
+* Subjects ``s01``..``s10``. Split ``split_scheme="cross_subject"`` (default; the
+  protocol of Li et al.): odd subjects train, even subjects test. ``"none"``: no split.
+* Bad files: ``a13_s09_e02`` is all zeros (the skeleton was never tracked); its reader
+  raises MotionFileError. With ``skip_bad=False`` (default) loading stops naming it;
+  with ``skip_bad=True`` it is skipped, listed in ``dataset.bad_files`` (``(path,
+  message)`` pairs) and named in ``dataset.description``: 566 clips load.
+* :func:`index_msr_action3d` lists the files from their names alone (no reading): what
+  ``motionvigil data info msr_action3d`` counts (567 files, 20 classes, 4 violent,
+  10 subjects).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from motionvigil.datasets.cache import convert_dataset_files, describe_bad_files
+from motionvigil.datasets.clip import Clip, Dataset
+from motionvigil.datasets.registry import register_dataset
+from motionvigil.datasets.violence import is_violent
+from motionvigil.errors import MotionFileError
+from motionvigil.io.kinect import parse_msr_name
+
+NAME = "msr_action3d"
+
+#: Class names in action-id order (a01..a20), as ``action_names.mat`` spells them.
+MSR_ACTION_NAMES: tuple[str, ...] = (
+    "high arm wave", "horizontal arm wave", "hammer", "hand catch", "forward punch",
+    "high throw", "draw X", "draw tick", "draw circle", "hand clap",
+    "two hand wave", "side boxing", "bend", "forward kick", "side kick",
+    "jogging", "tennis swing", "tennis serve", "golf swing", "pickup and throw",
+)  # fmt: skip
+
+SPLIT_SCHEMES = ("cross_subject", "none")
+_SUFFIX = "_skeleton3D.txt"
+
+
+@dataclass(frozen=True)
+class MsrRecord:
+    """One MSR Action3D file, described from its name alone."""
+
+    path: Path
+    clip_id: str  # "a05_s08_e01"
+    action: int  # 1..20
+    label: str
+    subject: str  # "s08"
+    repetition: int
+    violent: bool
+    split: str | None
+
+
+def read_action_names(root: str | Path) -> tuple[str, ...]:
+    """The 20 class names stored in ``<root>/action_names.mat`` (key ``action_names``).
+
+    Raises:
+        MotionFileError: the file is missing or holds no 20 names.
+    """
+    from scipy.io import loadmat
+
+    path = Path(root) / "action_names.mat"
+    try:
+        cells = loadmat(path, variable_names=["action_names"])["action_names"]
+    except (OSError, ValueError, KeyError, NotImplementedError) as exc:
+        raise MotionFileError(path, f"cannot read action_names ({exc})") from None
+    names = tuple(str(cell.item()) if cell.size == 1 else str(cell) for cell in cells.ravel())
+    if len(names) != len(MSR_ACTION_NAMES):
+        raise MotionFileError(path, f"expected {len(MSR_ACTION_NAMES)} action names, found {len(names)}")
+    return names
+
+
+def cross_subject_split(subject: int, scheme: str = "cross_subject") -> str | None:
+    """``"train"`` for odd subjects, ``"test"`` for even ones (``None`` for scheme ``"none"``)."""
+    if scheme not in SPLIT_SCHEMES:
+        raise ValueError(f"unknown split_scheme {scheme!r}; choose from {', '.join(SPLIT_SCHEMES)}")
+    if scheme == "none":
+        return None
+    return "train" if subject % 2 == 1 else "test"
+
+
+def _skeleton_folder(root: Path) -> Path:
+    """``<root>/skeletons`` when it exists, else ``root`` itself."""
+    sub = root / "skeletons"
+    return sub if sub.is_dir() else root
+
+
+def index_msr_action3d(root: str | Path, split_scheme: str = "cross_subject") -> list[MsrRecord]:
+    """Every ``aXX_sYY_eZZ_skeleton3D.txt`` under ``root``, from the file names only.
+
+    Raises:
+        MotionFileError: no skeleton files, or a name that does not parse / names an
+            action outside a01..a20.
+    """
+    folder = _skeleton_folder(Path(root))
+    records = []
+    for path in sorted(folder.glob(f"*{_SUFFIX}")):
+        parsed = parse_msr_name(path.name)
+        if not parsed:
+            raise MotionFileError(path, f"name does not match aXX_sYY_eZZ{_SUFFIX}")
+        action = parsed["action"]
+        if not 1 <= action <= len(MSR_ACTION_NAMES):
+            raise MotionFileError(path, f"action a{action:02d} is outside a01..a{len(MSR_ACTION_NAMES):02d}")
+        label = MSR_ACTION_NAMES[action - 1]
+        records.append(
+            MsrRecord(
+                path=path,
+                clip_id=path.name[: -len(_SUFFIX)],
+                action=action,
+                label=label,
+                subject=f"s{parsed['subject']:02d}",
+                repetition=parsed["repetition"],
+                violent=is_violent(label),
+                split=cross_subject_split(parsed["subject"], split_scheme),
+            )
+        )
+    if not records:
+        raise MotionFileError(folder, f"no MSR Action3D *{_SUFFIX} files found")
+    return records
+
+
+def index_summary(records: list[MsrRecord]) -> dict[str, Any]:
+    """What ``data info`` prints for the index: the keys of ``Dataset.info()`` but ``frames``."""
+    splits = Counter(r.split for r in records if r.split is not None)
+    return {
+        "name": NAME,
+        "clips": len(records),
+        "classes": len(MSR_ACTION_NAMES),
+        "violent_classes": sum(is_violent(n) for n in MSR_ACTION_NAMES),
+        "subjects": len({r.subject for r in records}),
+        "splits": dict(sorted(splits.items())),
+    }
+
+
+def _check_action_names(root: Path) -> None:
+    """When ``action_names.mat`` is present, it must agree with :data:`MSR_ACTION_NAMES`."""
+    if (root / "action_names.mat").is_file():
+        names = read_action_names(root)
+        if names != MSR_ACTION_NAMES:
+            raise MotionFileError(
+                root / "action_names.mat", f"class names {names} differ from the expected {MSR_ACTION_NAMES}"
+            )
+
+
+@register_dataset(NAME, "msr_action3d", "MSR Action3D: 567 Kinect v1 skeletons, 20 actions (4 violent), 10 subjects")
+def load_msr_action3d(
+    root: Path,
+    *,
+    split_scheme: str = "cross_subject",
+    skip_bad: bool = False,
+    cache: bool = True,
+    cache_dir: str | Path | None = None,
+    progress: bool = False,
+) -> Dataset:
+    """Load MSR Action3D as SMPL-22 clips at 20 Hz (see the module notes).
+
+    Args:
+        root: the dataset folder (holding ``skeletons/`` and ``action_names.mat``).
+        split_scheme: ``"cross_subject"`` (odd subjects train, even test) or ``"none"``.
+        skip_bad: skip unusable files (listed in ``dataset.bad_files``) instead of stopping.
+        cache: convert through the on-disk cache (:mod:`motionvigil.datasets.cache`).
+        cache_dir: the cache folder (default ``$MOTIONVIGIL_CACHE`` or ``~/.cache/motionvigil``).
+        progress: show a progress bar.
+
+    Raises:
+        MotionFileError: an unusable file (with ``skip_bad=False``), bad names, or
+            ``action_names.mat`` disagreeing with :data:`MSR_ACTION_NAMES`.
+    """
+    root = Path(root)
+    _check_action_names(root)
+    records = index_msr_action3d(root, split_scheme)
+    result = convert_dataset_files(
+        NAME, [r.path for r in records],
+        cache_dir=cache_dir, use_cache=cache, progress=progress, skip_bad=skip_bad,
+    )  # fmt: skip
+    by_path = {r.path: r for r in records}
+    clips = []
+    for item in result.converted:
+        rec = by_path[item.path]
+        clips.append(
+            Clip(
+                clip_id=rec.clip_id,
+                joints=item.joints,
+                labels=(rec.label,),
+                violent=rec.violent,
+                dataset=NAME,
+                subject=rec.subject,
+                source=str(rec.path),
+                split=rec.split,
+                meta={**item.meta, "action": rec.action, "repetition": rec.repetition},
+            )
+        )
+    dataset = Dataset(
+        name=NAME,
+        clips=clips,
+        classes=MSR_ACTION_NAMES,
+        violent_classes=tuple(n for n in MSR_ACTION_NAMES if is_violent(n)),
+        description=(
+            f"MSR Action3D: {len(clips)} of {len(records)} sequences, 20 actions, "
+            f"{len({r.subject for r in records})} subjects; split {split_scheme}."
+            + describe_bad_files(result.bad)
+        ),
+    )
+    dataset.bad_files = list(result.bad)  # type: ignore[attr-defined]
+    return dataset

@@ -1,0 +1,64 @@
+"""The pre-training objectives: TMR's weighted loss sum, or CLIP for the ViT encoder."""
+
+from __future__ import annotations
+
+import torch
+
+from motionvigil.losses import (
+    CLIP_TEMPERATURE,
+    TMR_NEGATIVE_FILTER,
+    TMR_TEMPERATURE,
+    TMR_WEIGHTS,
+    clip_loss,
+    gaussian_kl,
+    infonce,
+    masked_smooth_l1,
+)
+from motionvigil.models.motion_text import MotionTextModel
+
+
+def _sample(mu: torch.Tensor, logvar: torch.Tensor | None, stochastic: bool) -> torch.Tensor:
+    if logvar is None or not stochastic:
+        return mu
+    return mu + torch.randn_like(mu) * (0.5 * logvar).exp()
+
+
+def tmr_losses(model: MotionTextModel, batch: dict[str, torch.Tensor], stochastic: bool = True) -> dict[str, torch.Tensor]:
+    """TMR losses (unweighted terms and the weighted ``loss``) for one batch.
+
+    ``batch``: ``motion [B, T, 263]``, ``motion_mask [B, T]``, ``tokens [B, L, 384]``,
+    ``token_mask [B, L]``, ``sentence [B, 384]``.
+    """
+    x, mask = batch["motion"], batch["motion_mask"]
+    t_mu, t_logvar = model.text_distribution(batch["tokens"], batch["token_mask"])
+    m_mu, m_logvar = model.motion_distribution(x, mask)
+    t_z, m_z = _sample(t_mu, t_logvar, stochastic), _sample(m_mu, m_logvar, stochastic)
+
+    terms = {
+        "recons": masked_smooth_l1(model.decode(t_z, mask), x, mask) + masked_smooth_l1(model.decode(m_z, mask), x, mask),
+        "latent": torch.nn.functional.smooth_l1_loss(t_z, m_z),
+        "contrastive": infonce(t_z, m_z, TMR_TEMPERATURE, batch["sentence"], TMR_NEGATIVE_FILTER),
+    }
+    if t_logvar is not None and m_logvar is not None:
+        zeros = torch.zeros_like(m_mu)
+        terms["kl"] = (
+            gaussian_kl(t_mu, t_logvar, m_mu, m_logvar)
+            + gaussian_kl(m_mu, m_logvar, t_mu, t_logvar)
+            + gaussian_kl(m_mu, m_logvar, zeros, zeros)
+            + gaussian_kl(t_mu, t_logvar, zeros, zeros)
+        )
+    terms["loss"] = sum(TMR_WEIGHTS[name] * value for name, value in terms.items())
+    return terms
+
+
+def vit_losses(model: MotionTextModel, batch: dict[str, torch.Tensor], stochastic: bool = True) -> dict[str, torch.Tensor]:
+    """Plain CLIP loss between text means and ViT motion embeddings."""
+    text = model.encode_text(batch["tokens"], batch["token_mask"])
+    motion = model.encode_motion(batch["motion"], batch["motion_mask"])
+    loss = clip_loss(text, motion, CLIP_TEMPERATURE)
+    return {"contrastive": loss, "loss": loss}
+
+
+def compute_losses(model: MotionTextModel, batch: dict[str, torch.Tensor], stochastic: bool = True) -> dict[str, torch.Tensor]:
+    fn = tmr_losses if model.cfg.motion_encoder == "tmr" else vit_losses
+    return fn(model, batch, stochastic)

@@ -1,0 +1,188 @@
+"""Motion-text pre-training: AdamW, validation-based selection, resumable, DDP-ready.
+
+Run folder layout::
+
+    RUN/best/      the model with the lowest validation contrastive loss (a MotionTextBundle)
+    RUN/last/      the latest epoch: model + optimizer + progress (for --resume)
+    RUN/log.jsonl  one JSON line per epoch
+    RUN/train.json the settings of the run
+
+The test split is never looked at. Given a seed, a CPU run is deterministic, and a run
+resumed from ``RUN/last`` ends with the same weights as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from motionvigil.atomic import write_text_atomic
+from motionvigil.cache_dir import cache_root
+from motionvigil.datasets.clip import Clip
+from motionvigil.errors import MotionFileError
+from motionvigil.models.bundle import MotionTextBundle
+from motionvigil.models.checkpoint import load_checkpoint, load_into
+from motionvigil.models.config import ModelConfig
+from motionvigil.models.inputs import MotionInputs
+from motionvigil.models.motion_text import MotionTextModel
+from motionvigil.models.text import TextEmbeddingCache
+from motionvigil.pretrain.batches import PairSource, epoch_batches, make_batch
+from motionvigil.pretrain.objective import compute_losses
+from motionvigil.training.optim_state import optimizer_groups, optimizer_tensors, restore_optimizer
+from motionvigil.training.runtime import Runtime, barrier, seed_everything
+
+
+# The retrieval objective decides which epoch is kept (TMR's total loss is dominated by
+# reconstruction, which does not measure text-motion alignment).
+SELECTION_METRIC = "contrastive"
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    epochs: int = 30
+    batch_size: int = 32
+    lr: float = 1e-4
+    weight_decay: float = 0.01
+    seed: int = 0
+    progress: bool = True
+
+
+class _Objective(nn.Module):
+    """Wraps the model so that DistributedDataParallel sees the loss computation as ``forward``."""
+
+    def __init__(self, model: MotionTextModel):
+        super().__init__()
+        self.model = model
+
+    def forward(self, batch: dict[str, torch.Tensor], stochastic: bool = True) -> dict[str, torch.Tensor]:
+        return compute_losses(self.model, batch, stochastic)
+
+
+def _to(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
+    return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+
+
+@torch.no_grad()
+def validation_loss(model: MotionTextModel, source: PairSource, inputs: MotionInputs, cache: TextEmbeddingCache,
+                    batch_size: int, device: torch.device) -> dict[str, float]:
+    """Mean losses over fixed validation batches (centred crops, first captions, no sampling)."""
+    model.eval()
+    totals: dict[str, float] = {}
+    count = 0
+    for start in range(0, len(source), batch_size):
+        idx = list(range(start, min(start + batch_size, len(source))))
+        if len(idx) < 2:
+            continue
+        terms = compute_losses(model, _to(make_batch(source, idx, inputs, cache, None), device), stochastic=False)
+        for name, value in terms.items():
+            totals[name] = totals.get(name, 0.0) + float(value) * len(idx)
+        count += len(idx)
+    return {k: v / max(count, 1) for k, v in totals.items()}
+
+
+class PretrainRun:
+    """One pre-training run writing to ``out_dir``."""
+
+    def __init__(self, out_dir: str | Path, model_cfg: ModelConfig, settings: TrainSettings, runtime: Runtime,
+                 text_cache: TextEmbeddingCache | None = None):
+        self.out = Path(out_dir)
+        self.cfg = model_cfg
+        self.settings = settings
+        self.runtime = runtime
+        self.cache = text_cache or TextEmbeddingCache(cache_root() / "text")
+
+    def _save_last(self, bundle: MotionTextBundle, optimizer: torch.optim.Optimizer, progress: dict) -> None:
+        bundle.save(self.out / "last", extra_tensors=optimizer_tensors(optimizer),
+                    extra_config={"progress": progress, "optimizer": optimizer_groups(optimizer)})
+
+    def _resume(self, model: MotionTextModel, optimizer: torch.optim.Optimizer) -> dict | None:
+        last = self.out / "last"
+        if not (last / "config.json").is_file():
+            return None
+        tensors, config = load_checkpoint(last)
+        if config.get("model") != self.cfg.to_dict():
+            raise MotionFileError(last, "cannot resume: the run folder holds a different model configuration")
+        load_into(model, tensors, last, prefix="model.")
+        restore_optimizer(optimizer, tensors, config["optimizer"])
+        return config["progress"]
+
+    def fit(self, train_clips: Sequence[Clip], val_clips: Sequence[Clip], resume: bool = True,
+            on_epoch: Callable[[int], None] | None = None) -> MotionTextBundle:
+        """Train, keeping the best model by validation loss. Returns the best bundle."""
+        s, rt = self.settings, self.runtime
+        if len(val_clips) < 2:
+            raise ValueError("pre-training needs at least 2 validation clips for model selection")
+        seed_everything(s.seed)
+        inputs = MotionInputs.fit(self.cfg.motion_encoder, train_clips, self.cfg.max_frames)
+        train = PairSource.build(train_clips, inputs, self.cache)
+        val = PairSource.build(val_clips, inputs, self.cache)
+        if len(train) < 2:
+            raise ValueError("pre-training needs at least 2 training clips with captions or labels")
+
+        model = MotionTextModel(self.cfg).to(rt.device)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=s.lr, weight_decay=s.weight_decay)
+        progress = {"epoch": 0, "best_val": math.inf, "best_epoch": -1}
+        if resume:
+            progress = self._resume(model, optimizer) or progress
+        objective: nn.Module = _Objective(model)
+        if rt.distributed:
+            objective = nn.parallel.DistributedDataParallel(
+                objective, device_ids=[rt.device.index] if rt.device.type == "cuda" else None
+            )
+        if rt.is_main:
+            self.out.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(self.out / "train.json", json.dumps(
+                {"model": self.cfg.to_dict(), "settings": dataclasses.asdict(s), "world_size": rt.world_size,
+                 "train_clips": len(train), "val_clips": len(val)}, indent=2))
+        log_path = self.out / "log.jsonl"
+        log_lines = log_path.read_text().splitlines()[: progress["epoch"]] if log_path.is_file() else []
+
+        bar = tqdm(range(progress["epoch"], s.epochs), desc="pre-training", unit="epoch",
+                   disable=not (s.progress and rt.is_main), initial=progress["epoch"], total=s.epochs)
+        for epoch in bar:
+            rng = np.random.default_rng([s.seed, epoch])
+            torch.manual_seed(s.seed * 100_003 + epoch)
+            model.train()
+            sums: dict[str, float] = {}
+            batches = epoch_batches(len(train), s.batch_size * rt.world_size, rng)
+            for big in batches:
+                shard = big[rt.rank :: rt.world_size]
+                if len(shard) < 2:
+                    continue
+                terms = objective(_to(make_batch(train, shard, inputs, self.cache, rng), rt.device))
+                optimizer.zero_grad(set_to_none=True)
+                terms["loss"].backward()
+                optimizer.step()
+                for name, value in terms.items():
+                    sums[name] = sums.get(name, 0.0) + float(value.detach())
+            train_terms = {f"train/{k}": v / max(len(batches), 1) for k, v in sums.items()}
+            val_terms = validation_loss(model, val, inputs, self.cache, s.batch_size, rt.device)
+            record = {"epoch": epoch + 1, **train_terms, **{f"val/{k}": v for k, v in val_terms.items()}}
+            progress = dict(progress, epoch=epoch + 1)
+            bundle = MotionTextBundle(model, inputs, {"train_clips": len(train), "val_clips": len(val)})
+            if rt.is_main:
+                if val_terms[SELECTION_METRIC] < progress["best_val"]:
+                    progress.update(best_val=val_terms[SELECTION_METRIC], best_epoch=epoch + 1)
+                    bundle.info.update(best_epoch=epoch + 1, **{f"val_{SELECTION_METRIC}": val_terms[SELECTION_METRIC]})
+                    bundle.save(self.out / "best")
+                self._save_last(bundle, optimizer, progress)
+                log_lines.append(json.dumps(record))
+                write_text_atomic(log_path, "\n".join(log_lines) + "\n")
+            elif val_terms[SELECTION_METRIC] < progress["best_val"]:
+                progress.update(best_val=val_terms[SELECTION_METRIC], best_epoch=epoch + 1)
+            barrier(rt)
+            bar.set_postfix(loss=f"{train_terms.get('train/loss', float('nan')):.3f}", val=f"{val_terms['loss']:.3f}")
+            if on_epoch is not None:
+                on_epoch(epoch + 1)
+        bar.close()
+        barrier(rt)
+        return MotionTextBundle.load(self.out / "best", device=rt.device)

@@ -1,0 +1,1 @@
+"""Shared training machinery: devices, seeding, torchrun/DDP, resumable state."""
