@@ -1,0 +1,128 @@
+"""Pre-training: determinism, resume, checkpoints, and that learning happens."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from motionvigil.datasets.clip import Clip
+from motionvigil.errors import MotionFileError
+from motionvigil.models import preset
+from motionvigil.models.bundle import MotionTextBundle
+from motionvigil.models.checkpoint import CONFIG, WEIGHTS
+from motionvigil.models.text import TextEmbeddingCache
+from motionvigil.pretrain import PretrainRun, TrainSettings
+from motionvigil.pretrain.captions import clip_captions, readable_label
+from motionvigil.skeleton.smpl22 import forward_kinematics, reference_offsets
+from motionvigil.training.runtime import Runtime
+
+ACTIONS = ["a person waves the right hand", "a person kicks with the left leg", "a person jumps up and down"]
+
+
+def toy_clip(i: int, rng: np.random.Generator) -> Clip:
+    """A rest pose with one body part oscillating, depending on the action."""
+    frames = int(rng.integers(30, 50))
+    quats = np.zeros((frames, 22, 4))
+    quats[..., 0] = 1.0
+    rest = forward_kinematics(quats, np.tile([0.0, 0.95, 0.0], (frames, 1)), reference_offsets())
+    t = np.arange(frames) / 20.0
+    action = i % len(ACTIONS)
+    wave = np.sin(2 * np.pi * (1.0 + rng.uniform(0, 0.5)) * t)[:, None, None]
+    if action == 0:
+        rest[:, [19, 21]] += wave * np.array([0.0, 0.3, 0.1])
+    elif action == 1:
+        rest[:, [4, 7, 10]] += np.abs(wave) * np.array([0.0, 0.3, 0.4])
+    else:
+        rest += np.abs(wave) * np.array([0.0, 0.3, 0.0])
+    rest += rng.normal(0, 0.005, rest.shape)
+    return Clip(f"toy{i}", rest.astype(np.float32), (), False, "toy", captions=(ACTIONS[action],))
+
+
+@pytest.fixture(scope="module")
+def clips():
+    rng = np.random.default_rng(0)
+    return [toy_clip(i, rng) for i in range(30)]
+
+
+@pytest.fixture(scope="module")
+def text_cache(tmp_path_factory):
+    return TextEmbeddingCache(tmp_path_factory.mktemp("text"))
+
+
+def run(out, clips, text_cache, epochs, encoder="tmr", seed=0, resume=True):
+    settings = TrainSettings(epochs=epochs, batch_size=8, lr=3e-4, seed=seed, progress=False)
+    return PretrainRun(out, preset("tiny", encoder), settings, Runtime(torch.device("cpu")), text_cache).fit(
+        clips[:24], clips[24:], resume=resume
+    )
+
+
+def weights(bundle: MotionTextBundle) -> torch.Tensor:
+    return torch.cat([p.detach().flatten() for p in bundle.model.parameters()])
+
+
+def test_same_seed_same_weights_and_resume_matches(tmp_path, clips, text_cache):
+    straight = run(tmp_path / "a", clips, text_cache, epochs=4)
+    again = run(tmp_path / "b", clips, text_cache, epochs=4)
+    assert torch.equal(weights(straight), weights(again))
+    # stop after 2 epochs, then resume to 4: same best model and same last weights
+    run(tmp_path / "c", clips, text_cache, epochs=2)
+    resumed = run(tmp_path / "c", clips, text_cache, epochs=4)
+    assert torch.equal(weights(resumed), weights(straight))
+    last_a = MotionTextBundle.load(tmp_path / "a" / "last")
+    last_c = MotionTextBundle.load(tmp_path / "c" / "last")
+    assert torch.equal(weights(last_a), weights(last_c))
+    log = [json.loads(line) for line in (tmp_path / "c" / "log.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in log] == [1, 2, 3, 4]
+
+
+def test_training_aligns_text_and_motion(tmp_path, clips, text_cache):
+    bundle = run(tmp_path / "fit", clips, text_cache, epochs=25)
+    motion = bundle.embed_clips(clips)
+    text = bundle.embed_texts(ACTIONS, text_cache)
+    motion /= np.linalg.norm(motion, axis=1, keepdims=True)
+    text /= np.linalg.norm(text, axis=1, keepdims=True)
+    predicted = (motion @ text.T).argmax(1)
+    truth = np.arange(len(clips)) % len(ACTIONS)
+    assert (predicted == truth).mean() > 0.6  # chance is 1/3
+
+
+def test_vit_variant_trains_and_reloads(tmp_path, clips, text_cache):
+    bundle = run(tmp_path / "vit", clips, text_cache, epochs=2, encoder="vit")
+    again = MotionTextBundle.load(tmp_path / "vit" / "best")
+    np.testing.assert_allclose(bundle.embed_clips(clips[:4]), again.embed_clips(clips[:4]), atol=1e-6)
+
+
+def test_corrupt_or_mismatched_checkpoint_is_refused(tmp_path, clips, text_cache):
+    run(tmp_path / "r", clips, text_cache, epochs=1)
+    best = tmp_path / "r" / "best"
+    data = (best / WEIGHTS).read_bytes()
+    (best / WEIGHTS).write_bytes(data[: len(data) // 2])
+    with pytest.raises(MotionFileError, match="SHA-256"):
+        MotionTextBundle.load(best)
+    last = tmp_path / "r" / "last"
+    config = json.loads((last / CONFIG).read_text())
+    config["model"]["transformer"]["num_layers"] = 3
+    (last / CONFIG).write_text(json.dumps(config))
+    with pytest.raises(MotionFileError, match="does not match the architecture"):
+        MotionTextBundle.load(last)
+    (last / CONFIG).write_text("{not json")
+    with pytest.raises(MotionFileError, match="corrupt"):
+        MotionTextBundle.load(last)
+
+
+def test_resume_refuses_a_different_model(tmp_path, clips, text_cache):
+    run(tmp_path / "m", clips, text_cache, epochs=1)
+    settings = TrainSettings(epochs=2, batch_size=8, progress=False)
+    other = PretrainRun(tmp_path / "m", preset("paper"), settings, Runtime(torch.device("cpu")), text_cache)
+    with pytest.raises(MotionFileError, match="different model configuration"):
+        other.fit(clips[:24], clips[24:])
+
+
+def test_label_captions():
+    assert readable_label("kickLFront1Reps") == "kick left front"
+    assert readable_label("side boxing") == "side boxing"
+    clip = Clip("x", np.zeros((3, 22, 3), np.float32), ("forward kick",), True, "msr")
+    assert clip_captions(clip) == ("a person forward kick",)
