@@ -122,15 +122,33 @@ def test_msr_real_file_geometry_and_handedness(data_path):
     _check_right_handed(motion, min_foot_fraction=0.9)
 
 
-def test_msr_lost_frames_kept_and_recorded(data_path):
+def test_msr_lost_frames_trimmed_and_interpolated(data_path):
+    # a07_s04_e01: the skeleton is lost in the first 36 of 45 frames -> cut off
     path = data_path("msr_action3d/skeletons/a07_s04_e01_skeleton3D.txt")
     raw = np.loadtxt(path).reshape(-1, 20, 4)
     expected = np.flatnonzero(~raw[..., :3].reshape(len(raw), -1).any(axis=1))
-    assert len(expected) > 0
+    assert len(expected) == 36
     motion = read_msr_action3d(path)
-    assert motion.num_frames == len(raw)
     np.testing.assert_array_equal(motion.meta["lost_frames"], expected)
-    assert not motion.joints[expected].any()
+    assert motion.num_frames == len(raw) - 36 and motion.meta["kept_rows"] == (36, 45)
+    np.testing.assert_allclose(motion.joints, raw[36:, :, :3], atol=1e-6)
+    # a13_s06_e03: 9 lost frames inside the clip -> interpolated, none all-zero any more
+    path = data_path("msr_action3d/skeletons/a13_s06_e03_skeleton3D.txt")
+    raw = np.loadtxt(path).reshape(-1, 20, 4)[..., :3]
+    motion = read_msr_action3d(path)
+    lost = motion.meta["lost_frames"]
+    assert len(lost) == 9 and motion.num_frames == len(raw)
+    assert motion.joints.reshape(len(raw), -1).any(axis=1).all()
+    gap = lost[0]
+    before, after = gap - 1, next(i for i in range(gap, len(raw)) if i not in set(lost))
+    w = (gap - before) / (after - before)
+    np.testing.assert_allclose(motion.joints[gap], (1 - w) * raw[before] + w * raw[after], atol=1e-5)
+
+
+def test_msr_mostly_lost_span_is_an_error(data_path):
+    path = data_path("msr_action3d/skeletons/a20_s02_e03_skeleton3D.txt")
+    with pytest.raises(MotionFileError, match="33 of 53 frames.*cannot be repaired"):
+        read_msr_action3d(path)
 
 
 def test_msr_all_frames_lost_is_an_error(data_path):
@@ -144,7 +162,9 @@ def test_msr_synthetic_round_values(tmp_path):
     joints[1] = 0.0  # one lost frame
     path = _write(tmp_path, "a12_s03_e02_skeleton3D.txt", _msr_text(joints))
     motion = read_msr_action3d(path, fps=30.0)
-    np.testing.assert_allclose(motion.joints, joints, atol=1e-6)
+    repaired = joints.copy()
+    repaired[1] = 0.5 * (joints[0] + joints[2])
+    np.testing.assert_allclose(motion.joints, repaired, atol=1e-6)
     assert motion.fps == 30.0
     assert motion.meta["lost_frames"].tolist() == [1]
     assert (motion.meta["action"], motion.meta["subject"], motion.meta["repetition"]) == (12, 3, 2)

@@ -52,7 +52,7 @@ from motionvigil.skeleton.retarget import TARGET_FPS, to_smpl22
 log = logging.getLogger(__name__)
 
 #: Recorded in every entry; entries with another version are rebuilt.
-CACHE_VERSION = f"smpl22-v1+motionvigil-{__version__}"
+CACHE_VERSION = f"smpl22-v2+motionvigil-{__version__}"
 CACHE_ENV_VAR = "MOTIONVIGIL_CACHE"
 NUM_SMPL22_JOINTS = 22
 _MAX_LIST_META = 100_000  # 1-D integer arrays longer than this are not kept in meta
@@ -97,6 +97,8 @@ def default_cache_dir() -> Path:
 
 def file_sha256(path: str | Path) -> str:
     """Hex SHA-256 of a file's bytes; a missing/unreadable file raises MotionFileError."""
+    if not Path(path).is_file():
+        raise MotionFileError(path, "no such file")
     digest = hashlib.sha256()
     try:
         with open(path, "rb") as fh:
@@ -119,8 +121,8 @@ def _dependencies(path: Path, reader_kwargs: Mapping[str, Any]) -> list[Path]:
 
 def _kwargs_json(reader_kwargs: Mapping[str, Any]) -> str:
     """Reader kwargs as canonical JSON; paths become strings, file contents are hashed apart."""
-    return json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in reader_kwargs.items()},
-                      sort_keys=True, default=str)
+    plain = {k: str(v) if isinstance(v, Path) else v for k, v in reader_kwargs.items()}
+    return json.dumps(plain, sort_keys=True, default=str)
 
 
 def cache_key(path: str | Path, reader_kwargs: Mapping[str, Any] | None = None) -> tuple[str, str]:
@@ -145,6 +147,9 @@ def entry_path(slot: str, cache_dir: str | Path | None = None) -> Path:
     return root / "smpl22" / slot[:2] / f"{slot}.npz"
 
 
+_DROP = object()  # marks a meta value that is not kept
+
+
 def _json_value(value: Any) -> Any:
     """A JSON-safe version of one meta value, or ``_DROP`` when it should not be kept."""
     if value is None or isinstance(value, (str, bool, int, float)):
@@ -166,9 +171,6 @@ def _json_value(value: Any) -> Any:
     return _DROP
 
 
-_DROP = object()
-
-
 def json_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
     """The JSON-safe part of a motion's meta.
 
@@ -186,10 +188,12 @@ def json_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
             out[str(key)] = converted
     if dropped:
         out["dropped_meta"] = sorted(dropped)
-    return out
+    return json.loads(json.dumps(out))  # tuples -> lists: the same as a cache hit returns
 
 
-def convert_smpl22(path: str | Path, reader_kwargs: Mapping[str, Any] | None = None) -> tuple[np.ndarray, dict]:
+def convert_smpl22(
+    path: str | Path, reader_kwargs: Mapping[str, Any] | None = None
+) -> tuple[np.ndarray, dict]:
     """Read and convert one file without the cache: ``(joints [T,22,3] float32, meta)``.
 
     ``meta`` is the JSON-safe reader meta plus ``fps`` (20), ``num_frames``,
@@ -207,7 +211,8 @@ def convert_smpl22(path: str | Path, reader_kwargs: Mapping[str, Any] | None = N
 
 
 def _read_entry(entry: Path, key: str) -> tuple[str, np.ndarray | None, dict | None]:
-    """``("hit", joints, meta)``, ``("stale", None, None)``, ``("corrupt", None, None)`` or ``("miss", ...)``."""
+    """``(status, joints, meta)``: status ``"hit"`` (with joints and meta), or ``"miss"``,
+    ``"stale"`` or ``"corrupt"`` (with ``None, None``)."""
     if not entry.exists():
         return "miss", None, None
     try:

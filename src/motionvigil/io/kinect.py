@@ -45,6 +45,7 @@ from motionvigil.io.layouts import KINECT_MSR, KINECT_SDK
 from motionvigil.io.motion import Motion
 
 NUM_KINECT_JOINTS = 20
+MAX_LOST_FRACTION = 0.5  # a file that lost the skeleton in more frames than this is rejected
 
 _MSR_NAME = re.compile(r"^a(\d+)_s(\d+)_e(\d+)(?:_|\.)", re.IGNORECASE)
 _UTK_NAME = re.compile(r"^joints_s(\d+)_e(\d+)\.txt$", re.IGNORECASE)
@@ -131,10 +132,43 @@ def _lost_frames(joints: np.ndarray) -> np.ndarray:
     return np.flatnonzero(~joints.reshape(len(joints), -1).any(axis=1)).astype(np.int64)
 
 
-def _require_tracked(path: Path, lost: np.ndarray, num_frames: int) -> None:
-    """A file in which every frame is all zeros holds no motion at all."""
+def _require_tracked(path: Path, lost: np.ndarray, num_frames: int, trim: bool) -> None:
+    """A file in which every frame is all zeros holds no motion at all; one whose kept
+    span (after trimming lost frames at the ends, when ``trim``) is mostly lost holds
+    too little to repair."""
     if num_frames > 0 and len(lost) == num_frames:
         raise MotionFileError(path, f"all {num_frames} frames are all zeros (skeleton never tracked)")
+    if len(lost) == 0:
+        return
+    span = np.arange(num_frames)
+    if trim:
+        tracked = np.setdiff1d(span, lost)
+        span = span[tracked[0] : tracked[-1] + 1]
+    missing = np.isin(span, lost).sum()
+    if missing > MAX_LOST_FRACTION * len(span):
+        raise MotionFileError(
+            path,
+            f"skeleton lost (all-zero joints) in {missing} of {len(span)} frames"
+            f"{' between the first and last tracked frame' if trim else ''}; "
+            f"more than {MAX_LOST_FRACTION:.0%} cannot be repaired",
+        )
+
+
+def repair_lost_frames(joints: np.ndarray, lost: np.ndarray, trim: bool) -> tuple[np.ndarray, slice]:
+    """Fill frames where Kinect lost the skeleton (all-zero joints).
+
+    Gaps between tracked frames are interpolated linearly in time. Lost frames at the
+    start and end are cut off when ``trim`` (the returned slice says which rows remain),
+    else they repeat the nearest tracked frame (for files whose rows are referenced by
+    frame number, like UTKinect's segment labels).
+    """
+    if len(lost) == 0:
+        return joints, slice(0, len(joints))
+    tracked = np.setdiff1d(np.arange(len(joints)), lost)
+    flat = joints.reshape(len(joints), -1).astype(np.float64)
+    filled = np.stack([np.interp(np.arange(len(joints)), tracked, flat[tracked, k]) for k in range(flat.shape[1])], 1)
+    keep = slice(int(tracked[0]), int(tracked[-1]) + 1) if trim else slice(0, len(joints))
+    return filled.reshape(joints.shape)[keep], keep
 
 
 def parse_msr_name(name: str) -> dict[str, int]:
@@ -157,7 +191,10 @@ def read_msr_action3d(path: str | Path, *, fps: float = 15.0) -> Motion:
     """Read an MSR Action3D ``*_skeleton3D.txt`` file (20 lines of ``x y z confidence`` per frame).
 
     Coordinates are used as stored (metres, Y up, right-handed; see the module notes).
-    Frames that are all zeros (tracking lost) are kept, and their indices recorded.
+    Frames that are all zeros (Kinect lost the skeleton) are repaired: gaps are
+    interpolated linearly, lost frames at the start and end are cut off; their original
+    indices stay in ``meta["lost_frames"]`` and the rows kept in ``meta["kept_rows"]``.
+    A file whose tracked span is more than half lost is rejected.
 
     Returns:
         A :class:`Motion` with layout ``KINECT_MSR`` and meta ``confidence`` (float32
@@ -168,7 +205,7 @@ def read_msr_action3d(path: str | Path, *, fps: float = 15.0) -> Motion:
     Raises:
         MotionFileError: unreadable file, line count not a multiple of 20, a line without
             exactly 4 values, non-numeric or non-finite values, fewer than 2 frames, or
-            every frame all zeros.
+            more than half of the tracked span all zeros.
     """
     path = Path(path)
     table = _read_table(path, 4)
@@ -182,12 +219,14 @@ def read_msr_action3d(path: str | Path, *, fps: float = 15.0) -> Motion:
     frames = table.reshape(num_frames, NUM_KINECT_JOINTS, 4)
     joints = frames[..., :3]
     lost = _lost_frames(joints)
-    _require_tracked(path, lost, num_frames)
+    _require_tracked(path, lost, num_frames, trim=True)
+    joints, kept = repair_lost_frames(joints, lost, trim=True)
     meta: dict = {
         "dataset": "msr_action3d",
         "units": "m",
-        "confidence": np.ascontiguousarray(frames[..., 3], dtype=np.float32),
+        "confidence": np.ascontiguousarray(frames[kept, :, 3], dtype=np.float32),
         "lost_frames": lost,
+        "kept_rows": (kept.start, kept.stop),
         **parse_msr_name(path.name),
     }
     return Motion(joints=joints, fps=fps, layout=KINECT_MSR, source=str(path), meta=meta)
@@ -249,7 +288,8 @@ def read_utkinect(path: str | Path, *, fps: float = 30.0) -> Motion:
     keep[1:] = numbers[1:] != numbers[:-1]
     joints = table[keep, 1:].reshape(-1, NUM_KINECT_JOINTS, 3)
     lost = _lost_frames(joints)
-    _require_tracked(path, lost, len(joints))
+    _require_tracked(path, lost, len(joints), trim=False)
+    joints, _ = repair_lost_frames(joints, lost, trim=False)
     meta: dict = {
         "dataset": "utkinect",
         "units": "m",

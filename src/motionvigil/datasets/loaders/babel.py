@@ -79,8 +79,12 @@ def read_label_vocabulary(path: str | Path) -> tuple[str, ...]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MotionFileError(path, f"cannot read the BABEL label vocabulary ({type(exc).__name__}: {exc})") from None
-    if not isinstance(data, dict) or not all(isinstance(v, int) and not isinstance(v, bool) for v in data.values()):
+        raise MotionFileError(
+            path, f"cannot read the BABEL label vocabulary ({type(exc).__name__}: {exc})"
+        ) from None
+    if not isinstance(data, dict) or not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in data.values()
+    ):
         raise MotionFileError(path, "expected an object mapping category names to integer indices")
     if sorted(data.values()) != list(range(len(data))):
         raise MotionFileError(path, f"category indices must be exactly 0..{len(data) - 1}")
@@ -135,7 +139,12 @@ class BabelSequence:
 
 
 def _time(value: Any, path: Path, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+    ):
         raise MotionFileError(path, f"{where}: expected a finite time >= 0 s, got {value!r}")
     return float(value)
 
@@ -153,7 +162,10 @@ def parse_label(item: Any, path: Path, where: str, timed: bool) -> BabelLabel:
     if timed:
         if "start_t" not in item or "end_t" not in item:
             raise MotionFileError(path, f"{where}: frame label without start_t/end_t")
-        start, end = _time(item["start_t"], path, f"{where} start_t"), _time(item["end_t"], path, f"{where} end_t")
+        start, end = (
+            _time(item["start_t"], path, f"{where} start_t"),
+            _time(item["end_t"], path, f"{where} end_t"),
+        )
     return BabelLabel(
         seg_id=str(item.get("seg_id", "")),
         raw_label=str(item.get("raw_label") or ""),
@@ -255,7 +267,9 @@ def make_babel_clip(seq: BabelSequence, features: np.ndarray, classes: Sequence[
     segments = sequence_segments(seq, classes, len(features))
     order = {name: i for i, name in enumerate(classes)}
     labels = tuple(sorted({s.label for s in segments}, key=order.__getitem__))
-    annotation = "frame_ann" if seq.frame_labels is not None else "seq_ann" if seq.seq_labels is not None else None
+    annotation = (
+        "frame_ann" if seq.frame_labels is not None else "seq_ann" if seq.seq_labels is not None else None
+    )
     meta = {
         "babel_sid": seq.sid,
         "feat_p": seq.feat_p,
@@ -356,4 +370,6 @@ def load_babel(
         f"{describe_problems(problems)}"
     )
     violent = tuple(classes[i] for i in violent_class_indices(classes))
-    return Dataset(name="babel", clips=clips, classes=classes, violent_classes=violent, description=description)
+    return Dataset(
+        name="babel", clips=clips, classes=classes, violent_classes=violent, description=description
+    )

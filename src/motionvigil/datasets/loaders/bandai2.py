@@ -88,7 +88,8 @@ def _article(word: str) -> str:
 
 def captions_for(content: str, style: str) -> tuple[str, ...]:
     """Three truthful captions for a content/style pair (each names the style word)."""
-    verb, verb_ing = CONTENT_PHRASES.get(content, (f"performs {content_class(content)}", content_class(content)))
+    fallback = (f"performs {content_class(content)}", content_class(content))
+    verb, verb_ing = CONTENT_PHRASES.get(content, fallback)
     a = _article(style)
     return (
         f"a person {verb} in {a} {style} manner",
@@ -147,7 +148,7 @@ def index_bandai2(root: str | Path, test_takes: tuple[int, ...] = DEFAULT_TEST_T
     return records
 
 
-@register_dataset(NAME, "bandai2", "Bandai Namco motion dataset 2: 560 BVH clips, 10 contents x 7 styles, captions")
+@register_dataset(NAME, "bandai2", "Bandai Namco dataset 2: 560 BVH clips, 10 contents x 7 styles, captions")
 def load_bandai2(
     root: Path,
     *,

@@ -5,8 +5,7 @@ Layout: ``<root>/train|test/<class_no>/HDM_<actor>_<class>_<nnn>_<fps>.amc`` wit
 
 * Classes: one per class folder, in folder-number order (1..11); the name is the HDM05
   class name in the file names (e.g. ``kickLFront1Reps``), and every file of a folder
-  must carry the same one. :data:`HDM05_READABLE` gives plain-English names (used by the
-  ``mocap_violence`` pool).
+  must carry the same one (the ``mocap_violence`` pool gives them plain-English names).
 * Violent: ``kickLFront1Reps`` (class 6), through :mod:`motionvigil.datasets.violence`.
 * Split: the ``train/`` and ``test/`` folders (actors bd, bk, dg train; mm, tr test);
   subject = the actor code. The loader checks that no actor appears in both.
@@ -29,22 +28,6 @@ from motionvigil.errors import MotionFileError
 NAME = "hdm05"
 SPLITS = ("train", "test")
 _AMC_NAME = re.compile(r"^HDM_(?P<actor>[A-Za-z]+)_(?P<cls>[A-Za-z0-9]+)_(?P<num>\d+)_(?P<fps>\d+)\.amc$")
-
-#: HDM05 class name -> plain-English description (classes of the shipped subset).
-HDM05_READABLE: dict[str, str] = {
-    "depositFloorR": "deposit an object on the floor with the right hand",
-    "elbowToKnee1RepsLelbowStart": "touch elbow to opposite knee",
-    "grabHighR": "grab an object high up with the right hand",
-    "hopBothLegs1hops": "hop on both legs",
-    "jogLeftCircle4StepsRstart": "jog in a left circle",
-    "kickLFront1Reps": "kick forward with the left leg",
-    "lieDownFloor": "lie down on the floor",
-    "rotateArmsBothBackward1Reps": "rotate both arms backward",
-    "sneak2StepsLStart": "sneak",
-    "squat1Reps": "squat",
-    "throwBasketball": "throw a basketball",
-}
-
 
 @dataclass(frozen=True)
 class Hdm05Record:

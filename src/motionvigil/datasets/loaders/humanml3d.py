@@ -55,7 +55,7 @@ _REPORTED_PROBLEMS = 5  # bad files named in a dataset description
 
 def seconds_to_frame(seconds: float, fps: float = FPS) -> int:
     """The frame index nearest to ``seconds`` (halves round up, so 0.025 s -> frame 1 at 20 fps)."""
-    return int(math.floor(seconds * fps + 0.5))
+    return math.floor(seconds * fps + 0.5)
 
 
 def read_split_file(path: str | Path) -> list[str]:
@@ -82,14 +82,18 @@ def load_feature_file(path: str | Path) -> np.ndarray:
     try:
         with path.open("rb") as fh:
             array = np.load(fh, allow_pickle=False)
-    except Exception as exc:  # np.load raises many types on damaged files
-        raise MotionFileError(path, f"cannot be loaded as a .npy array ({type(exc).__name__}: {exc})") from None
+    except Exception as exc:  # noqa: BLE001 (np.load raises many types on damaged files)
+        raise MotionFileError(
+            path, f"cannot be loaded as a .npy array ({type(exc).__name__}: {exc})"
+        ) from None
     if not isinstance(array, np.ndarray):
         raise MotionFileError(path, "is an .npz archive, expected a .npy feature array")
     if array.dtype.kind not in "iuf":
         raise MotionFileError(path, f"features must hold real numbers, got dtype {array.dtype}")
     if array.ndim != 2 or array.shape[1] != FEATURE_DIM:
-        raise MotionFileError(path, f"expected HumanML3D features of shape [frames, {FEATURE_DIM}], got {array.shape}")
+        raise MotionFileError(
+            path, f"expected HumanML3D features of shape [frames, {FEATURE_DIM}], got {array.shape}"
+        )
     if array.shape[0] < 1:
         raise MotionFileError(path, "feature array has no frames")
     bad = np.argwhere(~np.isfinite(array.astype(np.float64)))

@@ -11,10 +11,12 @@
   is non-violent.
 * Subjects ``s01``..``s10``. Split ``split_scheme="cross_subject"`` (default; the
   protocol of Li et al.): odd subjects train, even subjects test. ``"none"``: no split.
-* Bad files: ``a13_s09_e02`` is all zeros (the skeleton was never tracked); its reader
-  raises MotionFileError. With ``skip_bad=False`` (default) loading stops naming it;
-  with ``skip_bad=True`` it is skipped, listed in ``dataset.bad_files`` (``(path,
-  message)`` pairs) and named in ``dataset.description``: 566 clips load.
+* Bad files: the reader repairs frames where Kinect lost the skeleton (interpolates
+  gaps, trims the ends) but rejects four files: ``a13_s09_e02`` (never tracked) and
+  ``a20_s02_e02``, ``a20_s02_e03``, ``a20_s06_e01`` (more than half of the tracked span
+  lost). With ``skip_bad=False`` (default) loading stops naming the first; with
+  ``skip_bad=True`` they are skipped, listed in ``dataset.bad_files`` (``(path,
+  message)`` pairs) and named in ``dataset.description``: 563 clips load.
 * :func:`index_msr_action3d` lists the files from their names alone (no reading): what
   ``motionvigil data info msr_action3d`` counts (567 files, 20 classes, 4 violent,
   10 subjects).
@@ -153,7 +155,7 @@ def _check_action_names(root: Path) -> None:
             )
 
 
-@register_dataset(NAME, "msr_action3d", "MSR Action3D: 567 Kinect v1 skeletons, 20 actions (4 violent), 10 subjects")
+@register_dataset(NAME, "msr_action3d", "MSR Action3D: 567 skeletons, 20 actions (4 violent), 10 subjects")
 def load_msr_action3d(
     root: Path,
     *,

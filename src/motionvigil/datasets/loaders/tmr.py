@@ -78,7 +78,12 @@ class MotionAnnotation:
 
 
 def _number(value: Any, path: Path, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+    ):
         raise MotionFileError(path, f"{where}: expected a finite number >= 0, got {value!r}")
     return float(value)
 
@@ -117,7 +122,9 @@ def parse_motion_annotation(keyid: str, entry: Any, path: Path) -> MotionAnnotat
         raise MotionFileError(path, f"entry {keyid!r}: 'annotations' must be a non-empty list")
     texts = tuple(parse_text_annotation(item, path, keyid, i) for i, item in enumerate(items))
     motion_path = _string(entry["path"], path, f"entry {keyid!r} path")
-    return MotionAnnotation(keyid, motion_path, _number(entry["duration"], path, f"entry {keyid!r} duration"), texts)
+    return MotionAnnotation(
+        keyid, motion_path, _number(entry["duration"], path, f"entry {keyid!r} duration"), texts
+    )
 
 
 def read_tmr_annotations(path: str | Path) -> dict[str, MotionAnnotation]:
@@ -221,9 +228,7 @@ def make_clip(
     )
 
 
-def entry_clips(
-    entry: MotionAnnotation, motions: Path, split: str | None, per_span: bool
-) -> list[Clip]:
+def entry_clips(entry: MotionAnnotation, motions: Path, split: str | None, per_span: bool) -> list[Clip]:
     """The clips of one entry (see the module docstring for the two modes).
 
     Raises:
@@ -248,7 +253,9 @@ def _resolve_paths(
     """``(annotations.json, splits folder, motions folder or None)`` from the loader options."""
     if annotations is None:
         if root is None:
-            raise MotionFileError(None, "tmr: give root= (folder with annotations.json and splits/) or annotations=")
+            raise MotionFileError(
+                None, "tmr: give root= (folder with annotations.json and splits/) or annotations="
+            )
         annotations = root / ANNOTATIONS_FILE
     annotations = Path(annotations)
     if not annotations.is_file():
@@ -294,7 +301,9 @@ def load_tmr(
         MotionFileError: unreadable or invalid annotations, a missing split file, or a bad
             motion file (unless ``skip_bad``).
     """
-    ann_path, splits_dir, motions_dir = _resolve_paths(None if root is None else Path(root), annotations, motions)
+    ann_path, splits_dir, motions_dir = _resolve_paths(
+        None if root is None else Path(root), annotations, motions
+    )
     entries = read_tmr_annotations(ann_path)
     splits = read_tmr_splits(splits_dir)
     assignment = {k: name for name in reversed(MAIN_SPLITS) for k in splits.get(name, ())}
@@ -305,7 +314,9 @@ def load_tmr(
     else:
         raise MotionFileError(splits_dir / f"{split}.txt", f"split file for split {split!r} not found")
     annotated = [k for k in keyids if k in entries]
-    present = [k for k in annotated if motions_dir is not None and (motions_dir / f"{entries[k].path}.npy").is_file()]
+    present = [
+        k for k in annotated if motions_dir is not None and (motions_dir / f"{entries[k].path}.npy").is_file()
+    ]
     clips: list[Clip] = []
     problems: list[tuple[str, str]] = []
     for keyid in present:

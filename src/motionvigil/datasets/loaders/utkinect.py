@@ -169,7 +169,7 @@ def _sequence_clip(motion: Motion, sequence: str, segs: list[UtkSegment], subjec
     )
 
 
-@register_dataset(NAME, "utkinect", "UTKinect-Action3D: 199 action segments of 20 Kinect sequences, 10 classes")
+@register_dataset(NAME, "utkinect", "UTKinect-Action3D: 199 action segments of 20 sequences, 10 classes")
 def load_utkinect(
     root: Path,
     *,

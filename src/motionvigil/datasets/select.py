@@ -1,0 +1,55 @@
+"""Choosing data on the command line (``NAME[:ROOT]``) and carving out a validation set.
+
+Model selection uses a validation set taken from the training split (a dataset's own
+``val`` split when it has one); the test split is kept for the final evaluation only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from motionvigil.datasets.clip import Clip, Dataset
+from motionvigil.datasets.registry import load_dataset
+
+
+def parse_data_spec(spec: str) -> tuple[str, str | None]:
+    """``"bandai2:/data/bandai"`` -> ``("bandai2", "/data/bandai")``; ``"synthetic"`` -> ``("synthetic", None)``."""
+    name, sep, root = spec.partition(":")
+    if not name:
+        raise ValueError(f"bad data spec {spec!r}; expected NAME or NAME:ROOT")
+    return name, (root if sep and root else None)
+
+
+def load_specs(specs: Sequence[str], **options) -> list[Dataset]:
+    """Load every ``NAME[:ROOT]`` spec (options are passed to each loader that accepts them)."""
+    return [load_dataset(name, root, **options) for name, root in map(parse_data_spec, specs)]
+
+
+def split_train_val_test(
+    datasets: Sequence[Dataset], val_fraction: float = 0.1, seed: int = 0
+) -> tuple[list[Clip], list[Clip], list[Clip]]:
+    """Pool datasets into (train, val, test) clip lists.
+
+    Per dataset: ``test`` = its test split; ``val`` = its val split if present, else a
+    random ``val_fraction`` of its train split (at least 2 clips); ``train`` = the rest of
+    the train split. Clips without a split count as training data.
+    """
+    rng = np.random.default_rng(seed)
+    train: list[Clip] = []
+    val: list[Clip] = []
+    test: list[Clip] = []
+    for ds in datasets:
+        test += [c for c in ds.clips if c.split == "test"]
+        own_val = [c for c in ds.clips if c.split == "val"]
+        pool = [c for c in ds.clips if c.split not in ("val", "test")]
+        if own_val:
+            val += own_val
+            train += pool
+            continue
+        n_val = max(2, int(round(val_fraction * len(pool)))) if len(pool) >= 4 else 0
+        chosen = set(rng.permutation(len(pool))[:n_val].tolist())
+        val += [c for i, c in enumerate(pool) if i in chosen]
+        train += [c for i, c in enumerate(pool) if i not in chosen]
+    return train, val, test
