@@ -11,4 +11,4 @@ ENV_VAR = "MOTIONVIGIL_CACHE"
 def cache_root() -> Path:
     """``$MOTIONVIGIL_CACHE``, else ``~/.cache/motionvigil``."""
     env = os.environ.get(ENV_VAR)
-    return Path(env) if env else Path.home() / ".cache" / "motionvigil"
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "motionvigil"

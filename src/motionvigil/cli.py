@@ -50,6 +50,47 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_data_info(args: argparse.Namespace) -> int:
+    from motionvigil.datasets.info import dataset_info
+
+    info = dataset_info(args.name, args.root, load=args.load)
+    if args.json:
+        print(json.dumps(info))
+    else:
+        for key, value in info.items():
+            print(f"{key:16s} {value}")
+    return 0
+
+
+def _cmd_pretrain(args: argparse.Namespace) -> int:
+    from motionvigil.models import preset
+    from motionvigil.pretrain.trainer import TrainSettings, pretrain_on
+    from motionvigil.training.runtime import start_runtime, stop_runtime
+
+    runtime = start_runtime(args.device)
+    settings = TrainSettings(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
+    try:
+        bundle = pretrain_on(args.data, args.output, preset(args.preset, args.encoder), settings, runtime)
+    finally:
+        stop_runtime(runtime)
+    if runtime.is_main:
+        print(f"best model (epoch {bundle.info.get('best_epoch')}) saved in {Path(args.output) / 'best'}")
+    return 0
+
+
+def _cmd_retrieval(args: argparse.Namespace) -> int:
+    from motionvigil.atomic import write_text_atomic
+    from motionvigil.eval.pretrained import evaluate_run, format_report
+
+    report = evaluate_run(args.run, args.data, split=args.split, device=args.device)
+    out = Path(args.run) / "retrieval.json"
+    write_text_atomic(out, json.dumps(report, indent=2))
+    print(json.dumps(report) if args.json else format_report(report))
+    if not args.json:
+        print(f"\nwritten to {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motionvigil", description=__doc__)
     parser.add_argument("--version", action="version", version=f"motionvigil {__version__}")
@@ -64,6 +105,35 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", help="print layout, joints, frames and fps of motion files as JSON lines")
     p.add_argument("inputs", nargs="+")
     p.set_defaults(func=_cmd_info)
+
+    data = sub.add_parser("data", help="dataset tools").add_subparsers(dest="data_command", required=True)
+    p = data.add_parser("info", help="clips, classes, violent classes, subjects and splits of a dataset")
+    p.add_argument("name", help="registered dataset name (e.g. msr_action3d, hdm05, synthetic)")
+    p.add_argument("--root", help="dataset folder (default: its folder under the shared data root)")
+    p.add_argument("--load", action="store_true", help="load every clip (slower) instead of indexing files")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_cmd_data_info)
+
+    p = sub.add_parser("pretrain", help="motion-text pre-training (TMR or motion-patch ViT)")
+    p.add_argument("--data", action="append", required=True, metavar="NAME[:ROOT]",
+                   help="dataset to train on; repeat to pool several")
+    p.add_argument("--preset", default="tiny", choices=["tiny", "paper"])
+    p.add_argument("--encoder", default="tmr", choices=["tmr", "vit"])
+    p.add_argument("-o", "--output", required=True, help="run folder (resumed if it exists)")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
+    p.set_defaults(func=_cmd_pretrain)
+
+    p = sub.add_parser("retrieval", help="text-motion retrieval and zero-shot evaluation of a pre-trained run")
+    p.add_argument("run", help="run folder (or a model folder)")
+    p.add_argument("--data", action="append", required=True, metavar="NAME[:ROOT]")
+    p.add_argument("--split", default="test")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_retrieval)
 
     p = sub.add_parser("demo", help="run the main job on the built-in data and write a report")
     p.add_argument("--out", default="out/demo", help="output folder")

@@ -62,3 +62,86 @@ def infonce(
 def clip_loss(text: torch.Tensor, motion: torch.Tensor, temperature: float = CLIP_TEMPERATURE) -> torch.Tensor:
     """Plain CLIP loss: symmetric InfoNCE without negative filtering."""
     return infonce(text, motion, temperature, sentence_emb=None)
+
+
+# ---- few-shot adaptation (seed 000, Section 3.3) -----------------------------------------
+FEWSHOT_WEIGHTS = {"bce": 1.0, "center": 0.5, "hinge": 0.7}
+PROTOTYPE_TEMPERATURE = 0.1  # cosine scores / 0.1 -> logits for BCE
+
+
+def class_prototypes(z: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Prototypes ``[C, D]``: mean of the L2-normalised embeddings ``z [S, D]`` of the
+    samples labelled with each class (``targets [S, C]`` multi-hot), renormalised."""
+    weights = targets.float()
+    counts = weights.sum(0).clamp_min(1.0)
+    protos = (weights.T @ F.normalize(z, dim=-1)) / counts[:, None]
+    return F.normalize(protos, dim=-1)
+
+
+def prototype_logits(z: torch.Tensor, prototypes: torch.Tensor, temperature: float = PROTOTYPE_TEMPERATURE) -> torch.Tensor:
+    """Cosine similarity of embeddings to prototypes, divided by ``temperature``."""
+    return F.normalize(z, dim=-1) @ prototypes.T / temperature
+
+
+def center_loss(z: torch.Tensor, targets: torch.Tensor, prototypes: torch.Tensor) -> torch.Tensor:
+    """Mean over classes (with samples) of the mean ``1 - cos(z_i, p_c)`` over the class's samples."""
+    cos = F.normalize(z, dim=-1) @ prototypes.T  # [S, C]
+    weights = targets.float()
+    counts = weights.sum(0)
+    present = counts > 0
+    per_class = ((1.0 - cos) * weights).sum(0)[present] / counts[present]
+    return per_class.mean() if present.any() else z.new_zeros(())
+
+
+def violence_hinge_loss(prototypes: torch.Tensor, violent: torch.Tensor) -> torch.Tensor:
+    """``max(0, 1 - d(c_V, c_N))`` with ``d`` the cosine distance between the centroid of
+    the violent prototypes and that of the non-violent ones (``violent [C]`` boolean).
+    Zero when the episode lacks either group."""
+    if not violent.any() or violent.all():
+        return prototypes.new_zeros(())
+    c_v = prototypes[violent].mean(0)
+    c_n = prototypes[~violent].mean(0)
+    distance = 1.0 - F.cosine_similarity(c_v, c_n, dim=0)
+    return torch.clamp(1.0 - distance, min=0.0)
+
+
+def naive_violence_contrastive(z: torch.Tensor, is_violent: torch.Tensor) -> torch.Tensor:
+    """The ablation's naive term: pull every violent sample towards the mean violent
+    embedding (``mean 1 - cos``), regardless of its class - the cause of class collapse."""
+    if not is_violent.any():
+        return z.new_zeros(())
+    zn = F.normalize(z, dim=-1)
+    centre = F.normalize(zn[is_violent].mean(0), dim=0)
+    return (1.0 - zn[is_violent] @ centre).mean()
+
+
+def fewshot_loss(
+    z: torch.Tensor,
+    targets: torch.Tensor,
+    violent_classes: torch.Tensor,
+    prototypes: torch.Tensor | None = None,
+    weights: dict[str, float] | None = None,
+    naive_contrastive: float = 0.0,
+) -> dict[str, torch.Tensor]:
+    """The three-loss objective ``BCE + 0.5 center + 0.7 hinge`` on a labelled set.
+
+    ``z [S, D]``, ``targets [S, C]`` multi-hot. Prototypes come from the same set unless
+    given (the outer MAML loss scores queries against the adapted support prototypes).
+    BCE is over the cosine logits of every sample against every prototype.
+    ``naive_contrastive > 0`` adds the ablation's naive violence-pulling term.
+    """
+    w = FEWSHOT_WEIGHTS if weights is None else weights
+    protos = class_prototypes(z, targets) if prototypes is None else prototypes
+    logits = prototype_logits(z, protos)
+    terms = {
+        "bce": F.binary_cross_entropy_with_logits(logits, targets.float()),
+        "center": center_loss(z, targets, protos),
+        "hinge": violence_hinge_loss(protos, violent_classes),
+    }
+    total = sum(w[k] * terms[k] for k in ("bce", "center", "hinge"))
+    if naive_contrastive:
+        is_violent = (targets & violent_classes[None]).any(1)
+        terms["naive"] = naive_violence_contrastive(z, is_violent)
+        total = total + naive_contrastive * terms["naive"]
+    terms["loss"] = total
+    return terms

@@ -33,7 +33,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -45,6 +44,7 @@ from tqdm import tqdm
 
 from motionvigil import __version__
 from motionvigil.atomic import atomic_path
+from motionvigil.cache_dir import ENV_VAR, cache_root
 from motionvigil.errors import MotionFileError
 from motionvigil.io import load_motion
 from motionvigil.skeleton.retarget import TARGET_FPS, to_smpl22
@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 
 #: Recorded in every entry; entries with another version are rebuilt.
 CACHE_VERSION = f"smpl22-v2+motionvigil-{__version__}"
-CACHE_ENV_VAR = "MOTIONVIGIL_CACHE"
+CACHE_ENV_VAR = ENV_VAR
 NUM_SMPL22_JOINTS = 22
 _MAX_LIST_META = 100_000  # 1-D integer arrays longer than this are not kept in meta
 
@@ -91,8 +91,7 @@ def reset_stats() -> None:
 
 def default_cache_dir() -> Path:
     """``$MOTIONVIGIL_CACHE``, else ``~/.cache/motionvigil``."""
-    env = os.environ.get(CACHE_ENV_VAR)
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "motionvigil"
+    return cache_root()
 
 
 def file_sha256(path: str | Path) -> str:

@@ -4,6 +4,7 @@ classification from class-name prompts."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -56,3 +57,49 @@ def zero_shot_report(
     )
     result["prompt_template"] = "a person {label}"
     return result
+
+
+def evaluate_run(model_dir: str | Path, specs: Sequence[str], split: str = "test", device: str = "cpu") -> dict:
+    """Retrieval (all protocols) and zero-shot classification of a pre-trained model on
+    the ``split`` clips of each dataset ``NAME[:ROOT]``."""
+    from motionvigil.cache_dir import cache_root
+    from motionvigil.datasets.select import load_specs
+
+    folder = Path(model_dir)
+    if (folder / "best" / "config.json").is_file():
+        folder = folder / "best"
+    bundle = MotionTextBundle.load(folder, device=device)
+    cache = TextEmbeddingCache(cache_root() / "text")
+    report: dict = {"model": str(folder), "split": split, "datasets": {}}
+    for spec, dataset in zip(specs, load_specs(specs)):
+        clips = [c for c in dataset.clips if c.split == split]
+        entry: dict = {"clips": len(clips)}
+        if len(clips) >= 2:
+            entry["retrieval"] = retrieval_report(bundle, clips, cache)
+        if dataset.classes and any(c.labels for c in clips):
+            entry["zero_shot"] = zero_shot_report(bundle, clips, dataset.classes, cache)
+        report["datasets"][spec] = entry
+    return report
+
+
+def format_report(report: dict) -> str:
+    """Human-readable tables of an :func:`evaluate_run` report."""
+    from motionvigil.eval.retrieval import format_table
+
+    lines = [f"model: {report['model']} (split: {report['split']})"]
+    keys = ["protocol", "t2m/R01", "t2m/R02", "t2m/R03", "t2m/R05", "t2m/R10", "t2m/MedR",
+            "m2t/R01", "m2t/R02", "m2t/R03", "m2t/R05", "m2t/R10", "m2t/MedR"]
+    for spec, entry in report["datasets"].items():
+        lines.append(f"\n## {spec}: {entry['clips']} clips")
+        retrieval = entry.get("retrieval")
+        if retrieval:
+            rows = [retrieval[p] for p in ("all", "threshold", "small_batches") if p in retrieval]
+            lines.append(f"retrieval over {retrieval['pairs']} pairs ({retrieval['distinct_captions']} distinct "
+                         f"captions; chance R@1 = {retrieval['chance_R01']:.2f}%)")
+            lines.append(format_table(rows, keys))
+        zs = entry.get("zero_shot")
+        if zs:
+            lines.append(f"zero-shot ({zs['n_classes']} classes, prompts '{zs['prompt_template']}'): "
+                         f"top-1 {zs['top1']:.1f}% (chance {zs['chance_top1']:.1f}%), "
+                         f"top-5 {zs['top5']:.1f}% (chance {zs['chance_top5']:.1f}%)")
+    return "\n".join(lines)

@@ -180,9 +180,19 @@ class PretrainRun:
             elif val_terms[SELECTION_METRIC] < progress["best_val"]:
                 progress.update(best_val=val_terms[SELECTION_METRIC], best_epoch=epoch + 1)
             barrier(rt)
-            bar.set_postfix(loss=f"{train_terms.get('train/loss', float('nan')):.3f}", val=f"{val_terms['loss']:.3f}")
+            bar.set_postfix(loss=f"{train_terms.get('train/loss', float('nan')):.3f}", val_contrastive=f"{val_terms[SELECTION_METRIC]:.3f}")
             if on_epoch is not None:
                 on_epoch(epoch + 1)
         bar.close()
         barrier(rt)
         return MotionTextBundle.load(self.out / "best", device=rt.device)
+
+
+def pretrain_on(specs: list[str], out_dir: str | Path, model_cfg: ModelConfig, settings: TrainSettings,
+                runtime: Runtime, val_fraction: float = 0.1) -> MotionTextBundle:
+    """Load datasets ``NAME[:ROOT]``, hold out validation clips from their training
+    splits, and pre-train. Test splits are not touched."""
+    from motionvigil.datasets.select import load_specs, split_train_val_test
+
+    train, val, _ = split_train_val_test(load_specs(specs), val_fraction=val_fraction, seed=settings.seed)
+    return PretrainRun(out_dir, model_cfg, settings, runtime).fit(train, val)

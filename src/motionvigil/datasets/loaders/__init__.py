@@ -1,12 +1,13 @@
 """Built-in dataset loaders; importing this package registers them."""
 
-import importlib
-
-_MODULES = ("msr_action3d", "hdm05", "utkinect", "bandai2", "mocap_violence", "humanml3d", "tmr", "babel", "synthetic")
-
-for _name in _MODULES:
-    try:
-        importlib.import_module(f"{__name__}.{_name}")
-    except ModuleNotFoundError as _exc:  # a loader not written yet
-        if _exc.name != f"{__name__}.{_name}":
-            raise
+from motionvigil.datasets.loaders import (  # noqa: F401
+    babel,
+    bandai2,
+    hdm05,
+    humanml3d,
+    mocap_violence,
+    msr_action3d,
+    synthetic,
+    tmr,
+    utkinect,
+)

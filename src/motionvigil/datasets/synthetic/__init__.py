@@ -7,7 +7,13 @@ multi-action sequences, captions and a subject-disjoint split (:mod:`.corpus`).
 Importing this package registers the dataset name ``"synthetic"``.
 """
 
-from motionvigil.datasets.synthetic.actions import ACTION_NAMES, ACTIONS, ACTIONS_BY_NAME, CONFUSABLE_PAIRS, ActionSpec
+from motionvigil.datasets.synthetic.actions import (
+    ACTION_NAMES,
+    ACTIONS,
+    ACTIONS_BY_NAME,
+    CONFUSABLE_PAIRS,
+    ActionSpec,
+)
 from motionvigil.datasets.synthetic.body import Body, random_body, rest_pose
 from motionvigil.datasets.synthetic.corpus import (
     DATASET_NAME,
@@ -32,4 +38,5 @@ __all__ = [
     "load_synthetic",
     "random_body",
     "render",
+    "rest_pose",
 ]

@@ -250,8 +250,10 @@ def idle(c: Ctx, m: Motion) -> None:
         m.hip(side, abd=c.u(1, 5))
         m.knee(side, flex=c.u(0, 6))
     m.spine(flex=c.u(0.5, 2.0) * np.sin(2 * np.pi * c.u(0.2, 0.35) * c.t + c.u(0, 6.3)))
-    m.angles[:, 1:] += c.u(1.5, 3.5) * smooth_noise(c.rng, (c.n, 21, 3), c.u(5, 10))
-    m.angles[:, 0] += c.u(0.5, 1.5) * smooth_noise(c.rng, (c.n, 3), c.u(8, 14))
+    # small random joint wobble; legs and root get less, as feet are planted and it moves the whole body
+    wobble = np.full(22, c.u(1.5, 3.5))
+    wobble[[0, 1, 2, 4, 5, 7, 8]] = c.u(0.3, 0.8)
+    m.angles += wobble[:, None] * smooth_noise(c.rng, (c.n, 22, 3), c.u(5, 10))
 
 
 # --------------------------------------------------------------------------- shared moves
@@ -318,7 +320,7 @@ def _gait(c: Ctx, m: Motion, freq: float, hip: float, knee: float, arm: float, e
     for side, offset in ((R, 0.0), (L, np.pi)):
         ph = phase + offset
         hip_flex = env * hip * (np.sin(ph) + 0.15)
-        knee_flex = env * (knee * bump(ph, swing) + 0.15 * knee * bump(ph - 2.4, 4))
+        knee_flex = env * (knee * bump(ph + 0.3, swing) + 0.15 * knee * bump(ph - 2.4, 4))
         m.hip(side, flex=hip_flex)
         m.knee(side, flex=knee_flex)
         m.ankle(side, flex=hip_flex - knee_flex + env * 15 * bump(ph + 1.2, 4))  # flat foot, push-off
@@ -329,6 +331,15 @@ def _gait(c: Ctx, m: Motion, freq: float, hip: float, knee: float, arm: float, e
     m.body(yaw=env * 4 * np.sin(phase))
     m.spine(twist=-env * 6 * np.sin(phase))
     return phase
+
+
+def _curved_path(c: Ctx, m: Motion) -> str:
+    """Turn a gait gradually (up to 25 deg/s either way); returns the caption phrase."""
+    curve = c.u(-25, 25)
+    m.body(yaw=curve * c.t)
+    if abs(curve) <= 12:
+        return "straight ahead"
+    return "in a curve to the right" if curve > 0 else "in a curve to the left"
 
 
 def _both_arms(m: Motion, flex: Any = 0.0, abd: Any = 0.0, horiz: Any = 0.0, elbow: Any = 0.0) -> None:
@@ -343,10 +354,10 @@ def _both_arms(m: Motion, flex: Any = 0.0, abd: Any = 0.0, horiz: Any = 0.0, elb
 def kick(c: Ctx, m: Motion) -> dict[str, Any]:
     sideways = c.chance(0.35)
     _guard(c, m, 0.6 * c.intro())
-    phases = [[c.dur(0.24), c.dur(0.13), c.dur(0.15), c.dur(0.3)] for _ in range(c.count(1, 3))]
+    phases = [[c.dur(0.24), c.dur(0.16), c.dur(0.15), c.dur(0.3)] for _ in range(c.count(1, 3))]
     events = c.schedule(phases, gap=(0.2, 0.7))
     for times in events:
-        _kick(c, m, R, times, c.deg(60, 90), sideways)
+        _kick(c, m, R, times, c.u(65, 95), sideways)
     return {"count": len(events), "kind": "side" if sideways else "front"}
 
 
@@ -360,17 +371,17 @@ def punch(c: Ctx, m: Motion) -> dict[str, Any]:
 
 def hit(c: Ctx, m: Motion) -> dict[str, Any]:
     overhead = c.chance(0.5)
-    phases = [[c.dur(0.35), c.dur(0.08), c.dur(0.2), c.dur(0.15), c.dur(0.4)] for _ in range(c.count(1, 3))]
+    phases = [[c.dur(0.35), c.dur(0.08), c.dur(0.26), c.dur(0.15), c.dur(0.4)] for _ in range(c.count(1, 3))]
     events = c.schedule(phases, gap=(0.2, 0.6))
     for times in events:
         if overhead:
-            m.shoulder(R, flex=track(c.t, times, [0, c.deg(150, 170), c.deg(150, 170), 40, 30, 0]),
+            m.shoulder(R, flex=track(c.t, times, [0, c.deg(135, 155), c.deg(135, 155), 50, 40, 0]),
                        abd=track(c.t, times, [0, 20, 20, 10, 10, 0]))  # fmt: skip
             m.elbow(R, flex=track(c.t, times, [0, c.deg(80, 110), 90, 10, 15, 0]))
             m.spine(flex=track(c.t, times, [0, -10, -10, 20, 20, 0]))
         else:
             m.shoulder(R, abd=track(c.t, times, [0, c.deg(75, 90), 85, 40, 30, 0]),
-                       horiz=track(c.t, times, [0, -30, -30, c.deg(50, 70), 70, 0]),
+                       horiz=track(c.t, times, [0, -25, -25, c.deg(45, 60), 60, 0]),
                        flex=track(c.t, times, [0, 10, 10, 50, 50, 0]))  # fmt: skip
             m.elbow(R, flex=track(c.t, times, [0, c.deg(60, 80), 70, 10, 10, 0]))
             m.spine(twist=track(c.t, times, [0, 25, 25, -20, -30, 0]))
@@ -387,7 +398,7 @@ def martial_art(c: Ctx, m: Motion) -> dict[str, Any]:
     guard = _guard(c, m, env)
     kinds = [str(k) for k in c.rng.choice(["punch", "kick", "block", "knee"], size=c.count(3, 6))]
     sides = [R if c.chance(0.5) else L for _ in kinds]
-    durations = {"punch": [0.12, 0.05, 0.2], "kick": [0.2, 0.1, 0.12, 0.24], "block": [0.12, 0.2, 0.2],
+    durations = {"punch": [0.12, 0.05, 0.2], "kick": [0.2, 0.14, 0.12, 0.24], "block": [0.12, 0.2, 0.2],
                  "knee": [0.18, 0.1, 0.22]}  # fmt: skip
     events = c.schedule([[c.dur(d) for d in durations[k]] for k in kinds], gap=(0.05, 0.3))
     for kind, side, times in zip(kinds, sides, events):
@@ -432,14 +443,16 @@ def evade(c: Ctx, m: Motion) -> dict[str, Any]:
 
 
 def grab_person(c: Ctx, m: Motion) -> dict[str, Any]:
-    phases = [[c.dur(0.3), c.dur(0.15), c.dur(0.35), c.dur(c.u(0.3, 0.8)), c.dur(0.5)] for _ in range(c.count(1, 2))]
+    phases = [[c.dur(0.3), c.dur(0.15), c.dur(0.35), c.dur(c.u(0.3, 0.8)), c.dur(0.5)]
+              for _ in range(c.count(1, 2))]  # fmt: skip
     events = c.schedule(phases, gap=(0.3, 0.8))
     for times in events:
         reach = track(c.t, times, [0, 1, 1, 0, 0, 0])
         pull = track(c.t, times, [0, 0, 0, 1, 1, 0])
         shake = np.sin(2 * np.pi * c.u(2.5, 4.0) * c.t) * track(c.t, times[2:], [0, 1, 1, 0]) * c.u(0, 10)
         _both_arms(m, flex=c.deg(80, 95) * reach + c.deg(35, 50) * pull + shake,
-                   horiz=c.u(10, 20) * (reach + pull), elbow=c.u(10, 20) * reach + c.deg(90, 110) * pull)  # fmt: skip
+                   horiz=c.u(10, 20) * (reach + pull),
+                   elbow=c.u(10, 20) * reach + c.deg(90, 110) * pull)  # fmt: skip
         lunge = track(c.t, times, [0, 1, 1, 0.5, 0.5, 0]) * c.deg(10, 20)
         m.hip(R, flex=lunge)
         m.hip(L, flex=-lunge)
@@ -497,14 +510,16 @@ def point(c: Ctx, m: Motion) -> dict[str, Any]:
 
 
 def throw(c: Ctx, m: Motion) -> dict[str, Any]:
-    phases = [[c.dur(0.5), c.dur(0.1), c.dur(0.24), c.dur(0.3), c.dur(0.45)] for _ in range(c.count(1, 2))]
+    phases = [[c.dur(0.5), c.dur(0.1), c.dur(0.3), c.dur(0.3), c.dur(0.45)] for _ in range(c.count(1, 2))]
     events = c.schedule(phases, gap=(0.4, 1.0))
     for times in events:
         m.shoulder(R, flex=track(c.t, times, [0, 20, 20, c.deg(100, 120), 60, 0]),
                    abd=track(c.t, times, [0, c.deg(75, 90), 85, 30, 20, 0]),
                    horiz=track(c.t, times, [0, -40, -40, 20, 35, 0]))  # fmt: skip
-        m.elbow(R, flex=track(c.t, times, [0, 20, 20, 10, 20, 0]), abd=track(c.t, times, [0, 90, 90, 10, 0, 0]))
-        m.spine(twist=track(c.t, times, [0, 30, 30, -25, -30, 0]), flex=track(c.t, times, [0, -10, -10, 15, 20, 0]))
+        m.elbow(R, flex=track(c.t, times, [0, 20, 20, 10, 20, 0]),
+                abd=track(c.t, times, [0, 90, 90, 10, 0, 0]))  # forearm up behind the head
+        m.spine(twist=track(c.t, times, [0, 30, 30, -25, -30, 0]),
+                flex=track(c.t, times, [0, -10, -10, 15, 20, 0]))  # fmt: skip
         m.hip(L, flex=track(c.t, times, [0, 20, 20, 15, 10, 0]))
         m.knee(L, flex=track(c.t, times, [0, 35, 30, 5, 5, 0]))
         m.hip(R, flex=track(c.t, times, [0, 0, 0, -15, -10, 0]))
@@ -519,7 +534,7 @@ def clap(c: Ctx, m: Motion) -> dict[str, Any]:
     up = track(c.t, times, [0, 1, 1, 0])
     inside = (c.t >= times[1]) & (c.t <= times[1] + claps / freq)
     close = np.where(inside, (1 - np.cos(2 * np.pi * freq * (c.t - times[1]))) / 2, 0.0)
-    _both_arms(m, flex=c.deg(45, 70) * up, horiz=5 * up + c.u(20, 26) * close, elbow=c.u(40, 60) * up)
+    _both_arms(m, flex=c.deg(45, 70) * up, horiz=5 * up + c.u(23, 28) * close, elbow=c.u(40, 60) * up)
     return {"count": claps}
 
 
@@ -548,7 +563,8 @@ def drink(c: Ctx, m: Motion) -> dict[str, Any]:
         s = track(c.t, times, [0, 1, 1, 0])
         m.shoulder(R, flex=c.u(25, 45) * s, horiz=c.u(15, 25) * s)
         m.elbow(R, flex=c.u(125, 140) * s)
-        m.neck(flex=-c.u(10, 25) * track(c.t, [times[1], times[1] + 0.3, times[2] - 0.2, times[2]], [0, 1, 1, 0]))
+        tilt = track(c.t, [times[1], times[1] + 0.3, times[2] - 0.2, times[2]], [0, 1, 1, 0])
+        m.neck(flex=-c.u(10, 25) * tilt)  # head back while drinking
     return {}
 
 
@@ -599,22 +615,16 @@ def pull(c: Ctx, m: Motion) -> dict[str, Any]:
 def walk(c: Ctx, m: Motion) -> dict[str, Any]:
     env = c.intro()
     _gait(c, m, c.u(0.85, 1.05) * c.speed, c.deg(18, 27), c.deg(50, 65), c.u(10, 30), c.u(10, 25), env)
-    curve = c.u(-25, 25)
-    m.body(yaw=curve * c.t)
-    path = "in a curve to the right" if curve > 12 else "in a curve to the left" if curve < -12 else "straight ahead"
-    return {"path": path}
+    return {"path": _curved_path(c, m)}
 
 
 def run(c: Ctx, m: Motion) -> dict[str, Any]:
     env = c.intro()
-    phase = _gait(c, m, c.u(1.35, 1.6) * np.sqrt(c.speed), c.deg(32, 42), c.deg(85, 105), c.u(30, 45),
-                  c.u(75, 95), env, swing=3.5)  # fmt: skip
+    phase = _gait(c, m, c.u(1.2, 1.4) * np.sqrt(c.speed), c.u(28, 36), c.u(55, 70), c.u(30, 45),
+                  c.u(75, 95), env)  # fmt: skip
     m.spine(flex=c.u(8, 15) * env)
-    m.air += env * c.u(0.03, 0.07) * (1 - np.cos(2 * phase)) / 2
-    curve = c.u(-25, 25)
-    m.body(yaw=curve * c.t)
-    path = "in a curve to the right" if curve > 12 else "in a curve to the left" if curve < -12 else "straight ahead"
-    return {"path": path}
+    m.air += env * c.u(0.02, 0.05) * (1 - np.cos(2 * phase)) / 2
+    return {"path": _curved_path(c, m)}
 
 
 def jog_in_place(c: Ctx, m: Motion) -> dict[str, Any]:
@@ -644,12 +654,13 @@ def side_step(c: Ctx, m: Motion) -> dict[str, Any]:
     phases = [[c.dur(0.3), c.dur(0.25), c.dur(0.3), c.dur(0.25)] for _ in range(c.count(1, 4))]
     events = c.schedule(phases, gap=(0.0, 0.4))
     for times in events:
-        size = c.deg(8, 14)
+        size = c.u(9, 14)
         m.hip(R, abd=track(c.t, times, [0, 2 * size, size, 0, 0]), flex=track(c.t, times, [0, 12, 0, 0, 0]))
         m.knee(R, flex=track(c.t, times, [0, 40, 3, 0, 0]))
         m.hip(L, abd=track(c.t, times, [0, 0, size, 0, 0]), flex=track(c.t, times, [0, 0, 0, 12, 0]))
         m.knee(L, flex=track(c.t, times, [0, 0, 3, 40, 0]))
-        on_right = track(c.t, [times[2] - 0.05, times[2] + 0.05, times[4] - 0.05, times[4] + 0.05], [0, 1, 1, 0])
+        switch = [times[2] - 0.05, times[2] + 0.05, times[4] - 0.05, times[4] + 0.05]
+        on_right = track(c.t, switch, [0, 1, 1, 0])
         m.set_support(R, on_right, (c.t >= times[0]) & (c.t <= times[4]))
     return {"count": len(events)}
 
@@ -663,11 +674,12 @@ def jump(c: Ctx, m: Motion) -> dict[str, Any]:
     distance = 0.0
     for times in events:
         hip, knee = c.deg(45, 65), c.deg(60, 80)
-        m.squat(track(c.t, times, [0, hip, -5, 10, hip * 0.8, 0]), track(c.t, times, [0, knee, 0, 5, knee * 0.8, 0]))
+        m.squat(track(c.t, times, [0, hip, -5, 10, hip * 0.8, 0]),
+                track(c.t, times, [0, knee, 0, 5, knee * 0.8, 0]))  # fmt: skip
         m.ankle(R, flex=track(c.t, times, [0, 0, 30, 10, 0, 0]))
         m.ankle(L, flex=track(c.t, times, [0, 0, 30, 10, 0, 0]))
         m.spine(flex=track(c.t, times, [0, 20, 0, 0, 15, 0]))
-        _both_arms(m, flex=track(c.t, times, [0, -30, 60, c.deg(110, 150), 20, 0]), elbow=15)
+        _both_arms(m, flex=track(c.t, times, [0, -30, 30, c.deg(100, 130), 60, 0]), elbow=15)
         u = np.clip((c.t - times[2]) / flight, 0.0, 1.0)
         airborne = (c.t > times[2]) & (c.t < times[3])
         m.air += np.where(airborne, 4 * height * u * (1 - u), 0.0)
@@ -701,7 +713,7 @@ def _sit(c: Ctx, m: Motion, standing_up: bool) -> None:
 
 
 def turn(c: Ctx, m: Motion) -> dict[str, Any]:
-    angle = min(c.deg(80, 180), 200.0)
+    angle = c.u(90, 170)
     (times,) = c.schedule([[c.dur(0.9 + angle / 250)]])
     m.body(yaw=track(c.t, times, [0, angle]))
     m.neck(twist=track(c.t, [times[0] - 0.2, times[0] + 0.2, times[1]], [0, 20, 0]))
@@ -792,12 +804,12 @@ def pick_up(c: Ctx, m: Motion) -> dict[str, Any]:
     (times,) = c.schedule([[c.dur(0.9), c.dur(0.35), c.dur(1.0)]])
     s = track(c.t, times, [0, 1, 1, 0])
     carry = track(c.t, times, [0, 0, 0, 1])
-    tilt, bend = c.deg(45, 65), c.u(10, 20)
+    tilt, bend = c.u(50, 70), c.u(10, 20)  # not amplitude-scaled: the hand must reach the floor
     m.hinge(tilt * s)
     m.spine(flex=bend * s)
-    m.squat(c.deg(30, 45) * s, c.deg(70, 95) * s)
-    m.shoulder(R, flex=(tilt + bend + 10) * s + 20 * carry)
-    m.elbow(R, flex=70 * carry)
+    m.squat(c.u(55, 70) * s, c.u(110, 130) * s)
+    m.shoulder(R, flex=(tilt + bend + 10) * s + c.u(30, 45) * carry)  # then hold it at the chest
+    m.elbow(R, flex=c.u(90, 110) * carry)
     m.neck(flex=15 * s)
     return {}
 
@@ -896,71 +908,90 @@ def _spec(name: str, category: str | None, generate: Generator, *captions: str, 
 
 
 ACTIONS: tuple[ActionSpec, ...] = (
-    # violent categories
-    _spec("kick", "kick", kick, "kicks with the {side} leg", "does a {adj} {kind} kick with the {side} foot",
-          "kicks {times} with the {side} leg", lateral=True, limb="leg"),  # fmt: skip
-    _spec("punch", "punch", punch, "punches with the {side} fist",
-          "throws {count_word} {adj} punch{es} with the {side} hand", "punches forward {times} with the {side} arm",
-          lateral=True, limb="arm"),  # fmt: skip
-    _spec("hit", "hit", hit, "hits {adv} with the {side} arm", "strikes {style} with the {side} hand",
-          "swings the {side} arm to hit something {times}", lateral=True, limb="arm"),  # fmt: skip
-    _spec("martial art", "martial art", martial_art, "performs a martial arts routine", "practices {adj} karate moves",
-          "does a sequence of {count_word} martial arts techniques"),  # fmt: skip
-    _spec("evade", "evade", evade, "dodges {direction}", "evades an attack by moving {direction}",
-          "leans {direction} {adv} to avoid a blow"),  # fmt: skip
-    _spec("grab person", "grab person", grab_person, "grabs someone with both hands",
-          "reaches out {adv} and grabs another person", "grabs a person and pulls them closer"),  # fmt: skip
-    # confusable neighbours of the violent categories
-    _spec("wave", None, wave, "waves with the {side} hand", "waves {adv} with the {side} arm",
-          "raises the {side} hand and waves hello", lateral=True, limb="arm"),  # fmt: skip
-    _spec("step", None, step, "takes {count_word} step{s} forward", "steps forward leading with the {side} foot",
-          "steps forward {adv}", lateral=True, limb="leg"),  # fmt: skip
+    # the six violent categories
+    _spec("kick", "kick", kick,
+          "kicks with the {side} leg", "does a {adj} {kind} kick with the {side} foot",
+          "kicks {times} with the {side} leg", lateral=True, limb="leg"),
+    _spec("punch", "punch", punch,
+          "punches with the {side} fist", "throws {count_word} {adj} punch{es} with the {side} hand",
+          "punches forward {times} with the {side} arm", lateral=True, limb="arm"),
+    _spec("hit", "hit", hit,
+          "hits {adv} with the {side} arm", "strikes {style} with the {side} hand",
+          "swings the {side} arm to hit something {times}", lateral=True, limb="arm"),
+    _spec("martial art", "martial art", martial_art,
+          "performs a martial arts routine", "practices {adj} karate moves",
+          "does a sequence of {count_word} martial arts techniques"),
+    _spec("evade", "evade", evade,
+          "dodges {direction}", "evades an attack by moving {direction}",
+          "leans {direction} {adv} to avoid a blow"),
+    _spec("grab person", "grab person", grab_person,
+          "grabs someone with both hands", "reaches out {adv} and grabs another person",
+          "grabs a person and pulls them closer"),
+    # non-violent look-alikes of the violent categories
+    _spec("wave", None, wave,
+          "waves with the {side} hand", "waves {adv} with the {side} arm",
+          "raises the {side} hand and waves hello", lateral=True, limb="arm"),
+    _spec("step", None, step,
+          "takes {count_word} step{s} forward", "steps forward leading with the {side} foot",
+          "steps forward {adv}", lateral=True),
     _spec("walk", None, walk, "walks forward", "walks {adv}", "is walking {path}"),
-    _spec("hug", None, hug, "hugs someone", "opens the arms and gives a hug",
-          "wraps both arms around someone in a {adj} hug"),  # fmt: skip
+    _spec("hug", None, hug,
+          "hugs someone", "opens the arms and gives a hug", "wraps both arms around someone in a {adj} hug"),
     _spec("dance", None, dance, "dances", "dances {adv} to the music", "moves rhythmically as if dancing"),
-    _spec("reach", None, reach, "reaches {direction} with the {side} hand",
-          "stretches out the {side} arm {adv} to reach for something", lateral=True, limb="arm"),  # fmt: skip
-    _spec("point", None, point, "points with the {side} hand", "points at something with the {side} arm",
-          "raises the {side} arm and points {direction}", lateral=True, limb="arm"),  # fmt: skip
+    _spec("reach", None, reach,
+          "reaches {direction} with the {side} hand",
+          "stretches out the {side} arm {adv} to reach for something", lateral=True, limb="arm"),
+    _spec("point", None, point,
+          "points with the {side} hand", "points at something with the {side} arm",
+          "raises the {side} arm and points {direction}", lateral=True, limb="arm"),
     _spec("crouch", None, crouch, "crouches down", "squats down low", "crouches {adv}", low=True),
-    _spec("duck", None, duck, "ducks", "ducks down {adv}", "lowers the head and body to duck {times}", low=True),
+    _spec("duck", None, duck,
+          "ducks", "ducks down {adv}", "lowers the head and body to duck {times}", low=True),
     # everyday actions
     _spec("run", None, run, "runs forward", "runs {adv}", "is running {path}"),
     _spec("jump", None, jump, "jumps {direction}", "jumps {times}", "bends the knees and jumps {direction}"),
-    _spec("sit down", None, sit_down, "sits down", "sits down {adv} on a chair", "lowers into a seated position"),
-    _spec("stand up", None, stand_up, "stands up", "stands up {adv} from a chair", "rises from a seated position"),
-    _spec("turn", None, turn, "turns to the {side}", "turns {around} to the {side}", "turns {adv} to the {side}",
-          lateral=True),  # fmt: skip
-    _spec("raise arms", None, raise_arms, "raises both arms", "lifts both arms over the head",
-          "raises the arms {times}"),  # fmt: skip
+    _spec("sit down", None, sit_down,
+          "sits down", "sits down {adv} on a chair", "lowers into a seated position"),
+    _spec("stand up", None, stand_up,
+          "stands up", "stands up {adv} from a chair", "rises from a seated position"),
+    _spec("turn", None, turn,
+          "turns to the {side}", "turns {around} to the {side}", "turns {adv} to the {side}", lateral=True),
+    _spec("raise arms", None, raise_arms,
+          "raises both arms", "lifts both arms over the head", "raises the arms {times}"),
     _spec("clap", None, clap, "claps", "claps the hands {adv}", "claps the hands {times}"),
-    _spec("throw", None, throw, "throws something with the {side} hand", "throws a ball overhand with the {side} arm",
-          "winds up and throws {adv}", lateral=True, limb="arm"),  # fmt: skip
-    _spec("pick up", None, pick_up, "picks something up with the {side} hand", "bends down and picks up an object",
-          "reaches down to the floor with the {side} hand", lateral=True, limb="arm", low=True),  # fmt: skip
+    _spec("throw", None, throw,
+          "throws something with the {side} hand", "throws a ball overhand with the {side} arm",
+          "winds up and throws {adv}", lateral=True, limb="arm"),
+    _spec("pick up", None, pick_up,
+          "picks something up with the {side} hand", "bends down and picks up an object",
+          "reaches down with the {side} hand to pick something up", lateral=True, limb="arm", low=True),
     _spec("stretch", None, stretch, "stretches", "does a stretch", "{style_text}"),
     _spec("bow", None, bow, "bows", "bows {times}", "bends forward at the waist in a bow"),
     _spec("squat", None, squat, "does squats", "squats {times}", "does {count_word} squat{s}", low=True),
     _spec("jog in place", None, jog_in_place, "jogs in place", "runs on the spot", "jogs in place {adv}"),
-    _spec("wave both hands", None, wave_both_hands, "waves both hands", "waves both arms above the head",
-          "waves both hands in the air {adv}"),  # fmt: skip
-    _spec("side step", None, side_step, "steps sideways to the {side}", "side-steps to the {side} {times}",
-          "moves to the {side} with side steps", lateral=True),  # fmt: skip
-    _spec("look around", None, look_around, "looks around", "turns the head to look {side} and then {other}",
-          "looks around {adv}", lateral=True),  # fmt: skip
-    _spec("scratch head", None, scratch_head, "scratches the head with the {side} hand", "scratches the head",
-          "raises the {side} hand to scratch the head", lateral=True, limb="arm"),  # fmt: skip
-    _spec("drink", None, drink, "drinks from a cup with the {side} hand", "takes a drink",
-          "raises the {side} hand to the mouth and drinks", lateral=True, limb="arm"),  # fmt: skip
-    _spec("lift", None, lift, "lifts something heavy from the floor", "picks up a heavy object with both hands",
-          "squats and lifts a box {direction}", low=True),  # fmt: skip
-    _spec("push", None, push, "pushes something with both hands", "pushes forward {times}",
-          "pushes a heavy object {adv}"),  # fmt: skip
-    _spec("pull", None, pull, "pulls something toward the body", "pulls a rope with both hands",
-          "pulls {times} with both arms"),  # fmt: skip
+    _spec("wave both hands", None, wave_both_hands,
+          "waves both hands", "waves both arms above the head", "waves both hands in the air {adv}"),
+    _spec("side step", None, side_step,
+          "steps sideways to the {side}", "side-steps to the {side} {times}",
+          "moves to the {side} with side steps", lateral=True),
+    _spec("look around", None, look_around,
+          "looks around", "turns the head to look {side} and then {other}", "looks around {adv}",
+          lateral=True),
+    _spec("scratch head", None, scratch_head,
+          "scratches the head with the {side} hand", "scratches the head",
+          "raises the {side} hand to scratch the head", lateral=True, limb="arm"),
+    _spec("drink", None, drink,
+          "drinks from a cup with the {side} hand", "takes a drink",
+          "raises the {side} hand to the mouth and drinks", lateral=True, limb="arm"),
+    _spec("lift", None, lift,
+          "lifts something heavy from the floor", "picks up a heavy object with both hands",
+          "squats and lifts a box {direction}", low=True),
+    _spec("push", None, push,
+          "pushes something with both hands", "pushes forward {times}", "pushes a heavy object {adv}"),
+    _spec("pull", None, pull,
+          "pulls something toward the body", "pulls a rope with both hands", "pulls {times} with both arms"),
     _spec("stand", None, stand, "stands still", "stands in place", "stands {pose}"),
-)
+)  # fmt: skip
 
 ACTION_NAMES: tuple[str, ...] = tuple(a.name for a in ACTIONS)
 ACTIONS_BY_NAME: dict[str, ActionSpec] = {a.name: a for a in ACTIONS}

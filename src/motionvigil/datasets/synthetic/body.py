@@ -89,7 +89,8 @@ def euler_to_quat(angles: np.ndarray) -> np.ndarray:
 
 
 def forward_kinematics(quats: np.ndarray, root: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """Joint positions ``[T, 22, 3]`` from local rotations ``[T, 22, 4]``, root ``[T, 3]``, offsets ``[22, 3]``."""
+    """Joint positions ``[T, 22, 3]`` from local rotations ``[T, 22, 4]``, root positions
+    ``[T, 3]`` and rest offsets ``[22, 3]``."""
     positions = np.zeros(quats.shape[:-1] + (3,))
     orient = np.zeros_like(quats)
     positions[:, 0] = root

@@ -43,7 +43,8 @@ BLEND_FRAMES = (5, 10)
 SPEED_RANGE = (0.75, 1.3)
 AMPLITUDE_RANGE = (0.8, 1.2)
 NOISE_RANGE_M = (0.005, 0.010)  # per-axis standard deviation of the sensor noise
-DRIFT_RANGE_M = (0.01, 0.04)  # amplitude of the slow random root drift
+DRIFT_RANGE_M = (0.005, 0.02)  # standard deviation of the slow random root drift
+SUPPORT_DEAD_ZONE_M = 0.02  # feet closer in height than this share the weight (no random walk)
 SLIDE_SMOOTHING = 1.5  # frames; softens the hand-over between supporting feet
 FAST, SLOW = 1.15, 0.85  # speed factors above/below which captions say "quickly"/"slowly"
 SUBJECT_PHRASES = ("a person", "someone", "the person")
@@ -68,15 +69,19 @@ class _Part:
 def render(motion: Motion, body: Body) -> np.ndarray:
     """Joint positions ``[T, 22, 3]`` (float64) of ``motion`` on ``body``.
 
-    The root's horizontal motion keeps the supporting (lower) foot planted where
-    ``motion.pin`` is 1 (smoothed over a few frames), plus ``motion.root``; its height puts the lowest foot joint on
-    the floor, plus ``motion.air``.
+    The root's horizontal motion keeps the supporting foot planted where ``motion.pin``
+    is 1 (smoothed over a few frames), plus ``motion.root``. The supporting foot is the
+    one ``motion.support`` names (gaits), else the clearly lower foot; feet at about the
+    same height share the weight. The root's height puts the lowest foot joint on the
+    floor, plus ``motion.air``.
     """
     n = len(motion)
     rel = forward_kinematics(euler_to_quat(np.radians(motion.angles)), np.zeros((n, 3)), body.offsets)
     left_h = rel[:, list(FOOT_LEFT), 1].min(axis=1)
     right_h = rel[:, list(FOOT_RIGHT), 1].min(axis=1)
-    w_left = 0.5 * (1.0 + np.tanh((right_h - left_h) / 0.005))  # the lower foot supports ...
+    lower = right_h - left_h  # > 0 where the left foot is the lower one
+    lower = np.sign(lower) * np.maximum(np.abs(lower) - SUPPORT_DEAD_ZONE_M, 0.0)
+    w_left = 0.5 * (1.0 + np.tanh(lower / 0.01))  # the clearly lower foot supports, else both ...
     w_left = np.where(np.isnan(motion.support), w_left, motion.support)  # ... unless the action says
     slide = w_left[1:, None] * np.diff(rel[:, FOOT_LEFT[0]], axis=0)
     slide += (1.0 - w_left[1:, None]) * np.diff(rel[:, FOOT_RIGHT[0]], axis=0)
@@ -185,12 +190,13 @@ def generate_clip(
     captions = tuple(f"{_subject_phrase(rng)} {_predicate(part, rng, int(i))}" for i in order)
     meta = {
         "synthetic": True, "kind": "action", "action": action, "side": part.side, "speed": part.speed,
-        "amplitude": part.amplitude, "noise_m": sigma, "facing_deg": facing, "height_factor": body.height_factor,
+        "amplitude": part.amplitude, "noise_m": sigma, "facing_deg": facing,
+        "height_factor": body.height_factor,
     }  # fmt: skip
     return Clip(
         clip_id=clip_id, joints=joints, labels=(action,), violent=is_violent(action), dataset=DATASET_NAME,
-        subject=body.subject or None, source="synthetic", segments=(Segment(action, 0, n),), captions=captions,
-        meta=meta,
+        subject=body.subject or None, source="synthetic", segments=(Segment(action, 0, n),),
+        captions=captions, meta=meta,
     )  # fmt: skip
 
 
@@ -205,8 +211,8 @@ def _blend(a: Motion, b: Motion, k: int) -> Motion:
         ww = w.reshape((k,) + (1,) * (x.ndim - 1))
         return np.concatenate([x[:-k], (1.0 - ww) * x[-k:] + ww * y[:k], y[k:]])
 
-    return Motion(*(mix(x, y) for x, y in zip(
-        (a.angles, a.root, a.air, a.pin, a.support), (b.angles, b.root, b.air, b.pin, b.support))))  # fmt: skip
+    fields = ("angles", "root", "air", "pin", "support")
+    return Motion(*(mix(getattr(a, f), getattr(b, f)) for f in fields))
 
 
 def _sequence_actions(rng: np.random.Generator) -> list[str]:
@@ -235,8 +241,8 @@ def generate_sequence(
     """A BABEL-like clip of 2-4 actions with smooth transitions and frame-level segments."""
     body = random_body(rng, "synthetic_s_random") if body is None else body
     names = _sequence_actions(rng) if actions is None else list(actions)
-    parts = [_make_part(ACTIONS_BY_NAME[name], rng, int(rng.integers(SEGMENT_FRAMES[0], SEGMENT_FRAMES[1] + 1)), None)
-             for name in names]  # fmt: skip
+    lengths = [int(rng.integers(SEGMENT_FRAMES[0], SEGMENT_FRAMES[1] + 1)) for _ in names]
+    parts = [_make_part(ACTIONS_BY_NAME[name], rng, n, None) for name, n in zip(names, lengths)]
     motion = parts[0].motion
     bounds = [0]
     for part in parts[1:]:

@@ -1,0 +1,30 @@
+"""Summaries of datasets for ``motionvigil data info``."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Any
+
+from motionvigil.data_root import default_data_root
+from motionvigil.datasets.registry import get_spec, load_dataset
+
+
+def dataset_info(name: str, root: str | Path | None = None, load: bool = False) -> dict[str, Any]:
+    """``{"name", "clips", "classes", "violent_classes", "subjects", "splits"}``.
+
+    Datasets that can be indexed from file names alone (MSR Action3D) are counted
+    without reading motion unless ``load``; others are loaded (unusable files skipped
+    and counted under ``"skipped_files"``).
+    """
+    spec = get_spec(name)
+    folder = Path(root) if root else (default_data_root() / spec.default_subdir if spec.default_subdir else None)
+    if name == "msr_action3d" and not load:
+        from motionvigil.datasets.loaders.msr_action3d import index_msr_action3d, index_summary
+
+        return {**index_summary(index_msr_action3d(folder)), "indexed": True}
+    accepts_skip = "skip_bad" in inspect.signature(spec.loader).parameters
+    dataset = load_dataset(name, folder, **({"skip_bad": True} if accepts_skip else {}))
+    info = dataset.info()
+    info["skipped_files"] = len(getattr(dataset, "bad_files", []) or [])
+    return info

@@ -1,0 +1,16 @@
+"""Few-shot violence recognition: episodes, prototypes, FOMAML (seed 000)."""
+
+from motionvigil.fewshot.adaptation import AdaptSettings, adapt, encoder_params
+from motionvigil.fewshot.episodes import Episode, EpisodeSampler, LabelledSet
+from motionvigil.fewshot.maml import MetaSettings, meta_train
+
+__all__ = [
+    "AdaptSettings",
+    "Episode",
+    "EpisodeSampler",
+    "LabelledSet",
+    "MetaSettings",
+    "adapt",
+    "encoder_params",
+    "meta_train",
+]
