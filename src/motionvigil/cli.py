@@ -91,6 +91,39 @@ def _cmd_retrieval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_study_fewshot(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from motionvigil.eval.fewshot_study import StudySettings, run_fewshot_study
+
+    base = StudySettings()
+    settings = dataclasses.replace(
+        base,
+        preset=args.preset,
+        encoder=args.encoder,
+        seed=args.seed,
+        pretrain=dataclasses.replace(base.pretrain, epochs=args.pretrain_epochs),
+        meta=dataclasses.replace(base.meta, iterations=args.meta_iterations),
+        episodic=dataclasses.replace(base.episodic, episodes=args.episodes),
+    )
+    result = run_fewshot_study(args.data, args.output, settings, pretrained=args.pretrained, device=args.device)
+    out = Path(args.output)
+    for name in ("table1", "table2"):
+        print((out / f"{name}.md").read_text())
+    label = " (synthetic data)" if any(d.split(":")[0] == "synthetic" for d in args.data) else ""
+    print(f"tables{label} written to {out} (md, csv, json); total {result['summary']['timings']['total_s']:.0f} s")
+    return 0
+
+
+def _cmd_fewshot(args: argparse.Namespace) -> int:
+    from motionvigil.eval.fewshot_eval import evaluate_fewshot
+
+    rows = evaluate_fewshot(args.run, args.data, args.protocol, episodes=args.episodes, device=args.device)
+    if args.json:
+        print(json.dumps(rows, default=float))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motionvigil", description=__doc__)
     parser.add_argument("--version", action="version", version=f"motionvigil {__version__}")
@@ -134,6 +167,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_retrieval)
+
+    study = sub.add_parser("study", help="multi-step studies").add_subparsers(dest="study_command", required=True)
+    p = study.add_parser("fewshot", help="pre-train, meta-train, Table 1 (episodic) and Table 2 (global) in one run")
+    p.add_argument("--data", action="append", required=True, metavar="NAME[:ROOT]")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--preset", default="tiny", choices=["tiny", "paper"])
+    p.add_argument("--encoder", default="tmr", choices=["tmr", "vit"])
+    p.add_argument("--pretrained", help="use this pre-trained run/model instead of pre-training")
+    p.add_argument("--pretrain-epochs", type=int, default=20)
+    p.add_argument("--meta-iterations", type=int, default=300)
+    p.add_argument("--episodes", type=int, default=200)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(func=_cmd_study_fewshot)
+
+    p = sub.add_parser("fewshot", help="evaluate a few-shot study folder (pretrain/ + maml/) with one protocol")
+    p.add_argument("run", help="study folder holding pretrain/best and maml/best")
+    p.add_argument("--data", action="append", required=True, metavar="NAME[:ROOT]")
+    p.add_argument("--protocol", choices=["episodic", "global"], default="episodic")
+    p.add_argument("--episodes", type=int, default=200)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_fewshot)
 
     p = sub.add_parser("demo", help="run the main job on the built-in data and write a report")
     p.add_argument("--out", default="out/demo", help="output folder")

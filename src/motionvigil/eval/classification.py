@@ -412,7 +412,8 @@ def classification_metrics(
     if decimals is not None:
         s = np.round(s, decimals)
     if violence_scores is None:
-        vs = violence_scores_from_classes(s, v)
+        # an episode without violent classes has no violence decision: VDR/FPR are NaN
+        vs = violence_scores_from_classes(s, v) if v.any() else None
     else:
         vs = _as_scores(violence_scores, "violence_scores", ndim=1)
         if vs.shape != (s.shape[0],):
@@ -425,9 +426,9 @@ def classification_metrics(
         out[f"top{k}"] = top_k_accuracy(s, t, k, ties)
     for k in ks:
         out[f"recall{k}"] = label_recall_at_k(s, t, k, ties)
-    violence = vdr_fpr_best_f1(vs, violent_queries(t, v))
+    violence = vdr_fpr_best_f1(vs, violent_queries(t, v)) if vs is not None else {}
     for key in ("VDR", "FPR", "threshold", "F1"):
-        out[key] = violence[key]
+        out[key] = violence.get(key, float("nan"))
     out["n_queries"] = int(s.shape[0])
     out["n_labelled"] = int(t.any(axis=1).sum())
     out["n_classes_scored"] = n_scored

@@ -1,7 +1,8 @@
 """Few-shot violence recognition: episodes, prototypes, FOMAML (seed 000)."""
 
 from motionvigil.fewshot.adaptation import AdaptSettings, adapt, encoder_params
-from motionvigil.fewshot.episodes import Episode, EpisodeSampler, LabelledSet
+from motionvigil.datasets.labelled import LabelledSet
+from motionvigil.fewshot.episodes import Episode, EpisodeSampler
 from motionvigil.fewshot.maml import MetaSettings, meta_train
 
 __all__ = [

@@ -30,7 +30,8 @@ from motionvigil.fewshot.adaptation import (
     encode,
     encoder_params,
 )
-from motionvigil.fewshot.episodes import VIOLENT_FRACTION, Episode, EpisodeSampler, LabelledSet
+from motionvigil.datasets.labelled import LabelledSet
+from motionvigil.fewshot.episodes import VIOLENT_FRACTION, Episode, EpisodeSampler
 from motionvigil.losses import class_prototypes, fewshot_loss
 from motionvigil.models.bundle import MotionTextBundle
 from motionvigil.models.checkpoint import load_checkpoint, load_into

@@ -83,7 +83,7 @@ PRESETS: dict[str, ModelConfig] = {
         embed_dim=128,
         transformer=TransformerConfig(latent_dim=128, ff_size=256, num_layers=2, num_heads=4, dropout=0.1),
         vit=ViTConfig(width=128, num_layers=2, num_heads=4, mlp_size=256, dropout=0.0),
-        max_frames=120,
+        max_frames=64,  # 3.2 s windows at 20 Hz keep CPU adaptation fast
     ),
 }
 

@@ -1,0 +1,54 @@
+"""``motionvigil fewshot``: one protocol on an existing study folder."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from motionvigil.atomic import write_text_atomic
+from motionvigil.cache_dir import cache_root
+from motionvigil.datasets.select import load_specs, split_train_val_test
+from motionvigil.eval.fewshot_protocols import (
+    EpisodicProtocol,
+    GlobalProtocol,
+    rows_to_markdown,
+    run_episodic,
+    run_global,
+)
+from motionvigil.errors import MotionFileError
+from motionvigil.datasets.labelled import LabelledSet
+from motionvigil.models.bundle import MotionTextBundle
+from motionvigil.models.text import TextEmbeddingCache
+
+
+def evaluate_fewshot(run: str | Path, specs: Sequence[str], protocol: str, episodes: int = 200,
+                     device: str = "cpu", seed: int = 0, val_fraction: float = 0.15) -> list[dict]:
+    """Evaluate ``RUN/pretrain/best`` (prototypes) and ``RUN/maml/best`` (FOMAML) and
+    write ``RUN/<protocol>.{md,json}``."""
+    from motionvigil.eval.fewshot_study import pool
+
+    run = Path(run)
+    pre_dir, maml_dir = run / "pretrain" / "best", run / "maml" / "best"
+    if not (pre_dir / "config.json").is_file():
+        raise MotionFileError(pre_dir, "no pre-trained model here (run `motionvigil study fewshot` first)")
+    pre = MotionTextBundle.load(pre_dir, device)
+    maml = MotionTextBundle.load(maml_dir, device) if (maml_dir / "config.json").is_file() else None
+    datasets = load_specs(specs)
+    classes = pool(datasets)
+    train_c, _, test_c = split_train_val_test(datasets, val_fraction, seed)
+    train, test = LabelledSet.build(train_c, classes), LabelledSet.build(test_c, classes)
+    cache = TextEmbeddingCache(cache_root() / "text")
+    if protocol == "episodic":
+        rows = run_episodic(pre, maml, test, dataclasses.replace(EpisodicProtocol(), episodes=episodes, seed=seed), cache)
+        lead = ("config", "model")
+    elif protocol == "global":
+        rows = run_global(pre, maml, train, test, dataclasses.replace(GlobalProtocol(), seed=seed), cache)
+        lead = ("model",)
+    else:
+        raise ValueError(f"unknown protocol {protocol!r}")
+    write_text_atomic(run / f"{protocol}.md", rows_to_markdown(rows, lead) + "\n")
+    write_text_atomic(run / f"{protocol}.json", json.dumps(rows, indent=2, default=float))
+    print(rows_to_markdown(rows, lead))
+    return rows

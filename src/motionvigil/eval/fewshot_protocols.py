@@ -1,0 +1,209 @@
+"""The paper's few-shot protocols (seed 000, Section 4.3, Tables 1-2).
+
+- Episodic N-way K-shot (Table 1): episodes drawn uniformly from the test clips;
+  "TMR" = prototypes of the pre-trained encoder (K = 0: class-name text prototypes);
+  "MAML" = the meta-trained initialisation adapted on each episode's support set
+  (T inner steps), then prototypes of the adapted encoder. Both rows see the same
+  episodes. Mean +- std over episodes.
+- Global (Table 2): all classes at once; K support clips per class from the training
+  split, every test clip is a query (scored in batches of 32). Rows: text-only, Proto
+  K-shot, MAML K-shot (and the supervised baselines, added by the caller). Mean +- std
+  over repeated draws of the support set.
+
+Scores are cosine similarities to the prototypes; the violence score of a query is its
+highest score over the violent classes (VDR/FPR at the F1-maximising threshold).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from motionvigil.eval.classification import METRIC_KEYS, aggregate, classification_metrics, format_mean_std
+from motionvigil.fewshot.adaptation import AdaptSettings, InputCache, adapt, embed_indices, encoder_params
+from motionvigil.datasets.labelled import LabelledSet
+from motionvigil.fewshot.episodes import EpisodeSampler
+from motionvigil.losses import class_prototypes
+from motionvigil.models.bundle import MotionTextBundle
+from motionvigil.models.text import TextEmbeddingCache
+from motionvigil.pretrain.captions import label_caption
+
+TABLE_KEYS = ("mAP", "top1", "top5", "recall1", "recall5", "VDR", "FPR")
+TABLE_HEADERS = ("mAP", "Top-1", "Top-5", "Recall@1", "Recall@5", "VDR", "FPR")
+
+
+@dataclass(frozen=True)
+class EpisodicProtocol:
+    ways: tuple[int, ...] = (5, 7, 10)
+    shots: tuple[int, ...] = (0, 1, 3, 5)
+    episodes: int = 200
+    queries: int = 5
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class GlobalProtocol:
+    shots: tuple[int, ...] = (1, 3, 5, 10, 20, 30)
+    repeats: int = 3
+    query_batch: int = 32
+    seed: int = 0
+
+
+def _cosine_scores(z: torch.Tensor, prototypes: torch.Tensor) -> np.ndarray:
+    return (F.normalize(z, dim=-1) @ F.normalize(prototypes, dim=-1).T).cpu().numpy()
+
+
+def text_prototypes(bundle: MotionTextBundle, classes: Sequence[str], cache: TextEmbeddingCache) -> torch.Tensor:
+    """Prototypes from class-name prompts ``"a person {label}"`` (the 0-shot / text-only row)."""
+    emb = bundle.embed_texts([label_caption(c) for c in classes], cache)
+    return F.normalize(torch.from_numpy(emb), dim=-1)
+
+
+class _Scorer:
+    """Embeds clips of one LabelledSet with a bundle, caching the un-adapted embeddings."""
+
+    def __init__(self, bundle: MotionTextBundle, data: LabelledSet):
+        self.bundle = bundle
+        self.cache = InputCache(bundle, data.clips)
+        self.params = encoder_params(bundle)
+        self._base: torch.Tensor | None = None
+
+    def base_embeddings(self) -> torch.Tensor:
+        if self._base is None:
+            self._base = embed_indices(self.bundle, self.params, self.cache, np.arange(len(self.cache.clips)))
+        return self._base
+
+
+def _metrics(scores: np.ndarray, targets: np.ndarray, violent: np.ndarray) -> dict:
+    return classification_metrics(scores, targets, violent)
+
+
+def run_episodic(pre: MotionTextBundle, maml: MotionTextBundle | None, test: LabelledSet, protocol: EpisodicProtocol,
+                 text_cache: TextEmbeddingCache | None, adapt_settings: AdaptSettings = AdaptSettings(),
+                 progress: bool = True) -> list[dict]:
+    """Rows of Table 1: one per (N, K, model) with aggregated metrics."""
+    pre_scorer = _Scorer(pre, test)
+    maml_scorer = _Scorer(maml, test) if maml is not None else None
+    rows = []
+    for ways in protocol.ways:
+        for shots in protocol.shots:
+            try:
+                sampler = EpisodeSampler(test, ways, shots, protocol.queries, violent_fraction=None)
+            except ValueError as exc:
+                rows.append({"config": f"{ways}-w {shots}-s", "model": "-", "skipped": str(exc)})
+                continue
+            results: dict[str, list[dict]] = {"TMR": [], "MAML": []}
+            desc = f"{ways}-way {shots}-shot"
+            for e in tqdm(range(protocol.episodes), desc=desc, unit="episode", disable=not progress, leave=False):
+                rng = np.random.default_rng([protocol.seed, ways, shots, e])
+                ep = sampler.sample(rng)
+                if len(ep.query) == 0:
+                    continue
+                if shots == 0:
+                    if text_cache is None:
+                        raise ValueError("0-shot episodes need a text embedding cache")
+                    protos = text_prototypes(pre, [test.classes[c] for c in ep.classes], text_cache)
+                else:
+                    base = pre_scorer.base_embeddings()
+                    protos = class_prototypes(base[ep.support], torch.from_numpy(ep.support_targets))
+                scores = _cosine_scores(pre_scorer.base_embeddings()[ep.query], protos)
+                results["TMR"].append(_metrics(scores, ep.query_targets, ep.violent))
+                if maml_scorer is not None and shots > 0:
+                    fast = adapt(maml, maml_scorer.params, maml_scorer.cache, ep.support, ep.support_targets,
+                                 ep.violent, adapt_settings, rng)
+                    zs = embed_indices(maml, fast, maml_scorer.cache, ep.support)
+                    protos_m = class_prototypes(zs, torch.from_numpy(ep.support_targets))
+                    zq = embed_indices(maml, fast, maml_scorer.cache, ep.query)
+                    results["MAML"].append(_metrics(_cosine_scores(zq, protos_m), ep.query_targets, ep.violent))
+            for model, res in results.items():
+                if res:
+                    rows.append({"config": f"{ways}-w {shots}-s", "model": model, "ways": ways, "shots": shots,
+                                 **aggregate(res)})
+    return rows
+
+
+def _global_support(train: LabelledSet, shots: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """K clips per class from the training set (all of a class's clips if it has fewer)."""
+    chosen: list[int] = []
+    for c in range(len(train.classes)):
+        members = [i for i in rng.permutation(np.flatnonzero(train.labels[:, c])) if i not in chosen]
+        chosen += members[:shots]
+    idx = np.array(sorted(set(chosen)), dtype=np.int64)
+    return idx, train.labels[idx]
+
+
+def run_global(pre: MotionTextBundle, maml: MotionTextBundle | None, train: LabelledSet, test: LabelledSet,
+               protocol: GlobalProtocol, text_cache: TextEmbeddingCache | None,
+               adapt_settings: AdaptSettings = AdaptSettings(), progress: bool = True) -> list[dict]:
+    """Rows of Table 2 (without the supervised rows): text-only, Proto K-shot, MAML K-shot."""
+    if train.classes != test.classes:
+        raise ValueError("global evaluation needs one class vocabulary for train and test")
+    queries = np.flatnonzero(test.labels.any(1))
+    targets = test.labels[queries]
+    violent = test.violent
+    rows = []
+    pre_train, pre_test = _Scorer(pre, train), _Scorer(pre, test)
+    query_emb = pre_test.base_embeddings()[queries]
+    if text_cache is not None:
+        protos = text_prototypes(pre, train.classes, text_cache)
+        rows.append({"model": "Text-only (0-shot)", "shots": 0,
+                     **aggregate([_metrics(_cosine_scores(query_emb, protos), targets, violent)])})
+    maml_train = _Scorer(maml, train) if maml is not None else None
+    maml_test = _Scorer(maml, test) if maml is not None else None
+    for shots in protocol.shots:
+        proto_res, maml_res = [], []
+        for r in tqdm(range(protocol.repeats), desc=f"global {shots}-shot", disable=not progress, leave=False):
+            rng = np.random.default_rng([protocol.seed, shots, r])
+            support, s_targets = _global_support(train, shots, rng)
+            protos = class_prototypes(pre_train.base_embeddings()[support], torch.from_numpy(s_targets))
+            proto_res.append(_metrics(_cosine_scores(query_emb, protos), targets, violent))
+            if maml is not None:
+                fast = adapt(maml, maml_train.params, maml_train.cache, support, s_targets, train.violent,
+                             adapt_settings, rng)
+                zs = embed_indices(maml, fast, maml_train.cache, support)
+                protos_m = class_prototypes(zs, torch.from_numpy(s_targets))
+                zq = embed_indices(maml, fast, maml_test.cache, queries, batch_size=protocol.query_batch)
+                maml_res.append(_metrics(_cosine_scores(zq, protos_m), targets, violent))
+        rows.append({"model": f"Proto {shots}-shot", "shots": shots, **aggregate(proto_res)})
+        if maml_res:
+            rows.append({"model": f"MAML {shots}-shot", "shots": shots, **aggregate(maml_res)})
+    return rows
+
+
+def rows_to_markdown(rows: Sequence[dict], lead: Sequence[str]) -> str:
+    """Paper-layout Markdown: ``lead`` columns, then the seven metrics as ``mean ± std``."""
+    head = [*lead, *TABLE_HEADERS]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in rows:
+        if "skipped" in row:
+            lines.append("| " + " | ".join([row.get(k, "") for k in lead] + ["n/a"] * len(TABLE_KEYS)) + " |")
+            continue
+        cells = [str(row.get(k, "")) for k in lead]
+        cells += [format_mean_std(row[k], row.get(f"{k}_std")) if k in row else "n/a" for k in TABLE_KEYS]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def rows_to_csv(rows: Sequence[dict], lead: Sequence[str]) -> str:
+    keys = [*lead, *[x for k in TABLE_KEYS for x in (k, f"{k}_std")]]
+    lines = [",".join(keys)]
+    for row in rows:
+        lines.append(",".join("" if row.get(k) is None else str(row.get(k, "")) for k in keys))
+    return "\n".join(lines) + "\n"
+
+
+__all__ = [
+    "METRIC_KEYS",
+    "EpisodicProtocol",
+    "GlobalProtocol",
+    "rows_to_csv",
+    "rows_to_markdown",
+    "run_episodic",
+    "run_global",
+    "text_prototypes",
+]

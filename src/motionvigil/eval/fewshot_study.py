@@ -1,0 +1,153 @@
+"""One command for the paper's few-shot study: pre-train (or load) the encoder,
+meta-train FOMAML, run Table 1 (episodic) and Table 2 (global, with the supervised
+baselines), and write Markdown, CSV and JSON.
+
+Data use: pre-training, meta-training and the supervised baselines see only the
+training split (with a validation part carved out of it for model selection); the
+test split is used once, by the protocols. Nothing is tuned on test results.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from motionvigil.atomic import write_text_atomic
+from motionvigil.cache_dir import cache_root
+from motionvigil.datasets.clip import Dataset
+from motionvigil.datasets.select import load_specs, split_train_val_test
+from motionvigil.eval.classification import aggregate, classification_metrics
+from motionvigil.eval.fewshot_protocols import (
+    EpisodicProtocol,
+    GlobalProtocol,
+    rows_to_csv,
+    rows_to_markdown,
+    run_episodic,
+    run_global,
+)
+from motionvigil.datasets.labelled import LabelledSet
+from motionvigil.fewshot.maml import MetaSettings, meta_train
+from motionvigil.models.bundle import MotionTextBundle
+from motionvigil.models.config import preset
+from motionvigil.models.text import TextEmbeddingCache
+from motionvigil.pretrain.trainer import PretrainRun, TrainSettings
+from motionvigil.supervised.train import SupervisedSettings, train_supervised
+from motionvigil.training.runtime import Runtime, resolve_device
+
+
+@dataclass(frozen=True)
+class StudySettings:
+    preset: str = "tiny"
+    encoder: str = "tmr"
+    pretrain: TrainSettings = field(default_factory=lambda: TrainSettings(epochs=20))
+    meta: MetaSettings = field(default_factory=MetaSettings)
+    episodic: EpisodicProtocol = field(default_factory=EpisodicProtocol)
+    global_protocol: GlobalProtocol = field(default_factory=GlobalProtocol)
+    supervised: SupervisedSettings = field(default_factory=SupervisedSettings)
+    val_fraction: float = 0.15
+    seed: int = 0
+
+
+def pool(datasets: Sequence[Dataset]) -> tuple[str, ...]:
+    """The union of the datasets' class vocabularies, in order of first appearance."""
+    seen: dict[str, None] = {}
+    for ds in datasets:
+        for c in ds.classes:
+            seen.setdefault(c, None)
+    return tuple(seen)
+
+
+def _write_table(out: Path, name: str, rows: list[dict], lead: Sequence[str], title: str) -> None:
+    write_text_atomic(out / f"{name}.md", f"{title}\n\n{rows_to_markdown(rows, lead)}\n")
+    write_text_atomic(out / f"{name}.csv", rows_to_csv(rows, lead))
+    write_text_atomic(out / f"{name}.json", json.dumps(rows, indent=2, default=float))
+
+
+def supervised_rows(bundle: MotionTextBundle, train: LabelledSet, val: LabelledSet, test: LabelledSet,
+                    out: Path, settings: SupervisedSettings, progress: bool) -> list[dict]:
+    """Table 2's bottom rows: the encoder + MLP head trained on all training clips."""
+    rows = []
+    queries = np.flatnonzero(test.labels.any(1))
+    for objective, label in (("bce", "Supervised BCE"), ("bce_center_inter", "Supervised BCE+Center+Inter")):
+        s = dataclasses.replace(settings, objective=objective, progress=progress)
+        model = train_supervised(bundle, train, val, out / f"supervised_{objective}", s)
+        scores = model.scores([test.clips[i] for i in queries])
+        metrics = classification_metrics(scores, test.labels[queries], test.violent)
+        rows.append({"model": label, "shots": "all", **aggregate([metrics])})
+    return rows
+
+
+def run_fewshot_study(specs: Sequence[str], out_dir: str | Path, settings: StudySettings = StudySettings(),
+                      pretrained: str | Path | None = None, device: str = "cpu", progress: bool = True) -> dict:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    datasets = load_specs(specs)
+    classes = pool(datasets)
+    train_c, val_c, test_c = split_train_val_test(datasets, settings.val_fraction, settings.seed)
+    train, val, test = (LabelledSet.build(c, classes) for c in (train_c, val_c, test_c))
+    runtime = Runtime(resolve_device(device))
+    text_cache = TextEmbeddingCache(cache_root() / "text")
+    timings["load_data_s"] = time.perf_counter() - start
+
+    t = time.perf_counter()
+    if pretrained is not None:
+        folder = Path(pretrained)
+        bundle = MotionTextBundle.load(folder / "best" if (folder / "best").is_dir() else folder, runtime.device)
+    else:
+        cfg = preset(settings.preset, settings.encoder)
+        pre_settings = dataclasses.replace(settings.pretrain, seed=settings.seed, progress=progress)
+        bundle = PretrainRun(out / "pretrain", cfg, pre_settings, runtime, text_cache).fit(train_c, val_c)
+    timings["pretrain_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    meta_settings = dataclasses.replace(settings.meta, seed=settings.seed, progress=progress)
+    maml_start = MotionTextBundle.load(_bundle_folder(out, pretrained), runtime.device)
+    maml = meta_train(maml_start, train, val, out / "maml", meta_settings)
+    timings["meta_train_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    table1 = run_episodic(bundle, maml, test, settings.episodic, text_cache, settings.meta.inner, progress)
+    _write_table(out, "table1", table1, ("config", "model"),
+                 f"Table 1: episodic few-shot on {', '.join(specs)} (mean ± std over {settings.episodic.episodes} episodes)")
+    timings["table1_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    table2 = run_global(bundle, maml, train, test, settings.global_protocol, text_cache, settings.meta.inner, progress)
+    timings["table2_fewshot_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    table2 += supervised_rows(bundle, train, val, test, out, settings.supervised, progress)
+    timings["supervised_s"] = time.perf_counter() - t
+    _write_table(out, "table2", table2, ("model",),
+                 f"Table 2: global evaluation over all {len(classes)} classes of {', '.join(specs)}")
+    timings["total_s"] = time.perf_counter() - start
+
+    summary = {
+        "data": list(specs),
+        "classes": len(classes),
+        "violent_classes": [c for c, v in zip(classes, train.violent) if v],
+        "clips": {"train": len(train.clips), "val": len(val.clips), "test": len(test.clips)},
+        "settings": json.loads(json.dumps(dataclasses.asdict(settings), default=str)),
+        "timings": timings,
+        "torch_threads": torch.get_num_threads(),
+    }
+    write_text_atomic(out / "summary.json", json.dumps(summary, indent=2))
+    return {"table1": table1, "table2": table2, "summary": summary}
+
+
+def _bundle_folder(out: Path, pretrained: str | Path | None) -> Path:
+    if pretrained is None:
+        return out / "pretrain" / "best"
+    folder = Path(pretrained)
+    return folder / "best" if (folder / "best").is_dir() else folder
+
+
+__all__ = ["StudySettings", "run_fewshot_study"]
