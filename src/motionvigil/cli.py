@@ -62,6 +62,17 @@ def _cmd_data_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_data_synth(args: argparse.Namespace) -> int:
+    from motionvigil.datasets.folder import export_dataset
+    from motionvigil.datasets.synthetic import generate_corpus
+
+    dataset = generate_corpus(args.clips, seed=args.seed, num_sequences=args.sequences)
+    path = export_dataset(dataset, args.output)
+    print(f"synthetic corpus: {len(dataset)} clips, {len(dataset.classes)} classes "
+          f"({len(dataset.violent_classes)} violent) -> {path.parent} (use --data folder:{path.parent})")
+    return 0
+
+
 def _cmd_pretrain(args: argparse.Namespace) -> int:
     from motionvigil.models import preset
     from motionvigil.pretrain.trainer import TrainSettings, pretrain_on
@@ -124,6 +135,33 @@ def _cmd_fewshot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_tsne(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from motionvigil.datasets.labelled import LabelledSet
+    from motionvigil.datasets.select import load_specs, split_train_val_test
+    from motionvigil.eval.fewshot_study import pool
+    from motionvigil.models.bundle import MotionTextBundle
+    from motionvigil.report.tsne import tsne_before_after
+
+    run = Path(args.run)
+    pre = MotionTextBundle.load(run / "pretrain" / "best")
+    maml = MotionTextBundle.load(run / "maml" / "best")
+    datasets = load_specs(args.data)
+    classes = pool(datasets)
+    train_c, _, test_c = split_train_val_test(datasets, 0.15, args.seed)
+    train, test = LabelledSet.build(train_c, classes), LabelledSet.build(test_c, classes)
+    usable = [c for c in range(len(classes)) if test.labels[:, c].sum() >= 2 and train.labels[:, c].sum() >= args.shots]
+    rng = np.random.default_rng(args.seed)
+    violent = [c for c in usable if test.violent[c]]
+    calm = [c for c in rng.permutation([c for c in usable if not test.violent[c]])]
+    chosen = (violent + calm)[: args.classes]
+    out = Path(args.output) if args.output else run
+    for path in tsne_before_after(pre, maml, train, test, out, chosen, shots=args.shots, seed=args.seed):
+        print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motionvigil", description=__doc__)
     parser.add_argument("--version", action="version", version=f"motionvigil {__version__}")
@@ -146,6 +184,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--load", action="store_true", help="load every clip (slower) instead of indexing files")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_cmd_data_info)
+
+    p = data.add_parser("synth", help="write the built-in synthetic corpus as npz files + annotations.json")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--clips", type=int, default=20, help="clips per class")
+    p.add_argument("--sequences", type=int, default=20, help="multi-action sequences")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_data_synth)
 
     p = sub.add_parser("pretrain", help="motion-text pre-training (TMR or motion-patch ViT)")
     p.add_argument("--data", action="append", required=True, metavar="NAME[:ROOT]",
@@ -190,6 +235,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_fewshot)
+
+    p = sub.add_parser("tsne", help="t-SNE of test embeddings before and after MAML adaptation (PNG)")
+    p.add_argument("run", help="study folder holding pretrain/best and maml/best")
+    p.add_argument("--data", action="append", required=True, metavar="NAME[:ROOT]")
+    p.add_argument("--classes", type=int, default=8, help="how many classes to show (violent ones first)")
+    p.add_argument("--shots", type=int, default=5)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-o", "--output", help="folder for the PNGs (default: the run folder)")
+    p.set_defaults(func=_cmd_tsne)
 
     p = sub.add_parser("demo", help="run the main job on the built-in data and write a report")
     p.add_argument("--out", default="out/demo", help="output folder")

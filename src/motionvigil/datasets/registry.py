@@ -63,4 +63,5 @@ def load_dataset(name: str, root: str | Path | None = None, **options) -> Datase
 
 def _import_builtin_loaders() -> None:
     """Import the modules that register the built-in datasets (once)."""
+    import motionvigil.datasets.folder  # noqa: F401
     import motionvigil.datasets.loaders  # noqa: F401

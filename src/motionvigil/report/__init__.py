@@ -1,0 +1,1 @@
+"""Reports and figures (t-SNE of the latent space, timelines, HTML)."""
