@@ -77,6 +77,7 @@ class Dataset:
     classes: tuple[str, ...]
     violent_classes: tuple[str, ...] = ()
     description: str = ""
+    bad_files: list[tuple[str, str]] = field(default_factory=list)  # (file, problem) of skipped inputs
 
     def __len__(self) -> int:
         return len(self.clips)

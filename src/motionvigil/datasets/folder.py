@@ -99,5 +99,5 @@ def load_folder(root: str | Path | None, *, skip_bad: bool = False) -> Dataset:
     violent = tuple(c for c in classes if is_violent(c))
     note = f" Skipped {len(bad)} unusable clip(s)." if bad else ""
     dataset = Dataset(str(doc.get("name", "folder")), clips, classes, violent, str(doc.get("description", "")) + note)
-    dataset.bad_files = bad  # type: ignore[attr-defined]
+    dataset.bad_files = bad
     return dataset

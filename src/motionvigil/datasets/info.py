@@ -26,5 +26,5 @@ def dataset_info(name: str, root: str | Path | None = None, load: bool = False) 
     accepts_skip = "skip_bad" in inspect.signature(spec.loader).parameters
     dataset = load_dataset(name, folder, **({"skip_bad": True} if accepts_skip else {}))
     info = dataset.info()
-    info["skipped_files"] = len(getattr(dataset, "bad_files", []) or [])
+    info["skipped_files"] = len(dataset.bad_files)
     return info

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import torch
+import torch.distributed as dist
+import torch.distributed.nn.functional as dist_nn
 
 from motionvigil.losses import (
     CLIP_TEMPERATURE,
@@ -17,13 +19,22 @@ from motionvigil.losses import (
 from motionvigil.models.motion_text import MotionTextModel
 
 
+def gather_batch(x: torch.Tensor, enabled: bool = True) -> torch.Tensor:
+    """Concatenate ``x`` over all ranks (with gradients) when running under torchrun, so
+    contrastive losses see the global batch as negatives; identity otherwise."""
+    if not enabled or not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return x
+    return torch.cat(dist_nn.all_gather(x.contiguous()), dim=0)
+
+
 def _sample(mu: torch.Tensor, logvar: torch.Tensor | None, stochastic: bool) -> torch.Tensor:
     if logvar is None or not stochastic:
         return mu
     return mu + torch.randn_like(mu) * (0.5 * logvar).exp()
 
 
-def tmr_losses(model: MotionTextModel, batch: dict[str, torch.Tensor], stochastic: bool = True) -> dict[str, torch.Tensor]:
+def tmr_losses(model: MotionTextModel, batch: dict[str, torch.Tensor], stochastic: bool = True,
+               gather: bool = True) -> dict[str, torch.Tensor]:
     """TMR losses (unweighted terms and the weighted ``loss``) for one batch.
 
     ``batch``: ``motion [B, T, 263]``, ``motion_mask [B, T]``, ``tokens [B, L, 384]``,
@@ -37,7 +48,8 @@ def tmr_losses(model: MotionTextModel, batch: dict[str, torch.Tensor], stochasti
     terms = {
         "recons": masked_smooth_l1(model.decode(t_z, mask), x, mask) + masked_smooth_l1(model.decode(m_z, mask), x, mask),
         "latent": torch.nn.functional.smooth_l1_loss(t_z, m_z),
-        "contrastive": infonce(t_z, m_z, TMR_TEMPERATURE, batch["sentence"], TMR_NEGATIVE_FILTER),
+        "contrastive": infonce(gather_batch(t_z, gather), gather_batch(m_z, gather), TMR_TEMPERATURE,
+                               gather_batch(batch["sentence"], gather), TMR_NEGATIVE_FILTER),
     }
     if t_logvar is not None and m_logvar is not None:
         zeros = torch.zeros_like(m_mu)
@@ -51,14 +63,18 @@ def tmr_losses(model: MotionTextModel, batch: dict[str, torch.Tensor], stochasti
     return terms
 
 
-def vit_losses(model: MotionTextModel, batch: dict[str, torch.Tensor], stochastic: bool = True) -> dict[str, torch.Tensor]:
+def vit_losses(model: MotionTextModel, batch: dict[str, torch.Tensor], stochastic: bool = True,
+               gather: bool = True) -> dict[str, torch.Tensor]:
     """Plain CLIP loss between text means and ViT motion embeddings."""
     text = model.encode_text(batch["tokens"], batch["token_mask"])
     motion = model.encode_motion(batch["motion"], batch["motion_mask"])
-    loss = clip_loss(text, motion, CLIP_TEMPERATURE)
+    loss = clip_loss(gather_batch(text, gather), gather_batch(motion, gather), CLIP_TEMPERATURE)
     return {"contrastive": loss, "loss": loss}
 
 
-def compute_losses(model: MotionTextModel, batch: dict[str, torch.Tensor], stochastic: bool = True) -> dict[str, torch.Tensor]:
+def compute_losses(model: MotionTextModel, batch: dict[str, torch.Tensor], stochastic: bool = True,
+                   gather: bool = True) -> dict[str, torch.Tensor]:
+    """The objective of ``model``'s encoder. Under torchrun (``gather``), contrastive terms
+    use the embeddings of every rank, so N processes optimise the loss of the global batch."""
     fn = tmr_losses if model.cfg.motion_encoder == "tmr" else vit_losses
-    return fn(model, batch, stochastic)
+    return fn(model, batch, stochastic, gather)

@@ -82,7 +82,8 @@ def validation_loss(model: MotionTextModel, source: PairSource, inputs: MotionIn
         idx = list(range(start, min(start + batch_size, len(source))))
         if len(idx) < 2:
             continue
-        terms = compute_losses(model, _to(make_batch(source, idx, inputs, cache, None), device), stochastic=False)
+        batch = _to(make_batch(source, idx, inputs, cache, None), device)
+        terms = compute_losses(model, batch, stochastic=False, gather=False)
         for name, value in terms.items():
             totals[name] = totals.get(name, 0.0) + float(value) * len(idx)
         count += len(idx)
@@ -153,11 +154,10 @@ class PretrainRun:
             torch.manual_seed(s.seed * 100_003 + epoch)
             model.train()
             sums: dict[str, float] = {}
-            batches = epoch_batches(len(train), s.batch_size * rt.world_size, rng)
+            # every rank must take part in every step: keep batches that give each rank 2 pairs
+            batches = [b for b in epoch_batches(len(train), s.batch_size * rt.world_size, rng) if len(b) >= 2 * rt.world_size]
             for big in batches:
                 shard = big[rt.rank :: rt.world_size]
-                if len(shard) < 2:
-                    continue
                 terms = objective(_to(make_batch(train, shard, inputs, self.cache, rng), rt.device))
                 optimizer.zero_grad(set_to_none=True)
                 terms["loss"].backward()

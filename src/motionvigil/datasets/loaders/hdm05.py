@@ -169,5 +169,5 @@ def load_hdm05(
             + describe_bad_files(result.bad)
         ),
     )
-    dataset.bad_files = list(result.bad)  # type: ignore[attr-defined]
+    dataset.bad_files = list(result.bad)
     return dataset

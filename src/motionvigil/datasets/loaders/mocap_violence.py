@@ -203,7 +203,7 @@ def load_mocap_violence(
             raise MotionFileError(folder, f"folder of {source!r} (part of {NAME!r}) not found")
         part = spec.loader(folder, skip_bad=skip_bad, cache=cache, cache_dir=cache_dir, progress=progress)
         clips += [_pooled_clip(c, source) for c in part.clips]
-        bad += getattr(part, "bad_files", [])
+        bad += part.bad_files
     check_subject_disjoint(clips)
     used = {lab for c in clips for lab in c.labels}
     classes = tuple(c for c in POOLED_CLASSES if c in used)
@@ -218,7 +218,7 @@ def load_mocap_violence(
             + describe_bad_files(bad)
         ),
     )
-    dataset.bad_files = bad  # type: ignore[attr-defined]
+    dataset.bad_files = bad
     return dataset
 
 

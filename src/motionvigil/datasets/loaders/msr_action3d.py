@@ -214,5 +214,5 @@ def load_msr_action3d(
             + describe_bad_files(result.bad)
         ),
     )
-    dataset.bad_files = list(result.bad)  # type: ignore[attr-defined]
+    dataset.bad_files = list(result.bad)
     return dataset

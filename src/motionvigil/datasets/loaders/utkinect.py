@@ -246,5 +246,5 @@ def load_utkinect(
             "odd subjects train, even test." + describe_bad_files(bad)
         ),
     )
-    dataset.bad_files = bad  # type: ignore[attr-defined]
+    dataset.bad_files = bad
     return dataset
