@@ -312,3 +312,13 @@ def test_metric_properties(data):
     perm = np.random.default_rng(seed).permutation(g)
     np.testing.assert_array_equal(ranks(sims[:, perm], pos[:, perm]), r_avg)
     assert retrieval_metrics(sims[:, perm], pos[:, perm]) == retrieval_metrics(sims, pos)
+
+
+def test_tied_positives_do_not_push_each_other_down():
+    # two identical correct captions and one wrong one, all tied: the first correct item
+    # is expected at rank 1/3 under random order (0 optimistic, 1 pessimistic)
+    sims = np.array([[0.5, 0.5, 0.5, 0.1]])
+    positives = np.array([[True, True, False, False]])
+    assert ranks(sims, positives, ties="optimistic")[0] == 0.0
+    assert ranks(sims, positives, ties="pessimistic")[0] == 1.0
+    assert ranks(sims, positives, ties="average")[0] == pytest.approx(1 / 3)

@@ -81,7 +81,8 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
     runtime = start_runtime(args.device)
     settings = TrainSettings(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
     try:
-        bundle = pretrain_on(args.data, args.output, preset(args.preset, args.encoder), settings, runtime)
+        bundle = pretrain_on(args.data, args.output, preset(args.preset, args.encoder), settings, runtime,
+                             skip_bad=args.skip_bad)
     finally:
         stop_runtime(runtime)
     if runtime.is_main:
@@ -93,7 +94,7 @@ def _cmd_retrieval(args: argparse.Namespace) -> int:
     from motionvigil.atomic import write_text_atomic
     from motionvigil.eval.pretrained import evaluate_run, format_report
 
-    report = evaluate_run(args.run, args.data, split=args.split, device=args.device)
+    report = evaluate_run(args.run, args.data, split=args.split, device=args.device, skip_bad=args.skip_bad)
     out = Path(args.run) / "retrieval.json"
     write_text_atomic(out, json.dumps(report, indent=2))
     print(json.dumps(report) if args.json else format_report(report))
@@ -117,7 +118,8 @@ def _cmd_study_fewshot(args: argparse.Namespace) -> int:
         meta=dataclasses.replace(base.meta, iterations=args.meta_iterations),
         episodic=dataclasses.replace(base.episodic, episodes=args.episodes),
     )
-    result = run_fewshot_study(args.data, args.output, settings, pretrained=args.pretrained, device=args.device)
+    result = run_fewshot_study(args.data, args.output, settings, pretrained=args.pretrained, device=args.device,
+                               skip_bad=args.skip_bad)
     out = Path(args.output)
     for name in ("table1", "table2"):
         print((out / f"{name}.md").read_text())
@@ -129,7 +131,8 @@ def _cmd_study_fewshot(args: argparse.Namespace) -> int:
 def _cmd_fewshot(args: argparse.Namespace) -> int:
     from motionvigil.eval.fewshot_eval import evaluate_fewshot
 
-    rows = evaluate_fewshot(args.run, args.data, args.protocol, episodes=args.episodes, device=args.device)
+    rows = evaluate_fewshot(args.run, args.data, args.protocol, episodes=args.episodes, device=args.device,
+                            skip_bad=args.skip_bad)
     if args.json:
         print(json.dumps(rows, default=float))
     return 0
@@ -147,7 +150,7 @@ def _cmd_tsne(args: argparse.Namespace) -> int:
     run = Path(args.run)
     pre = MotionTextBundle.load(run / "pretrain" / "best")
     maml = MotionTextBundle.load(run / "maml" / "best")
-    datasets = load_specs(args.data)
+    datasets = load_specs(args.data, skip_bad=args.skip_bad)
     classes = pool(datasets)
     train_c, _, test_c = split_train_val_test(datasets, 0.15, args.seed)
     train, test = LabelledSet.build(train_c, classes), LabelledSet.build(test_c, classes)
@@ -195,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("pretrain", help="motion-text pre-training (TMR or motion-patch ViT)")
     p.add_argument("--data", action="append", required=True, metavar="NAME[:ROOT]",
                    help="dataset to train on; repeat to pool several")
+    p.add_argument("--skip-bad", action="store_true", help="skip unusable files (listed) instead of stopping")
     p.add_argument("--preset", default="tiny", choices=["tiny", "paper"])
     p.add_argument("--encoder", default="tmr", choices=["tmr", "vit"])
     p.add_argument("-o", "--output", required=True, help="run folder (resumed if it exists)")
@@ -208,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("retrieval", help="text-motion retrieval and zero-shot evaluation of a pre-trained run")
     p.add_argument("run", help="run folder (or a model folder)")
     p.add_argument("--data", action="append", required=True, metavar="NAME[:ROOT]")
+    p.add_argument("--skip-bad", action="store_true", help="skip unusable files (listed) instead of stopping")
     p.add_argument("--split", default="test")
     p.add_argument("--device", default="cpu")
     p.add_argument("--json", action="store_true")
@@ -216,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     study = sub.add_parser("study", help="multi-step studies").add_subparsers(dest="study_command", required=True)
     p = study.add_parser("fewshot", help="pre-train, meta-train, Table 1 (episodic) and Table 2 (global) in one run")
     p.add_argument("--data", action="append", required=True, metavar="NAME[:ROOT]")
+    p.add_argument("--skip-bad", action="store_true", help="skip unusable files (listed) instead of stopping")
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--preset", default="tiny", choices=["tiny", "paper"])
     p.add_argument("--encoder", default="tmr", choices=["tmr", "vit"])
@@ -230,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fewshot", help="evaluate a few-shot study folder (pretrain/ + maml/) with one protocol")
     p.add_argument("run", help="study folder holding pretrain/best and maml/best")
     p.add_argument("--data", action="append", required=True, metavar="NAME[:ROOT]")
+    p.add_argument("--skip-bad", action="store_true", help="skip unusable files (listed) instead of stopping")
     p.add_argument("--protocol", choices=["episodic", "global"], default="episodic")
     p.add_argument("--episodes", type=int, default=200)
     p.add_argument("--device", default="cpu")
@@ -240,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", help="study folder holding pretrain/best and maml/best")
     p.add_argument("--data", action="append", required=True, metavar="NAME[:ROOT]")
     p.add_argument("--classes", type=int, default=8, help="how many classes to show (violent ones first)")
+    p.add_argument("--skip-bad", action="store_true", help="skip unusable files (listed) instead of stopping")
     p.add_argument("--shots", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-o", "--output", help="folder for the PNGs (default: the run folder)")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 from typing import Any
 
 from motionvigil.data_root import default_data_root
-from motionvigil.datasets.registry import get_spec, load_dataset
+from motionvigil.datasets.registry import get_spec
+from motionvigil.datasets.select import load_specs
 
 
 def dataset_info(name: str, root: str | Path | None = None, load: bool = False) -> dict[str, Any]:
@@ -23,8 +23,7 @@ def dataset_info(name: str, root: str | Path | None = None, load: bool = False) 
         from motionvigil.datasets.loaders.msr_action3d import index_msr_action3d, index_summary
 
         return {**index_summary(index_msr_action3d(folder)), "indexed": True}
-    accepts_skip = "skip_bad" in inspect.signature(spec.loader).parameters
-    dataset = load_dataset(name, folder, **({"skip_bad": True} if accepts_skip else {}))
+    dataset = load_specs([f"{name}:{folder}" if folder else name], skip_bad=True)[0]
     info = dataset.info()
     info["skipped_files"] = len(dataset.bad_files)
     return info

@@ -6,12 +6,13 @@ Model selection uses a validation set taken from the training split (a dataset's
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 
 import numpy as np
 
 from motionvigil.datasets.clip import Clip, Dataset
-from motionvigil.datasets.registry import load_dataset
+from motionvigil.datasets.registry import get_spec, load_dataset
 
 
 def parse_data_spec(spec: str) -> tuple[str, str | None]:
@@ -22,9 +23,14 @@ def parse_data_spec(spec: str) -> tuple[str, str | None]:
     return name, (root if sep and root else None)
 
 
-def load_specs(specs: Sequence[str], **options) -> list[Dataset]:
-    """Load every ``NAME[:ROOT]`` spec (options are passed to each loader that accepts them)."""
-    return [load_dataset(name, root, **options) for name, root in map(parse_data_spec, specs)]
+def load_specs(specs: Sequence[str], skip_bad: bool = False) -> list[Dataset]:
+    """Load every ``NAME[:ROOT]`` spec; ``skip_bad`` goes to every loader that takes it
+    (unusable files are then skipped and listed in ``dataset.bad_files``)."""
+    out = []
+    for name, root in map(parse_data_spec, specs):
+        accepts = "skip_bad" in inspect.signature(get_spec(name).loader).parameters
+        out.append(load_dataset(name, root, **({"skip_bad": skip_bad} if accepts else {})))
+    return out
 
 
 def split_train_val_test(

@@ -24,7 +24,8 @@ from motionvigil.models.text import TextEmbeddingCache
 
 
 def evaluate_fewshot(run: str | Path, specs: Sequence[str], protocol: str, episodes: int = 200,
-                     device: str = "cpu", seed: int = 0, val_fraction: float = 0.15) -> list[dict]:
+                     device: str = "cpu", seed: int = 0, val_fraction: float = 0.15,
+                     skip_bad: bool = False) -> list[dict]:
     """Evaluate ``RUN/pretrain/best`` (prototypes) and ``RUN/maml/best`` (FOMAML) and
     write ``RUN/<protocol>.{md,json}``."""
     from motionvigil.eval.fewshot_study import pool
@@ -35,7 +36,7 @@ def evaluate_fewshot(run: str | Path, specs: Sequence[str], protocol: str, episo
         raise MotionFileError(pre_dir, "no pre-trained model here (run `motionvigil study fewshot` first)")
     pre = MotionTextBundle.load(pre_dir, device)
     maml = MotionTextBundle.load(maml_dir, device) if (maml_dir / "config.json").is_file() else None
-    datasets = load_specs(specs)
+    datasets = load_specs(specs, skip_bad=skip_bad)
     classes = pool(datasets)
     train_c, _, test_c = split_train_val_test(datasets, val_fraction, seed)
     train, test = LabelledSet.build(train_c, classes), LabelledSet.build(test_c, classes)

@@ -85,12 +85,13 @@ def supervised_rows(bundle: MotionTextBundle, train: LabelledSet, val: LabelledS
 
 
 def run_fewshot_study(specs: Sequence[str], out_dir: str | Path, settings: StudySettings = StudySettings(),
-                      pretrained: str | Path | None = None, device: str = "cpu", progress: bool = True) -> dict:
+                      pretrained: str | Path | None = None, device: str = "cpu", progress: bool = True,
+                      skip_bad: bool = False) -> dict:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    datasets = load_specs(specs)
+    datasets = load_specs(specs, skip_bad=skip_bad)
     classes = pool(datasets)
     train_c, val_c, test_c = split_train_val_test(datasets, settings.val_fraction, settings.seed)
     train, val, test = (LabelledSet.build(c, classes) for c in (train_c, val_c, test_c))

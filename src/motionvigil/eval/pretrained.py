@@ -59,7 +59,8 @@ def zero_shot_report(
     return result
 
 
-def evaluate_run(model_dir: str | Path, specs: Sequence[str], split: str = "test", device: str = "cpu") -> dict:
+def evaluate_run(model_dir: str | Path, specs: Sequence[str], split: str = "test", device: str = "cpu",
+                 skip_bad: bool = False) -> dict:
     """Retrieval (all protocols) and zero-shot classification of a pre-trained model on
     the ``split`` clips of each dataset ``NAME[:ROOT]``."""
     from motionvigil.cache_dir import cache_root
@@ -71,7 +72,7 @@ def evaluate_run(model_dir: str | Path, specs: Sequence[str], split: str = "test
     bundle = MotionTextBundle.load(folder, device=device)
     cache = TextEmbeddingCache(cache_root() / "text")
     report: dict = {"model": str(folder), "split": split, "datasets": {}}
-    for spec, dataset in zip(specs, load_specs(specs)):
+    for spec, dataset in zip(specs, load_specs(specs, skip_bad=skip_bad)):
         clips = [c for c in dataset.clips if c.split == split]
         entry: dict = {"clips": len(clips)}
         if len(clips) >= 2:

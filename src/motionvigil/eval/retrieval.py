@@ -57,9 +57,12 @@ def ranks(
     truth. Similarities are rounded to ``decimals`` first (``None``: no rounding) so that
     float noise neither creates nor breaks ties.
 
-    ``ties``: if ``a`` items score strictly higher than the ground truth and ``t`` others
-    score exactly the same, ``"optimistic"`` gives ``a``, ``"pessimistic"`` ``a + t`` and
-    ``"average"`` ``a + t / 2``.
+    ``ties``: if ``a`` items score strictly higher than the ground truth and ``t``
+    non-positive items score exactly the same, ``"optimistic"`` gives ``a``,
+    ``"pessimistic"`` ``a + t`` and ``"average"`` the expected rank of the first positive
+    when the tie group is ordered at random: ``a + t / (p + 1)`` with ``p`` positives in
+    the tie group (``a + t / 2`` for a single ground truth). Other positives tied with
+    the best one do not push it down (identical captions of a class are all correct).
     """
     if ties not in TIE_MODES:
         raise ValueError(f"ties must be one of {TIE_MODES}, got {ties!r}")
@@ -74,13 +77,15 @@ def ranks(
 
     best = np.where(pos, s, -np.inf).max(axis=1, keepdims=True)
     higher = (s > best).sum(axis=1)
-    tied_others = (s == best).sum(axis=1) - 1
+    tied = s == best
+    tied_negatives = (tied & ~pos).sum(axis=1)
+    tied_positives = (tied & pos).sum(axis=1)
     if ties == "optimistic":
         out = higher
     elif ties == "pessimistic":
-        out = higher + tied_others
+        out = higher + tied_negatives
     else:
-        out = higher + tied_others / 2.0
+        out = higher + tied_negatives / (tied_positives + 1.0)
     return out.astype(np.float64)
 
 

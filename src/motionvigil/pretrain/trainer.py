@@ -189,10 +189,10 @@ class PretrainRun:
 
 
 def pretrain_on(specs: list[str], out_dir: str | Path, model_cfg: ModelConfig, settings: TrainSettings,
-                runtime: Runtime, val_fraction: float = 0.1) -> MotionTextBundle:
+                runtime: Runtime, val_fraction: float = 0.1, skip_bad: bool = False) -> MotionTextBundle:
     """Load datasets ``NAME[:ROOT]``, hold out validation clips from their training
     splits, and pre-train. Test splits are not touched."""
     from motionvigil.datasets.select import load_specs, split_train_val_test
 
-    train, val, _ = split_train_val_test(load_specs(specs), val_fraction=val_fraction, seed=settings.seed)
+    train, val, _ = split_train_val_test(load_specs(specs, skip_bad=skip_bad), val_fraction=val_fraction, seed=settings.seed)
     return PretrainRun(out_dir, model_cfg, settings, runtime).fit(train, val)
