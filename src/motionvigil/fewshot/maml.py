@@ -140,7 +140,7 @@ def meta_train(bundle: MotionTextBundle, train: LabelledSet, val: LabelledSet, o
             p.grad = None if g is None else g.detach().clone()
         optimizer.step()
         progress["iteration"] = it + 1
-        bar.set_postfix(query_loss=f"{float(loss):.3f}")
+        bar.set_postfix(query_loss=f"{float(loss.detach()):.3f}")
         if (it + 1) % s.val_every == 0 or it + 1 == s.iterations:
             score = validation_score(bundle, val, val_sampler, s)
             if score < progress["best_val"]:
