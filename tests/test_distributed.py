@@ -36,6 +36,7 @@ def test_two_processes_match_one(tmp_path):
     two = MotionTextBundle.load(tmp_path / "two" / "last").model.state_dict()
     diffs = {k: (one[k] - two[k]).abs().max().item() for k in one}
     worst = max(diffs.values())
+    print(f"\n1 vs 2 processes: max abs weight difference {worst:.2e}")
     assert worst < TOLERANCE, sorted(diffs.items(), key=lambda kv: -kv[1])[:3]
     # and training moved the weights away from their (seeded) initialisation: not vacuous
     torch.manual_seed(0)
