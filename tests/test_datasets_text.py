@@ -465,7 +465,10 @@ def test_babel_fixture_babel120(babel_root):
     assert walk.meta["annotation"] == "seq_ann"
 
     val = by_id["2001"]
-    assert val.split == "val" and val.violent
+    # BABEL's test labels are withheld: val.json is the evaluation set by default
+    assert val.split == "test" and val.violent
+    kept = load_dataset("babel", root=root, features_root=feats, labels_file=vocab, val_as_test=False)
+    assert {c.clip_id: c.split for c in kept.clips}["2001"] == "val"
     assert val.labels == ("stand", "hit", "grab person", "evade")
     assert Segment("evade", 10, 20) in val.segments and Segment("hit", 25, 40) in val.segments
 

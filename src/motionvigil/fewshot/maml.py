@@ -66,8 +66,8 @@ def query_loss(bundle: MotionTextBundle, params, cache: InputCache, episode: Epi
     return fewshot_loss(z, targets, violent, prototypes=protos, naive_contrastive=settings.naive_contrastive)["loss"]
 
 
-def _validation_sampler(data: LabelledSet, s: MetaSettings) -> EpisodeSampler | None:
-    """The largest episode shape (<= N-way K-shot) the validation clips allow."""
+def largest_sampler(data: LabelledSet, s: MetaSettings) -> EpisodeSampler | None:
+    """The largest episode shape (<= N-way K-shot, fewer shots first) the clips allow."""
     for ways in range(s.ways, 1, -1):
         for shots in range(s.shots, 0, -1):
             try:
@@ -98,10 +98,13 @@ def meta_train(bundle: MotionTextBundle, train: LabelledSet, val: LabelledSet, o
     """FOMAML from ``bundle``'s weights; writes ``OUT/best`` and ``OUT/last``; returns the best."""
     s = settings
     out = Path(out_dir)
-    sampler = EpisodeSampler(train, s.ways, s.shots, s.queries, violent_fraction=s.violent_fraction)
-    val_sampler = _validation_sampler(val, s)
-    if val_sampler is None:
-        raise ValueError("validation clips are too few for even 2-way 1-shot episodes")
+    sampler = largest_sampler(train, s)
+    val_sampler = largest_sampler(val, s)
+    if sampler is None or val_sampler is None:
+        raise ValueError("training or validation clips are too few for even 2-way 1-shot episodes")
+    if (sampler.ways, sampler.shots) != (s.ways, s.shots):
+        tqdm.write(f"meta-training with {sampler.ways}-way {sampler.shots}-shot episodes: "
+                   f"too few clips per class for {s.ways}-way {s.shots}-shot")
     params = encoder_params(bundle)
     optimizer = torch.optim.Adam(params.values(), lr=s.outer_lr)
     progress = {"iteration": 0, "best_val": math.inf, "best_iteration": 0}
@@ -115,8 +118,10 @@ def meta_train(bundle: MotionTextBundle, train: LabelledSet, val: LabelledSet, o
         progress = config["progress"]
     out.mkdir(parents=True, exist_ok=True)
     settings_json = json.loads(json.dumps(dataclasses.asdict(s)))
-    write_text_atomic(out / "meta_train.json", json.dumps({"settings": settings_json, "train_clips": len(train.clips),
-                                                           "val_clips": len(val.clips)}, indent=2))
+    write_text_atomic(out / "meta_train.json", json.dumps(
+        {"settings": settings_json, "train_clips": len(train.clips), "val_clips": len(val.clips),
+         "episode_shape": [sampler.ways, sampler.shots], "val_episode_shape": [val_sampler.ways, val_sampler.shots]},
+        indent=2))
     if progress["iteration"] == 0 and not (out / "best" / "config.json").is_file():
         progress["best_val"] = validation_score(bundle, val, val_sampler, s)
         bundle.info.update(meta_iteration=0, val_query_loss=progress["best_val"])

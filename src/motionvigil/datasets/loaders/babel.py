@@ -328,6 +328,7 @@ def load_babel(
     labels_file: str | Path | None = None,
     max_clips: int | None = None,
     skip_bad: bool = False,
+    val_as_test: bool = True,
 ) -> Dataset:
     """Load BABEL sequences with frame-level segments over the BABEL-``num_classes`` vocabulary.
 
@@ -339,6 +340,10 @@ def load_babel(
         labels_file: ``action_label_2_idx.json`` (default ``root/action_label_2_idx.json``).
         max_clips: stop after this many clips.
         skip_bad: skip bad feature files (reported) instead of raising.
+        val_as_test: BABEL withholds its test labels, so the official ``val.json``
+            sequences are the evaluation set (the paper's 1,911 "test" sequences); their
+            clips get split ``"test"`` and validation is carved out of ``train.json``
+            downstream. ``False`` keeps them as ``"val"``.
 
     Sequences whose feature file is absent are counted in the description, never an error.
     Sequences without any in-vocabulary label are kept (``labels == ()``).
@@ -364,6 +369,10 @@ def load_babel(
             if not skip_bad:
                 raise
             problems.append((seq.sid, str(exc)))
+    if val_as_test and not any(c.split == "test" for c in clips):
+        for clip in clips:
+            if clip.split == "val":
+                clip.split = "test"
     description = (
         f"BABEL-{num_classes} from {root} (split={split or 'all'}, features={features_root}): {len(clips)} clips "
         f"from {len(sequences)} sequences; {len(sequences) - len(present)} sequences without feature files"
@@ -371,5 +380,6 @@ def load_babel(
     )
     violent = tuple(classes[i] for i in violent_class_indices(classes))
     return Dataset(
-        name="babel", clips=clips, classes=classes, violent_classes=violent, description=description
+        name="babel", clips=clips, classes=classes, violent_classes=violent, description=description,
+        bad_files=problems,
     )

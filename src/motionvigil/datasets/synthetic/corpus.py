@@ -20,17 +20,11 @@ from scipy.ndimage import gaussian_filter1d
 
 from motionvigil.datasets.clip import Clip, Dataset, Segment
 from motionvigil.datasets.registry import register_dataset
-from motionvigil.datasets.synthetic.actions import (
-    ACTION_NAMES,
-    ACTIONS_BY_NAME,
-    ActionSpec,
-    Ctx,
-    Motion,
-    idle,
-    smooth_noise,
-    smoothstep,
-)
+from motionvigil.datasets.synthetic.actions import ACTION_NAMES, ACTIONS_BY_NAME, ActionSpec
 from motionvigil.datasets.synthetic.body import Body, euler_to_quat, forward_kinematics, random_body
+from motionvigil.datasets.synthetic.curves import smooth_noise, smoothstep
+from motionvigil.datasets.synthetic.motion import Ctx, Motion
+from motionvigil.datasets.synthetic.moves import idle
 from motionvigil.datasets.violence import is_violent
 from motionvigil.skeleton.canonical import canonicalize
 from motionvigil.skeleton.smpl22 import FOOT_LEFT, FOOT_RIGHT
