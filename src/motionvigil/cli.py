@@ -165,6 +165,44 @@ def _cmd_tsne(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_build_detector(args: argparse.Namespace) -> int:
+    from motionvigil.detect.support import build_from_specs
+
+    try:
+        detector = build_from_specs(args.model, args.support, args.output, classes=args.classes, shots=args.shots,
+                                    target_fpr=args.target_fpr, adapt=args.adapt, alert_classes=args.alert,
+                                    window=args.window, stride=args.stride, seed=args.seed, device=args.device,
+                                    skip_bad=args.skip_bad)
+    except ValueError as exc:  # bad classes, shots or threshold policy for this support set
+        if isinstance(exc, MotionFileError):
+            raise
+        print(f"motionvigil build-detector: error: {exc}", file=sys.stderr)
+        return 2
+    print(detector.describe())
+    print(f"saved in {args.output}")
+    return 0
+
+
+def _cmd_detect(args: argparse.Namespace) -> int:
+    from motionvigil.detect import Detector, detect_motion, plot_timeline, timeline_json
+    from motionvigil.detect.timeline import format_alerts, plot_name
+    from motionvigil.io import load_motion
+
+    detector = Detector.load(args.detector, device=args.device)
+    failed, taken = False, set()
+    for path in args.inputs:
+        try:
+            timeline = detect_motion(detector, load_motion(path))
+        except MotionFileError as exc:  # report it and go on with the other files
+            print(f"motionvigil detect: error: {exc}", file=sys.stderr)
+            failed = True
+            continue
+        print(json.dumps(timeline_json(timeline, str(path))) if args.json else format_alerts(timeline, str(path)))
+        if args.plot_dir:
+            plot_timeline(timeline, Path(args.plot_dir) / plot_name(path, taken), title=str(path))
+    return 2 if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motionvigil", description=__doc__)
     parser.add_argument("--version", action="version", version=f"motionvigil {__version__}")
@@ -252,6 +290,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-o", "--output", help="folder for the PNGs (default: the run folder)")
     p.set_defaults(func=_cmd_tsne)
+
+    p = sub.add_parser("build-detector", help="few-shot violence detector from K support clips per class")
+    p.add_argument("model", metavar="RUN_OR_MODEL",
+                   help="model folder, or a run folder (maml/best, best, pretrain/best)")
+    p.add_argument("--support", action="append", required=True, metavar="NAME[:ROOT]",
+                   help="dataset whose training clips give the support examples (e.g. folder:PATH, synthetic); "
+                        "repeat to pool several")
+    p.add_argument("--classes", nargs="+", help="classes to detect (default: all classes of the data)")
+    p.add_argument("--alert", nargs="+", help="classes that raise alerts (default: the violent ones)")
+    p.add_argument("--shots", type=int, default=5, help="support examples per class")
+    p.add_argument("--target-fpr", type=float, help="threshold for this false-positive rate on the support clips "
+                                                    "(default: the F1-maximising threshold)")
+    p.add_argument("--adapt", action="store_true",
+                   help="adapt the motion encoder to the support set (FOMAML inner loop)")
+    p.add_argument("--window", type=int, default=64, help="window length in frames at 20 Hz")
+    p.add_argument("--stride", type=int, default=10, help="window hop in frames at 20 Hz")
+    p.add_argument("--skip-bad", action="store_true", help="skip unusable files (listed) instead of stopping")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("-o", "--output", required=True, help="detector folder")
+    p.set_defaults(func=_cmd_build_detector)
+
+    p = sub.add_parser("detect", help="run a detector over motion files: alert segments (or JSON timelines)")
+    p.add_argument("detector", help="detector folder (from build-detector)")
+    p.add_argument("inputs", nargs="+", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="one JSON object per file: file, timeline, alerts")
+    p.add_argument("--plot-dir", help="write a PNG timeline per file into this folder")
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(func=_cmd_detect)
 
     p = sub.add_parser("demo", help="run the main job on the built-in data and write a report")
     p.add_argument("--out", default="out/demo", help="output folder")

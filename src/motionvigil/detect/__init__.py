@@ -1,0 +1,36 @@
+"""Detection: few-shot violence detectors over sliding windows, offline and streaming.
+
+- :class:`Detector` (``detector.py``): model + class prototypes + threshold; build from
+  support clips (optionally MAML-adapted) or class-name prompts; save/load one folder.
+- :class:`StreamingDetector` (``stream.py``): push raw frames of any layout and rate,
+  get a :class:`WindowResult` per completed window.
+- :func:`detect_motion` (``timeline.py``): all windows of a file, alert segments, JSON
+  and a PNG plot.
+"""
+
+from motionvigil.detect.detector import Detector
+from motionvigil.detect.stream import StreamingDetector, StreamRetargeter
+from motionvigil.detect.timeline import (
+    AlertSegment,
+    Timeline,
+    alert_segments,
+    detect_motion,
+    plot_timeline,
+    timeline_json,
+)
+from motionvigil.detect.windows import DEFAULT_STRIDE, DEFAULT_WINDOW, WindowResult
+
+__all__ = [
+    "DEFAULT_STRIDE",
+    "DEFAULT_WINDOW",
+    "AlertSegment",
+    "Detector",
+    "StreamRetargeter",
+    "StreamingDetector",
+    "Timeline",
+    "WindowResult",
+    "alert_segments",
+    "detect_motion",
+    "plot_timeline",
+    "timeline_json",
+]

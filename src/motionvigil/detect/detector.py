@@ -1,0 +1,298 @@
+"""A few-shot violence detector: a motion-text model, class prototypes and a threshold.
+
+A :class:`Detector` scores 3.2 s windows of motion (see :mod:`.windows`) by their cosine
+similarity to one prototype per class. Prototypes come from a handful of labelled
+support clips per class (optionally after adapting the motion encoder to them with the
+MAML inner loop, seed 000 Section 3.3) or, zero-shot, from class-name prompts through
+the text encoder. The violence score of a window is its highest similarity to a violent
+class; the detector raises an alert when it reaches ``threshold``, which is chosen on
+the support clips (:mod:`.thresholds`: best F1, or a target false-positive rate).
+
+Saved as one checkpoint folder: the model (adapted weights included) as
+``weights.safetensors`` with the prototypes as the extra tensor
+``detector.prototypes``, and ``config.json`` with a ``"detector"`` section (classes,
+violent mask, threshold, policy, window, stride, calibration).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from motionvigil.datasets.clip import Clip
+from motionvigil.datasets.labelled import LabelledSet
+from motionvigil.datasets.violence import is_violent
+from motionvigil.detect.thresholds import choose_threshold, cosine_scores, leave_one_out_violence, violence_of
+from motionvigil.detect.windows import (
+    DEFAULT_STRIDE,
+    DEFAULT_WINDOW,
+    WindowResult,
+    centre_crop,
+    embed_windows,
+    seconds,
+)
+from motionvigil.errors import MotionFileError
+from motionvigil.fewshot.adaptation import AdaptSettings, InputCache, adapt, encoder_params
+from motionvigil.losses import class_prototypes
+from motionvigil.models.bundle import MotionTextBundle
+from motionvigil.models.checkpoint import CONFIG, load_checkpoint, read_config
+from motionvigil.models.text import TextEmbeddingCache
+from motionvigil.pretrain.captions import LABEL_TEMPLATE, label_caption
+
+PROTOTYPES = "detector.prototypes"
+DEFAULT_PROMPT_THRESHOLD = 0.5  # zero-shot detectors: a placeholder until calibrate() is called
+
+
+def _labelled(support: LabelledSet | Sequence[Clip], classes: Sequence[str] | None) -> LabelledSet:
+    if isinstance(support, LabelledSet):
+        if classes is None or tuple(classes) == support.classes:
+            return support
+        return LabelledSet.build(support.clips, classes)
+    if classes is None:
+        raise ValueError("pass the class names along with a list of support clips")
+    return LabelledSet.build(list(support), classes)
+
+
+def _violent_mask(classes: Sequence[str], violent: Sequence[str] | None) -> np.ndarray:
+    """Boolean mask over ``classes``: the named ``violent`` ones, else the built-in violent set."""
+    if violent is None:
+        mask = np.array([is_violent(c) for c in classes], dtype=bool)
+    else:
+        unknown = sorted(set(violent) - set(classes))
+        if unknown:
+            raise ValueError(f"alert classes {unknown} are not among the detector's classes")
+        mask = np.array([c in set(violent) for c in classes], dtype=bool)
+    if not mask.any():
+        raise ValueError(f"none of the classes {list(classes)} is violent: "
+                         "name the classes to alert on (violent=...)")
+    return mask
+
+
+class Detector:
+    """Scores windows of motion against class prototypes; alerts on the violence score.
+
+    Args:
+        bundle: the motion-text model (with adapted motion-encoder weights, if adapted).
+        prototypes: ``[C, D]`` unit class prototypes.
+        classes: the ``C`` class names.
+        violent: ``[C]`` boolean, the classes whose score makes the violence score.
+        threshold: alert when the violence score is ``>= threshold``.
+        policy: how the threshold was chosen (``"f1"``, ``"target_fpr=0.05"``, ``"fixed"``).
+        window, stride: window length and hop in frames at 20 Hz.
+        calibration: the threshold's summary on the clips it was chosen on.
+        info: provenance (support shots, adaptation, prompts).
+    """
+
+    def __init__(self, bundle: MotionTextBundle, prototypes: np.ndarray, classes: Sequence[str], violent: np.ndarray,
+                 threshold: float, policy: str = "fixed", window: int = DEFAULT_WINDOW, stride: int = DEFAULT_STRIDE,
+                 calibration: dict[str, Any] | None = None, info: dict[str, Any] | None = None):
+        self.bundle = bundle
+        self.prototypes = np.ascontiguousarray(prototypes, dtype=np.float32)
+        self.classes = tuple(classes)
+        self.violent = np.asarray(violent, dtype=bool)
+        self.threshold = float(threshold)
+        self.policy = policy
+        self.window = int(window)
+        self.stride = int(stride)
+        self.calibration = dict(calibration or {})
+        self.info = dict(info or {})
+        c = len(self.classes)
+        if self.prototypes.shape != (c, bundle.config.embed_dim):
+            raise ValueError(f"prototypes must be [{c}, {bundle.config.embed_dim}], got {self.prototypes.shape}")
+        if self.violent.shape != (c,) or not self.violent.any():
+            raise ValueError("violent must be a boolean mask over the classes with at least one violent class")
+        if not math.isfinite(self.threshold):
+            raise ValueError(f"threshold must be finite, got {threshold}")
+        if self.window < 2 or self.stride < 1:
+            raise ValueError(f"need window >= 2 and stride >= 1 frames, got {self.window}, {self.stride}")
+
+    # ---- construction ---------------------------------------------------------------
+    @classmethod
+    def build(cls, bundle: MotionTextBundle, support: LabelledSet | Sequence[Clip],
+              classes: Sequence[str] | None = None, *, adapt: bool = False, target_fpr: float | None = None,
+              violent: Sequence[str] | None = None, window: int = DEFAULT_WINDOW, stride: int = DEFAULT_STRIDE,
+              settings: AdaptSettings | None = None, seed: int = 0) -> "Detector":
+        """A detector from labelled support clips (a few per class).
+
+        Support clips are centre-cropped to ``window`` frames. Clips with none of the
+        ``classes`` are background: in no prototype, but their scores count as
+        non-violent when the threshold is chosen. With ``adapt`` the motion encoder of a
+        copy of ``bundle`` first takes the FOMAML inner-loop steps of ``settings`` on the
+        labelled clips (``bundle`` itself is not changed). The threshold policy is
+        ``"f1"``, or ``"target_fpr"`` when ``target_fpr`` is given, on leave-one-out
+        support scores (see :mod:`motionvigil.detect.thresholds`; with ``adapt`` the
+        encoder has seen every support clip, so those scores are somewhat optimistic).
+
+        Raises:
+            ValueError: a class without support clips, no violent class, or a threshold
+                policy the support cannot serve.
+        """
+        data = _labelled(support, classes)
+        counts = data.class_counts()
+        empty = [c for c, n in zip(data.classes, counts) if n == 0]
+        if empty:
+            raise ValueError(f"no support clips for class(es) {empty}")
+        mask = _violent_mask(data.classes, violent)
+        clips = [centre_crop(c, window) for c in data.clips]
+        labelled = np.flatnonzero(data.labels.any(1))
+        info: dict[str, Any] = {"prototypes_from": "support", "support_clips": len(clips),
+                                "shots": {c: int(n) for c, n in zip(data.classes, counts)}, "adapted": adapt}
+        if adapt:
+            settings = settings or AdaptSettings()
+            bundle = MotionTextBundle(copy.deepcopy(bundle.model), bundle.inputs, dict(bundle.info))
+            fast = adapt_encoder(bundle, clips, labelled, data.labels[labelled], mask, settings, seed)
+            with torch.no_grad():
+                for name, p in encoder_params(bundle).items():
+                    p.copy_(fast[name])
+            info["adapt"] = {"steps": settings.steps, "lr": settings.lr, "seed": seed}
+        z = bundle.embed_clips(clips)
+        protos = class_prototypes(torch.from_numpy(z[labelled]), torch.from_numpy(data.labels[labelled])).numpy()
+        loo = leave_one_out_violence(z, data.labels, mask)
+        truth = (data.labels & mask[None]).any(1)
+        calibration = choose_threshold(loo, truth, target_fpr)
+        calibration["scores"] = "leave-one-out support scores"
+        return cls(bundle, protos, data.classes, mask, calibration["threshold"], _policy_name(target_fpr),
+                   window, stride, calibration, info)
+
+    @classmethod
+    def from_prompts(cls, bundle: MotionTextBundle, classes: Sequence[str], cache: TextEmbeddingCache, *,
+                     threshold: float = DEFAULT_PROMPT_THRESHOLD, violent: Sequence[str] | None = None,
+                     window: int = DEFAULT_WINDOW, stride: int = DEFAULT_STRIDE) -> "Detector":
+        """A zero-shot detector: prototypes are the text embeddings of ``"a person {label}"``.
+
+        No labelled clip is involved, so the threshold is ``threshold`` (policy
+        ``"fixed"``) until :meth:`calibrate` chooses one on labelled clips.
+        """
+        classes = tuple(classes)
+        mask = _violent_mask(classes, violent)
+        text = bundle.embed_texts([label_caption(c) for c in classes], cache)
+        protos = text / np.maximum(np.linalg.norm(text, axis=1, keepdims=True), 1e-12)
+        info = {"prototypes_from": "prompts", "prompt_template": LABEL_TEMPLATE, "adapted": False}
+        return cls(bundle, protos, classes, mask, threshold, "fixed", window, stride, {}, info)
+
+    def calibrate(self, clips: LabelledSet | Sequence[Clip], target_fpr: float | None = None) -> "Detector":
+        """A copy whose threshold is chosen on labelled ``clips`` (``"f1"`` or ``target_fpr``).
+
+        The clips play no part in the prototypes, so they are scored directly (not
+        leave-one-out). Labels outside the detector's classes count as non-violent.
+        """
+        data = _labelled(clips, self.classes)
+        z = self.bundle.embed_clips([centre_crop(c, self.window) for c in data.clips])
+        truth = (data.labels & self.violent[None]).any(1)
+        calibration = choose_threshold(violence_of(self.scores(z), self.violent), truth, target_fpr)
+        calibration["scores"] = f"{len(data.clips)} calibration clips"
+        return Detector(self.bundle, self.prototypes, self.classes, self.violent, calibration["threshold"],
+                        _policy_name(target_fpr), self.window, self.stride, calibration, self.info)
+
+    # ---- scoring --------------------------------------------------------------------
+    @property
+    def violent_classes(self) -> tuple[str, ...]:
+        return tuple(c for c, v in zip(self.classes, self.violent) if v)
+
+    def scores(self, z: np.ndarray) -> np.ndarray:
+        """``[N, C]`` cosine similarity of embeddings ``z [N, D]`` to the prototypes."""
+        return cosine_scores(z, self.prototypes)
+
+    def score_windows(self, windows: Sequence[np.ndarray], starts: Sequence[int],
+                      batch_size: int = 64) -> list[WindowResult]:
+        """Results for 20 Hz SMPL-22 joint ``windows`` starting at frames ``starts``."""
+        if not windows:
+            return []
+        scores = self.scores(embed_windows(self.bundle, windows, batch_size))
+        vidx = np.flatnonzero(self.violent)
+        out = []
+        for s, w, row in zip(starts, windows, scores):
+            best = int(vidx[np.argmax(row[vidx])])
+            violence = float(row[best])
+            out.append(WindowResult(seconds(s), seconds(s + len(w)), dict(zip(self.classes, map(float, row))),
+                                    violence, violence >= self.threshold, self.classes[best]))
+        return out
+
+    # ---- description and storage ------------------------------------------------------
+    def describe(self) -> str:
+        """A few lines: classes, where the prototypes came from, windows, threshold and policy."""
+        info, cal = self.info, self.calibration
+        lines = [f"detector: {len(self.classes)} classes, alerting on {len(self.violent_classes)}: "
+                 f"{', '.join(self.violent_classes)}"]
+        if info.get("prototypes_from") == "prompts":
+            lines.append(f"prototypes: class-name prompts '{info.get('prompt_template', '')}' (zero-shot)")
+        elif info.get("prototypes_from") == "support":
+            shots = info.get("shots", {})
+            lo, hi = (min(shots.values()), max(shots.values())) if shots else (0, 0)
+            k = f"{lo}" if lo == hi else f"{lo}-{hi}"
+            adapted = info.get("adapt")
+            how = f", encoder adapted ({adapted['steps']} steps, lr {adapted['lr']:g})" if adapted else ""
+            lines.append(f"prototypes: {k}-shot support ({info.get('support_clips', 0)} clips){how}")
+        lines.append(f"windows: {self.window} frames ({seconds(self.window):.2f} s) every {self.stride} frames "
+                     f"({seconds(self.stride):.2f} s) at 20 Hz")
+        if self.window > self.bundle.inputs.max_frames:
+            lines.append(f"  note: the model sees the centred {self.bundle.inputs.max_frames} frames of each window")
+        line = f"threshold: {self.threshold:.4f} on the violence score (policy {self.policy}"
+        if cal:
+            fpr = "n/a" if cal.get("FPR") is None else f"{cal['FPR']:.3f}"
+            vdr = "n/a" if cal.get("VDR") is None else f"{cal['VDR']:.3f}"
+            line += (f"; on {cal.get('scores', 'calibration scores')}: VDR {vdr} over {cal['n_violent']} violent, "
+                     f"FPR {fpr} over {cal['n_nonviolent']} non-violent")
+        lines.append(line + ")")
+        cfg = self.bundle.config
+        lines.append(f"model: {cfg.preset} {cfg.motion_encoder} encoder, {cfg.embed_dim}-dim embeddings")
+        return "\n".join(lines)
+
+    def settings(self) -> dict[str, Any]:
+        """The JSON ``"detector"`` section of the saved configuration."""
+        return {"classes": list(self.classes), "violent": [bool(v) for v in self.violent],
+                "threshold": self.threshold, "policy": self.policy, "window": self.window, "stride": self.stride,
+                "calibration": self.calibration, "info": self.info}
+
+    def save(self, folder: str | Path) -> None:
+        """Write the detector as one checkpoint folder (atomically, file by file)."""
+        self.bundle.save(folder, {PROTOTYPES: torch.from_numpy(self.prototypes)}, {"detector": self.settings()})
+
+    @classmethod
+    def load(cls, folder: str | Path, device: str | torch.device = "cpu") -> "Detector":
+        """Load a saved detector, verifying the weights' SHA-256 and every setting.
+
+        Raises:
+            MotionFileError: not a detector folder, or a corrupt / inconsistent one.
+        """
+        folder = Path(folder)
+        if not (folder / CONFIG).is_file():
+            raise MotionFileError(folder, "not a detector folder (no config.json); build one with "
+                                          "`motionvigil build-detector`")
+        section = read_config(folder).get("detector")
+        if not isinstance(section, dict):
+            raise MotionFileError(folder / CONFIG, "a model checkpoint, not a detector (no 'detector' settings); "
+                                                   "build one with `motionvigil build-detector`")
+        tensors, _ = load_checkpoint(folder)
+        bundle = MotionTextBundle.load(folder, device)
+        if PROTOTYPES not in tensors:
+            raise MotionFileError(folder / "weights.safetensors", f"detector tensor {PROTOTYPES!r} is missing")
+        protos = tensors[PROTOTYPES].numpy()
+        try:
+            det = cls(bundle, protos, [str(c) for c in section["classes"]],
+                      np.array([bool(v) for v in section["violent"]]), float(section["threshold"]),
+                      str(section["policy"]), int(section["window"]), int(section["stride"]),
+                      section.get("calibration"), section.get("info"))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise MotionFileError(folder / CONFIG, f"invalid detector settings ({exc})") from None
+        if not np.isfinite(det.prototypes).all():
+            raise MotionFileError(folder / "weights.safetensors", "detector prototypes contain NaN or inf")
+        return det
+
+
+def _policy_name(target_fpr: float | None) -> str:
+    return "f1" if target_fpr is None else f"target_fpr={target_fpr:g}"
+
+
+def adapt_encoder(bundle: MotionTextBundle, clips: Sequence[Clip], rows: np.ndarray, targets: np.ndarray,
+                  violent: np.ndarray, settings: AdaptSettings, seed: int) -> dict[str, torch.Tensor]:
+    """Motion-encoder weights after the inner loop on ``clips[rows]`` (``targets [S, C]``)."""
+    cache = InputCache(bundle, clips)
+    return adapt(bundle, encoder_params(bundle), cache, rows, targets, violent, settings,
+                 np.random.default_rng(seed))

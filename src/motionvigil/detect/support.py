@@ -1,0 +1,109 @@
+"""Picking support examples from datasets, and building a detector from the command line.
+
+Support examples come from the training split only (clips whose split is ``"train"`` or
+unset), so a dataset's test clips stay unseen. Per class, the candidates are the
+single-label clips of that class and the class's frame segments inside multi-action
+clips (cut out as their own clips); clips that carry the class among several labels
+without segments are used only when these run out. ``shots`` of them are drawn per
+class with a seeded generator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from motionvigil.datasets.clip import Clip, Dataset
+from motionvigil.datasets.labelled import LabelledSet
+from motionvigil.datasets.violence import is_violent
+from motionvigil.detect.detector import Detector
+from motionvigil.errors import MotionFileError
+from motionvigil.fewshot.adaptation import AdaptSettings
+from motionvigil.models.bundle import MotionTextBundle
+from motionvigil.models.checkpoint import CONFIG
+from motionvigil.skeleton.canonical import canonicalize
+
+MODEL_SUBFOLDERS = ("maml/best", "best", "pretrain/best")
+
+
+def resolve_model(path: str | Path) -> Path:
+    """A model folder, or the model inside a run folder: ``maml/best`` (a few-shot study),
+    ``best`` (a pre-training run) or ``pretrain/best``, in that order."""
+    path = Path(path)
+    for sub in ("", *MODEL_SUBFOLDERS):
+        if (path / sub / CONFIG).is_file():
+            return path / sub
+    raise MotionFileError(path, "no model here: expected a model folder (config.json) or a run folder holding "
+                                f"{', '.join(MODEL_SUBFOLDERS)}")
+
+
+def _segment_clip(clip: Clip, label: str, start: int, end: int) -> Clip:
+    joints = canonicalize(clip.joints[start:end]).astype(np.float32)
+    return Clip(f"{clip.clip_id}:{start}-{end}", joints, (label,), is_violent(label), clip.dataset,
+                subject=clip.subject, source=clip.source, split=clip.split, meta={"segment_of": clip.clip_id})
+
+
+def candidates(clips: Sequence[Clip], label: str) -> tuple[list[Clip], list[Clip]]:
+    """``(preferred, fallback)`` examples of ``label``: single-label clips and segments;
+    then multi-label clips without segments of it."""
+    preferred, fallback = [], []
+    for clip in clips:
+        if label not in clip.labels:
+            continue
+        segments = [s for s in clip.segments if s.label == label and s.end - s.start >= 2]
+        if len(clip.labels) == 1:
+            preferred.append(clip)
+        elif segments:
+            preferred += [_segment_clip(clip, label, s.start, min(s.end, clip.num_frames)) for s in segments]
+        else:
+            fallback.append(clip)
+    return preferred, fallback
+
+
+def select_support(datasets: Sequence[Dataset], classes: Sequence[str] | None, shots: int,
+                   seed: int = 0) -> LabelledSet:
+    """Up to ``shots`` training examples per class (all of a class's examples if fewer).
+
+    ``classes`` defaults to every class of the datasets. Raises ``ValueError`` for a
+    class no dataset knows or one without a training example.
+    """
+    if shots < 1:
+        raise ValueError(f"shots must be >= 1, got {shots}")
+    known = list(dict.fromkeys(c for ds in datasets for c in ds.classes))
+    classes = tuple(classes) if classes else tuple(known)
+    unknown = [c for c in classes if c not in known]
+    if unknown:
+        raise ValueError(f"unknown class(es) {unknown}; the data has: {', '.join(known)}")
+    train = [c for ds in datasets for c in ds.clips if c.split in (None, "train")]
+    rng = np.random.default_rng(seed)
+    chosen: list[Clip] = []
+    missing = []
+    for label in classes:
+        preferred, fallback = candidates(train, label)
+        pool = [preferred[i] for i in rng.permutation(len(preferred))]
+        pool += [fallback[i] for i in rng.permutation(len(fallback))]
+        if not pool:
+            missing.append(label)
+        chosen += pool[:shots]
+    if missing:
+        raise ValueError(f"no training clip of class(es) {missing}")
+    return LabelledSet.build(chosen, classes)
+
+
+def build_from_specs(model: str | Path, specs: Sequence[str], output: str | Path, *,
+                     classes: Sequence[str] | None = None, shots: int = 5, target_fpr: float | None = None,
+                     adapt: bool = False, alert_classes: Sequence[str] | None = None, window: int = 64,
+                     stride: int = 10, seed: int = 0, device: str = "cpu", skip_bad: bool = False) -> Detector:
+    """``motionvigil build-detector``: load the model and the support data, build, save."""
+    from motionvigil.datasets.select import load_specs
+
+    bundle = MotionTextBundle.load(resolve_model(model), device)
+    support = select_support(load_specs(specs, skip_bad=skip_bad), classes, shots, seed)
+    detector = Detector.build(bundle, support, adapt=adapt, target_fpr=target_fpr, violent=alert_classes,
+                              window=window, stride=stride, settings=AdaptSettings(), seed=seed)
+    detector.info["model"] = str(resolve_model(model))
+    detector.info["support_data"] = list(specs)
+    detector.save(output)
+    return detector
