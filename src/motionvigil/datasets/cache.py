@@ -45,6 +45,8 @@ from tqdm import tqdm
 from motionvigil import __version__
 from motionvigil.atomic import atomic_path
 from motionvigil.cache_dir import ENV_VAR, cache_root
+from motionvigil.datasets.clip import Dataset
+from motionvigil.datasets.violence import is_violent
 from motionvigil.errors import MotionFileError
 from motionvigil.io import load_motion
 from motionvigil.skeleton.retarget import TARGET_FPS, to_smpl22
@@ -372,6 +374,20 @@ def convert_dataset_files(
             f"{exc.problem} (while loading dataset {dataset!r}; pass skip_bad=True to skip "
             "unusable files and list them in the dataset's bad_files)",
         ) from None
+
+
+def finish_dataset(name: str, clips: list, classes: tuple[str, ...], description: str,
+                   bad: list[tuple[Path, str]]) -> Dataset:
+    """A :class:`Dataset` whose violent classes follow the violence vocabulary, with the
+    skipped files listed in ``bad_files`` and named at the end of the description."""
+    return Dataset(
+        name=name,
+        clips=clips,
+        classes=classes,
+        violent_classes=tuple(c for c in classes if is_violent(c)),
+        description=description + describe_bad_files(bad),
+        bad_files=list(bad),
+    )
 
 
 def describe_bad_files(bad: list[tuple[Path, str]]) -> str:

@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from motionvigil.datasets.cache import convert_dataset_files, describe_bad_files
+from motionvigil.datasets.cache import convert_dataset_files, finish_dataset
 from motionvigil.datasets.clip import Clip, Dataset
 from motionvigil.datasets.registry import register_dataset
 from motionvigil.errors import MotionFileError
@@ -193,16 +193,13 @@ def load_bandai2(
                 meta={**item.meta, "style": rec.style, "content": rec.content, "take": rec.take},
             )
         )
-    dataset = Dataset(
-        name=NAME,
-        clips=clips,
-        classes=tuple(content_class(c) for c in contents),
-        violent_classes=(),
-        description=(
+    return finish_dataset(
+        NAME,
+        clips,
+        tuple(content_class(c) for c in contents),
+        (
             f"Bandai Namco dataset 2 subset: {len(clips)} of {len(records)} clips, {len(contents)} contents, "
             f"styles in meta; subject = take (no performer ids); takes {sorted(test_takes)} test."
-            + describe_bad_files(result.bad)
         ),
+        result.bad,
     )
-    dataset.bad_files = list(result.bad)
-    return dataset

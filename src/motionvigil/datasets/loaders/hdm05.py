@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from motionvigil.datasets.cache import ConvertResult, convert_dataset_files, describe_bad_files
+from motionvigil.datasets.cache import ConvertResult, convert_dataset_files, finish_dataset
 from motionvigil.datasets.clip import Clip, Dataset
 from motionvigil.datasets.registry import register_dataset
 from motionvigil.datasets.violence import is_violent
@@ -158,16 +158,13 @@ def load_hdm05(
         )
     clips.sort(key=lambda c: (c.meta["class_no"], c.clip_id))
     actors = {s: sorted({r.actor for r in records if r.split == s}) for s in SPLITS}
-    dataset = Dataset(
-        name=NAME,
-        clips=clips,
-        classes=classes,
-        violent_classes=tuple(c for c in classes if is_violent(c)),
-        description=(
+    return finish_dataset(
+        NAME,
+        clips,
+        classes,
+        (
             f"HDM05 subset: {len(clips)} of {len(records)} motions, {len(classes)} classes; "
             f"train actors {', '.join(actors['train'])}, test actors {', '.join(actors['test'])}."
-            + describe_bad_files(result.bad)
         ),
+        result.bad,
     )
-    dataset.bad_files = list(result.bad)
-    return dataset

@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from motionvigil.data_root import default_data_root
-from motionvigil.datasets.cache import describe_bad_files
+from motionvigil.datasets.cache import finish_dataset
 from motionvigil.datasets.clip import Clip, Dataset
 from motionvigil.datasets.registry import get_spec, register_dataset
 from motionvigil.datasets.violence import violent_category
@@ -207,19 +207,16 @@ def load_mocap_violence(
     check_subject_disjoint(clips)
     used = {lab for c in clips for lab in c.labels}
     classes = tuple(c for c in POOLED_CLASSES if c in used)
-    dataset = Dataset(
-        name=NAME,
-        clips=clips,
-        classes=classes,
-        violent_classes=tuple(c for c in classes if violent_category(c) is not None),
-        description=(
+    return finish_dataset(
+        NAME,
+        clips,
+        classes,
+        (
             f"Pool of {', '.join(sources)}: {len(clips)} clips, {len(classes)} classes; "
             "each dataset's own subject split."
-            + describe_bad_files(bad)
         ),
+        bad,
     )
-    dataset.bad_files = bad
-    return dataset
 
 
 def class_table(dataset: Dataset) -> list[ClassRow]:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from motionvigil.datasets.cache import convert_dataset_files, describe_bad_files
+from motionvigil.datasets.cache import convert_dataset_files, finish_dataset
 from motionvigil.datasets.clip import Clip, Dataset
 from motionvigil.datasets.registry import register_dataset
 from motionvigil.datasets.violence import is_violent
@@ -203,16 +203,13 @@ def load_msr_action3d(
                 meta={**item.meta, "action": rec.action, "repetition": rec.repetition},
             )
         )
-    dataset = Dataset(
-        name=NAME,
-        clips=clips,
-        classes=MSR_ACTION_NAMES,
-        violent_classes=tuple(n for n in MSR_ACTION_NAMES if is_violent(n)),
-        description=(
+    return finish_dataset(
+        NAME,
+        clips,
+        MSR_ACTION_NAMES,
+        (
             f"MSR Action3D: {len(clips)} of {len(records)} sequences, 20 actions, "
             f"{len({r.subject for r in records})} subjects; split {split_scheme}."
-            + describe_bad_files(result.bad)
         ),
+        result.bad,
     )
-    dataset.bad_files = list(result.bad)
-    return dataset

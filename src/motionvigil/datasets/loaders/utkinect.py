@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from motionvigil.datasets.cache import describe_bad_files, json_meta
+from motionvigil.datasets.cache import finish_dataset, json_meta
 from motionvigil.datasets.clip import FPS, Clip, Dataset, Segment
 from motionvigil.datasets.registry import register_dataset
 from motionvigil.errors import MotionFileError
@@ -235,16 +235,14 @@ def load_utkinect(
                 clips.append(_sequence_clip(motion, sequence, segs, subject))
             except MotionFileError as exc:
                 fail(exc, path)
-    dataset = Dataset(
-        name=NAME,
-        clips=clips,
-        classes=UTK_CLASSES,
-        violent_classes=(),
-        description=(
+    return finish_dataset(
+        NAME,
+        clips,
+        UTK_CLASSES,
+        (
             f"UTKinect-Action3D ({mode}, labels from {label_file}): {len(clips)} clips, "
             f"{len(UTK_CLASSES)} classes, {len({c.subject for c in clips})} subjects; "
-            "odd subjects train, even test." + describe_bad_files(bad)
+            "odd subjects train, even test."
         ),
+        bad,
     )
-    dataset.bad_files = bad
-    return dataset
