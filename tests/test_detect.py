@@ -38,6 +38,7 @@ from motionvigil.models import MotionTextModel, preset
 from motionvigil.models.bundle import MotionTextBundle
 from motionvigil.models.inputs import MotionInputs
 from motionvigil.skeleton.resample import resample_joints
+from motionvigil.models.checkpoint import read_config, weights_path
 
 CLASSES = ("kick", "punch", "walk", "wave", "clap")
 TOL = 1e-5
@@ -158,9 +159,10 @@ def test_corrupt_or_wrong_folders_raise_motion_file_error(detector, bundle, tmp_
     detector.save(tmp_path / "det")
     broken = tmp_path / "broken"
     shutil.copytree(tmp_path / "det", broken)
-    data = bytearray((broken / "weights.safetensors").read_bytes())
+    weights = weights_path(broken, read_config(broken))
+    data = bytearray(weights.read_bytes())
     data[len(data) // 2] ^= 0xFF
-    (broken / "weights.safetensors").write_bytes(bytes(data))
+    weights.write_bytes(bytes(data))
     with pytest.raises(MotionFileError, match="SHA-256"):
         Detector.load(broken)
     edited = tmp_path / "edited"

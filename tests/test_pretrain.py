@@ -12,7 +12,7 @@ from motionvigil.datasets.clip import Clip
 from motionvigil.errors import MotionFileError
 from motionvigil.models import preset
 from motionvigil.models.bundle import MotionTextBundle
-from motionvigil.models.checkpoint import CONFIG, WEIGHTS
+from motionvigil.models.checkpoint import CONFIG, read_config, weights_path
 from motionvigil.models.text import TextEmbeddingCache
 from motionvigil.pretrain import PretrainRun, TrainSettings
 from motionvigil.pretrain.captions import clip_captions, readable_label
@@ -98,8 +98,9 @@ def test_vit_variant_trains_and_reloads(tmp_path, clips, text_cache):
 def test_corrupt_or_mismatched_checkpoint_is_refused(tmp_path, clips, text_cache):
     run(tmp_path / "r", clips, text_cache, epochs=1)
     best = tmp_path / "r" / "best"
-    data = (best / WEIGHTS).read_bytes()
-    (best / WEIGHTS).write_bytes(data[: len(data) // 2])
+    weights = weights_path(best, read_config(best))
+    data = weights.read_bytes()
+    weights.write_bytes(data[: len(data) // 2])
     with pytest.raises(MotionFileError, match="SHA-256"):
         MotionTextBundle.load(best)
     last = tmp_path / "r" / "last"
@@ -126,3 +127,24 @@ def test_label_captions():
     assert readable_label("side boxing") == "side boxing"
     clip = Clip("x", np.zeros((3, 22, 3), np.float32), ("forward kick",), True, "msr")
     assert clip_captions(clip) == ("a person forward kick",)
+
+
+def test_checkpoint_survives_a_kill_between_weights_and_config(tmp_path):
+    """A crash after the new weights are written but before config.json is replaced
+    leaves the previous checkpoint loadable (content-named weights files)."""
+    from motionvigil.models.checkpoint import load_checkpoint, save_checkpoint
+
+    save_checkpoint(tmp_path, {"w": torch.zeros(3)}, {"step": 1})
+    old_config = (tmp_path / CONFIG).read_text()
+    save_checkpoint(tmp_path, {"w": torch.ones(3)}, {"step": 2})
+    # simulate the kill: the new weights exist, but config.json is still the old one,
+    # and the old weights file was not yet removed (restore it from the first save)
+    save_checkpoint(tmp_path / "again", {"w": torch.zeros(3)}, {"step": 1})
+    old_weights = weights_path(tmp_path / "again", read_config(tmp_path / "again"))
+    (tmp_path / old_weights.name).write_bytes(old_weights.read_bytes())
+    (tmp_path / CONFIG).write_text(old_config)
+    tensors, config = load_checkpoint(tmp_path)
+    assert config["step"] == 1 and torch.equal(tensors["w"], torch.zeros(3))
+    assert len(list(tmp_path.glob("weights-*.safetensors"))) == 2
+    save_checkpoint(tmp_path, {"w": torch.ones(3)}, {"step": 3})  # the next save cleans up
+    assert len(list(tmp_path.glob("weights-*.safetensors"))) == 1

@@ -1,17 +1,23 @@
-"""Checkpoints: ``weights.safetensors`` + ``config.json`` in one folder. No pickles.
+"""Checkpoints: ``weights-<sha256 prefix>.safetensors`` + ``config.json`` in one folder.
+No pickles.
 
 ``config.json`` records the model configuration, any extra JSON state (training
-progress, normalisation statistics) and the SHA-256 of the weights file. Loading
-verifies the hash, then that the stored tensors match the architecture rebuilt from
-the configuration; every mismatch is a :class:`MotionFileError` naming the file.
-Both files are written atomically, weights first, so an interrupted save leaves either
-the previous checkpoint or a hash mismatch that loading reports, never silent garbage.
+progress, normalisation statistics), the name of the weights file and its SHA-256.
+Loading verifies the hash, then that the stored tensors match the architecture rebuilt
+from the configuration; every mismatch is a :class:`MotionFileError` naming the file.
+
+Crash safety: the new weights go to a new, content-named file (written atomically);
+only then is ``config.json`` atomically replaced to point at it, and only then are
+older weights files removed. A process killed at any moment leaves a folder whose
+``config.json`` names complete weights (the old or the new checkpoint).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +25,10 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from motionvigil.atomic import atomic_path, write_text_atomic
+from motionvigil.atomic import write_text_atomic
 from motionvigil.errors import MotionFileError
 
-WEIGHTS = "weights.safetensors"
+WEIGHTS = "weights.safetensors"  # name used before content-named weights (still read)
 CONFIG = "config.json"
 FORMAT_VERSION = 1
 
@@ -40,11 +46,22 @@ def save_checkpoint(folder: str | Path, tensors: dict[str, torch.Tensor], config
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     flat = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
-    with atomic_path(folder / WEIGHTS) as tmp:
+    fd, tmp_name = tempfile.mkstemp(prefix=".weights.", suffix=".tmp", dir=folder)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
         save_file(flat, str(tmp))
         digest = sha256_file(tmp)
-    meta = {"format_version": FORMAT_VERSION, "weights_sha256": digest, **config}
+        name = f"weights-{digest[:16]}.safetensors"
+        os.replace(tmp, folder / name)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    meta = {"format_version": FORMAT_VERSION, "weights_file": name, "weights_sha256": digest, **config}
     write_text_atomic(folder / CONFIG, json.dumps(meta, indent=2, sort_keys=True))
+    for old in [*folder.glob("weights-*.safetensors"), folder / WEIGHTS]:
+        if old.name != name:
+            old.unlink(missing_ok=True)
 
 
 def read_config(folder: str | Path) -> dict[str, Any]:
@@ -61,11 +78,19 @@ def read_config(folder: str | Path) -> dict[str, Any]:
     return config
 
 
+def weights_path(folder: str | Path, config: dict[str, Any]) -> Path:
+    """The weights file a checkpoint's configuration points at."""
+    name = config.get("weights_file", WEIGHTS)
+    if not isinstance(name, str) or "/" in name or "\\" in name or name.startswith("."):
+        raise MotionFileError(Path(folder) / CONFIG, f"invalid weights file name {name!r}")
+    return Path(folder) / name
+
+
 def load_checkpoint(folder: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Tensors and configuration of a checkpoint, after verifying the weights' hash."""
     folder = Path(folder)
     config = read_config(folder)
-    weights = folder / WEIGHTS
+    weights = weights_path(folder, config)
     if not weights.is_file():
         raise MotionFileError(weights, "checkpoint weights file is missing")
     if sha256_file(weights) != config.get("weights_sha256"):
