@@ -46,7 +46,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from motionvigil.demo import run_demo
 
-    run_demo(out_dir=Path(args.out), data_root=Path(args.data) if args.data else None)
+    run_demo(out_dir=Path(args.out), data=args.data, quick=args.quick)
     return 0
 
 
@@ -322,7 +322,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="run the main job on the built-in data and write a report")
     p.add_argument("--out", default="out/demo", help="output folder")
-    p.add_argument("--data", help="real data folder (default: $MOTIONVIGIL_SHARED_DATA or ../shared/data)")
+    p.add_argument("--data", default="synthetic", metavar="NAME[:ROOT]",
+                   help="synthetic (default: the built-in procedural corpus) or real data, e.g. mocap_violence[:ROOT]")
+    p.add_argument("--quick", action="store_true", help="tiny sizes (seconds, for tests); the numbers mean nothing")
     p.set_defaults(func=_cmd_demo)
     return parser
 
