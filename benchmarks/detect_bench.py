@@ -30,6 +30,7 @@ from motionvigil.models import MotionTextModel, preset
 from motionvigil.models.bundle import MotionTextBundle
 from motionvigil.models.inputs import MotionInputs
 from motionvigil.skeleton.resample import resample_joints
+from motionvigil.datasets.synthetic.sensors import as_kinect_sdk
 
 CLASSES = ("kick", "punch", "hit", "walk", "wave", "clap", "jump", "run")
 
@@ -44,23 +45,6 @@ def long_motion(seconds: float, seed: int = 0) -> np.ndarray:
     if len(joints) < seconds * 20:
         raise RuntimeError("synthetic sequence too short; raise the action count")
     return joints[: int(seconds * 20)]
-
-
-def to_kinect(joints: np.ndarray) -> np.ndarray:
-    """Kinect SDK frames [T, 20, 3] from SMPL-22 joints (hands extrapolated past the wrists)."""
-    names = list(SMPL22.joint_names)
-    pick = {"hip_centre": "pelvis", "spine": "spine2", "shoulder_centre": "neck", "head": "head"}
-    out = np.zeros((len(joints), 20, 3), np.float32)
-    for k, name in enumerate(KINECT_SDK.joint_names):
-        side = name.split("_")[0]
-        if name in pick:
-            out[:, k] = joints[:, names.index(pick[name])]
-        elif name.endswith("_hand"):
-            wrist, elbow = joints[:, names.index(f"{side}_wrist")], joints[:, names.index(f"{side}_elbow")]
-            out[:, k] = wrist + 0.3 * (wrist - elbow)
-        else:
-            out[:, k] = joints[:, names.index(name)]
-    return out
 
 
 def stream_latency(detector: Detector, frames: np.ndarray, layout, fps: float, repeats: int) -> dict:
@@ -111,7 +95,7 @@ def main() -> None:
     bundle = MotionTextBundle(MotionTextModel(preset("tiny")), MotionInputs.fit("tmr", corpus.clips, 64))
     detector = Detector.build(bundle, corpus.clips, CLASSES)
     joints = long_motion(args.seconds)
-    kinect = to_kinect(resample_joints(joints, 20.0, 30.0))
+    kinect = as_kinect_sdk(resample_joints(joints, 20.0, 30.0))
     result = {
         "benchmark": "detect",
         "preset": "tiny",

@@ -39,6 +39,7 @@ from motionvigil.models.bundle import MotionTextBundle
 from motionvigil.models.inputs import MotionInputs
 from motionvigil.skeleton.resample import resample_joints
 from motionvigil.models.checkpoint import read_config, weights_path
+from motionvigil.datasets.synthetic.sensors import as_kinect_sdk
 
 CLASSES = ("kick", "punch", "walk", "wave", "clap")
 TOL = 1e-5
@@ -91,23 +92,6 @@ def assert_same_results(a: list[WindowResult], b: list[WindowResult], tol: float
         assert x.scores.keys() == y.scores.keys()
         np.testing.assert_allclose(list(x.scores.values()), list(y.scores.values()), atol=tol, rtol=0)
         assert x.violence == pytest.approx(y.violence, abs=tol)
-
-
-def kinect_from_smpl(joints: np.ndarray) -> np.ndarray:
-    """Kinect-SDK-layout frames [T, 20, 3] made from SMPL-22 joints (hands beyond the wrists)."""
-    names = list(SMPL22.joint_names)
-    pick = {"hip_centre": "pelvis", "spine": "spine2", "shoulder_centre": "neck", "head": "head"}
-    out = np.zeros((len(joints), 20, 3), np.float32)
-    for k, name in enumerate(KINECT_SDK.joint_names):
-        side = name.split("_")[0]
-        if name in pick:
-            out[:, k] = joints[:, names.index(pick[name])]
-        elif name.endswith("_hand"):
-            wrist, elbow = joints[:, names.index(f"{side}_wrist")], joints[:, names.index(f"{side}_elbow")]
-            out[:, k] = wrist + 0.3 * (wrist - elbow)
-        else:
-            out[:, k] = joints[:, names.index(name)]
-    return out
 
 
 # ---------------------------------------------------------------- detector and storage
@@ -249,7 +233,7 @@ def test_stream_equals_offline_smpl22_in_chunks(detector, sequence):
 
 
 def test_stream_accepts_kinect_layout_at_30_fps(detector, sequence):
-    kinect = kinect_from_smpl(resample_joints(sequence, 20.0, 30.0))
+    kinect = as_kinect_sdk(resample_joints(sequence, 20.0, 30.0))
     offline = detect_motion(detector, Motion(kinect, 30.0, KINECT_SDK))
     stream = StreamingDetector(detector)
     results = [r for frame in kinect for r in stream.push(frame, KINECT_SDK, 30.0)]
