@@ -16,26 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from motionvigil.atomic import atomic_path
-from motionvigil.detect.timeline import Timeline
+from motionvigil.plotting import pyplot, save_png
+from motionvigil.detect.timeline import Timeline, draw_score_track
 from motionvigil.io.layouts import SMPL22_PARENTS
-
-_NO_SOFTWARE = {"Software": None}  # no matplotlib version/URL in the PNG metadata
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save_png(fig, path: Path, dpi: int = 100) -> Path:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=dpi, metadata=_NO_SOFTWARE)
-    return path
-
 
 @dataclass(frozen=True)
 class ScoreSet:
@@ -62,7 +45,7 @@ def plot_pr_curves(sets: Sequence[ScoreSet], path: str | Path, title: str,
     precision)`` markers (e.g. the detector's threshold). Returns :func:`pr_summary` per set."""
     from sklearn.metrics import precision_recall_curve
 
-    plt = _pyplot()
+    plt = pyplot()
     path = Path(path)
     summaries = []
     fig, ax = plt.subplots(figsize=(5.6, 4.4))
@@ -87,7 +70,7 @@ def plot_pr_curves(sets: Sequence[ScoreSet], path: str | Path, title: str,
         ax.legend(loc="lower left", fontsize=7)
         ax.grid(alpha=0.3)
         fig.tight_layout()
-        _save_png(fig, path)
+        save_png(fig, path)
     finally:
         plt.close(fig)
     return summaries
@@ -107,7 +90,7 @@ def plot_timeline_with_truth(timeline: Timeline, truth: Sequence[TruthSegment], 
                              title: str) -> Path:
     """The detector's timeline (as :func:`motionvigil.detect.timeline.plot_timeline`) with
     a ground-truth band below it: every true segment labelled, violent ones in red."""
-    plt = _pyplot()
+    plt = pyplot()
     path = Path(path)
     fig, (ax, band) = plt.subplots(2, 1, figsize=(11, 4.2), sharex=True,
                                    gridspec_kw={"height_ratios": [3.2, 1.0], "hspace": 0.08})
@@ -115,16 +98,7 @@ def plot_timeline_with_truth(timeline: Timeline, truth: Sequence[TruthSegment], 
         for k, seg in enumerate(s for s in truth if s.violent):
             ax.axvspan(seg.start_s, seg.end_s, color="tab:orange", alpha=0.12, lw=0,
                        label="true violent segment" if k == 0 else None)
-        for k, a in enumerate(timeline.alerts):
-            ax.axvspan(a.start_s, a.end_s, color="tab:red", alpha=0.20, lw=0, label="alert" if k == 0 else None)
-            ax.text((a.start_s + a.end_s) / 2, 1.0, a.top_class, transform=ax.get_xaxis_transform(),
-                    ha="center", va="bottom", fontsize=8, color="tab:red")
-        centres = np.array([(w.start_s + w.end_s) / 2 for w in timeline.windows])
-        violence = np.array([w.violence for w in timeline.windows])
-        if len(centres):
-            ax.plot(centres, violence, "-o", ms=2.5, lw=1.2, color="tab:blue", label="violence score")
-        ax.axhline(timeline.threshold, color="tab:red", ls="--", lw=1,
-                   label=f"threshold {timeline.threshold:.3f} ({timeline.policy})")
+        draw_score_track(ax, timeline)
         ax.set_ylabel("violence score")
         ax.set_title(title, fontsize=10, pad=14)
         ax.legend(loc="lower right", fontsize=7, ncol=2)
@@ -141,7 +115,7 @@ def plot_timeline_with_truth(timeline: Timeline, truth: Sequence[TruthSegment], 
         band.set_xlim(0, max(timeline.duration_s, 1e-3))
         band.set_xlabel("time (s)")
         fig.subplots_adjust(left=0.075, right=0.99, top=0.88, bottom=0.13)
-        _save_png(fig, path)
+        save_png(fig, path)
     finally:
         plt.close(fig)
     return path
@@ -153,7 +127,7 @@ def animate_skeleton(joints: np.ndarray, path: str | Path, title: str, fps: floa
     plane, centred on the pelvis path), every ``step``-th frame. Written atomically."""
     from matplotlib.animation import FuncAnimation, PillowWriter
 
-    plt = _pyplot()
+    plt = pyplot()
     path = Path(path)
     frames = np.asarray(joints, np.float64)[::step]
     if len(frames) == 0:

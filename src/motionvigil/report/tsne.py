@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from motionvigil.atomic import atomic_path
+from motionvigil.plotting import pyplot, save_png
 from motionvigil.datasets.labelled import LabelledSet
 from motionvigil.fewshot.adaptation import AdaptSettings, InputCache, adapt, embed_indices, encoder_params
 from motionvigil.models.bundle import MotionTextBundle
@@ -25,11 +25,7 @@ def tsne_2d(embeddings: np.ndarray, seed: int = 0) -> np.ndarray:
 
 def plot_scatter(points: np.ndarray, labels: Sequence[str], violent: Sequence[bool], title: str, path: Path) -> None:
     """Scatter plot coloured by class; violent classes drawn with crosses. Written atomically."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 6))
     names = sorted(set(labels))
     cmap = plt.get_cmap("tab20", max(len(names), 1))
@@ -42,8 +38,7 @@ def plot_scatter(points: np.ndarray, labels: Sequence[str], violent: Sequence[bo
     ax.set_yticks([])
     ax.legend(fontsize=7, loc="best", ncol=2, markerscale=0.8)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=120)
+    save_png(fig, path, dpi=120)
     plt.close(fig)
 
 
