@@ -25,7 +25,15 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from motionvigil.eval.classification import METRIC_KEYS, aggregate, classification_metrics, format_mean_std
-from motionvigil.fewshot.adaptation import AdaptSettings, InputCache, adapt, embed_indices, encoder_params
+from motionvigil.fewshot.adaptation import (
+    AdaptSettings,
+    InputCache,
+    adapt,
+    adaptation_cache,
+    adapted_params,
+    embed_indices,
+    encoder_params,
+)
 from motionvigil.datasets.labelled import LabelledSet
 from motionvigil.fewshot.episodes import EpisodeSampler
 from motionvigil.losses import class_prototypes
@@ -65,17 +73,22 @@ def text_prototypes(bundle: MotionTextBundle, classes: Sequence[str], cache: Tex
 
 
 class _Scorer:
-    """Embeds clips of one LabelledSet with a bundle, caching the un-adapted embeddings."""
+    """Embeds clips of one LabelledSet with a bundle, caching the un-adapted embeddings.
 
-    def __init__(self, bundle: MotionTextBundle, data: LabelledSet):
+    ``cache`` and ``params`` are what the inner loop adapts (see ``AdaptSettings.top_layers``).
+    """
+
+    def __init__(self, bundle: MotionTextBundle, data: LabelledSet, settings: AdaptSettings = AdaptSettings()):
         self.bundle = bundle
-        self.cache = InputCache(bundle, data.clips)
-        self.params = encoder_params(bundle)
+        self.inputs = InputCache(bundle, data.clips)
+        self.cache = adaptation_cache(bundle, data.clips, settings)
+        self.params = adapted_params(bundle, settings)
         self._base: torch.Tensor | None = None
 
     def base_embeddings(self) -> torch.Tensor:
         if self._base is None:
-            self._base = embed_indices(self.bundle, self.params, self.cache, np.arange(len(self.cache.clips)))
+            self._base = embed_indices(self.bundle, encoder_params(self.bundle), self.inputs,
+                                       np.arange(len(self.inputs.clips)))
         return self._base
 
 
@@ -88,7 +101,7 @@ def run_episodic(pre: MotionTextBundle, maml: MotionTextBundle | None, test: Lab
                  progress: bool = True) -> list[dict]:
     """Rows of Table 1: one per (N, K, model) with aggregated metrics."""
     pre_scorer = _Scorer(pre, test)
-    maml_scorer = _Scorer(maml, test) if maml is not None else None
+    maml_scorer = _Scorer(maml, test, adapt_settings) if maml is not None else None
     rows = []
     for ways in protocol.ways:
         for shots in protocol.shots:
@@ -153,8 +166,8 @@ def run_global(pre: MotionTextBundle, maml: MotionTextBundle | None, train: Labe
         protos = text_prototypes(pre, train.classes, text_cache)
         rows.append({"model": "Text-only (0-shot)", "shots": 0,
                      **aggregate([_metrics(_cosine_scores(query_emb, protos), targets, violent)])})
-    maml_train = _Scorer(maml, train) if maml is not None else None
-    maml_test = _Scorer(maml, test) if maml is not None else None
+    maml_train = _Scorer(maml, train, adapt_settings) if maml is not None else None
+    maml_test = _Scorer(maml, test, adapt_settings) if maml is not None else None
     for shots in protocol.shots:
         proto_res, maml_res = [], []
         for r in tqdm(range(protocol.repeats), desc=f"global {shots}-shot", disable=not progress, leave=False):

@@ -3,7 +3,8 @@
 The encoder prepends learnable distribution tokens (``mu`` and ``logvar`` for a VAE,
 one token otherwise) to the projected input sequence, adds sinusoidal positions, runs a
 Transformer encoder with a key-padding mask, and reads the distribution off the token
-outputs. The decoder turns one latent vector into a sequence: sinusoidal time queries
+outputs. In eval mode the layers run through ``lean_encoder`` (same weights; the last
+layer computes the token rows only). The decoder turns one latent vector into a sequence: sinusoidal time queries
 cross-attend to the latent in a Transformer decoder, and a linear layer maps to features.
 """
 
@@ -13,6 +14,7 @@ import torch
 from torch import nn
 
 from motionvigil.models.config import TransformerConfig
+from motionvigil.models.lean_encoder import run_layers
 from motionvigil.models.positional import SinusoidalPositions
 
 
@@ -32,11 +34,31 @@ class ActorEncoder(nn.Module):
         )
         self.encoder = nn.TransformerEncoder(layer, cfg.num_layers, enable_nested_tensor=False)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def embed(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Input sequence -> ``(tokens + projected frames + positions [B, S, D], valid [B, S])``."""
         batch = x.shape[0]
         seq = torch.cat([self.tokens.expand(batch, -1, -1), self.projection(x)], dim=1)
         valid = torch.cat([mask.new_ones(batch, self.num_tokens), mask], dim=1)
-        out = self.encoder(self.positions(seq), src_key_padding_mask=~valid)
+        return self.positions(seq), valid
+
+    def hidden(self, x: torch.Tensor, mask: torch.Tensor, layers: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Eval mode: the states after the first ``layers`` Transformer layers, with ``valid``."""
+        seq, valid = self.embed(x, mask)
+        return run_layers(self.encoder, seq, valid, stop=layers), valid
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor,
+                start_layer: int = 0) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """With ``start_layer > 0`` (eval mode), ``x, mask`` are ``hidden(..., start_layer)``."""
+        if start_layer:
+            if self.training:
+                raise ValueError("starting from a hidden layer is an evaluation-mode path")
+            seq, valid = x, mask
+        else:
+            seq, valid = self.embed(x, mask)
+        if self.training:
+            out = self.encoder(seq, src_key_padding_mask=~valid)
+        else:
+            out = run_layers(self.encoder, seq, valid, start=start_layer, readout_rows=self.num_tokens)
         mu = out[:, 0]
         logvar = out[:, 1] if self.vae else None
         return mu, logvar

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from motionvigil.models.config import ViTConfig
+from motionvigil.models.lean_encoder import run_layers
 
 
 class MotionViT(nn.Module):
@@ -33,8 +34,8 @@ class MotionViT(nn.Module):
         self.norm = nn.LayerNorm(cfg.width)
         self.proj = nn.Linear(cfg.width, embed_dim, bias=False)
 
-    def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """``image [B, 3, T, 80]`` with ``T`` a multiple of 16, ``mask [B, T]`` -> ``[B, embed_dim]``."""
+    def embed(self, image: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``image [B, 3, T, 80]`` (``T`` a multiple of 16), ``mask [B, T]`` -> ``(tokens [B, S, W], valid [B, S])``."""
         p = self.cfg.patch_size
         batch, _, frames, _ = image.shape
         if frames % p or frames > self.cfg.max_frames:
@@ -43,6 +44,23 @@ class MotionViT(nn.Module):
         rows_valid = mask.reshape(batch, frames // p, p).any(-1)  # a row is valid if any frame is
         valid = rows_valid.repeat_interleave(self.parts, dim=1)
         seq = torch.cat([self.cls.expand(batch, -1, -1), tokens], dim=1) + self.pos[:, : tokens.shape[1] + 1]
-        valid = torch.cat([valid.new_ones(batch, 1), valid], dim=1)
-        out = self.encoder(seq, src_key_padding_mask=~valid)
+        return seq, torch.cat([valid.new_ones(batch, 1), valid], dim=1)
+
+    def hidden(self, image: torch.Tensor, mask: torch.Tensor, layers: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Eval mode: the states after the first ``layers`` Transformer layers, with ``valid``."""
+        seq, valid = self.embed(image, mask)
+        return run_layers(self.encoder, seq, valid, stop=layers), valid
+
+    def forward(self, image: torch.Tensor, mask: torch.Tensor, start_layer: int = 0) -> torch.Tensor:
+        """``[B, embed_dim]``; with ``start_layer > 0`` (eval mode) the inputs are ``hidden(...)``."""
+        if start_layer:
+            if self.training:
+                raise ValueError("starting from a hidden layer is an evaluation-mode path")
+            seq, valid = image, mask
+        else:
+            seq, valid = self.embed(image, mask)
+        if self.training:
+            out = self.encoder(seq, src_key_padding_mask=~valid)
+        else:
+            out = run_layers(self.encoder, seq, valid, start=start_layer, readout_rows=1)
         return self.proj(self.norm(out[:, 0]))
