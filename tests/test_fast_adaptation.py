@@ -11,6 +11,7 @@ import torch
 
 from motionvigil.datasets.clip import Clip
 from motionvigil.datasets.labelled import LabelledSet
+from motionvigil.fewshot import adaptation
 from motionvigil.fewshot.adaptation import (
     AdaptSettings,
     HiddenCache,
@@ -30,13 +31,15 @@ from motionvigil.models.inputs import MotionInputs
 
 def test_length_buckets_cover_every_position_once():
     lengths = [64, 10, 60, 12, 33, 64, 11, 40]
-    buckets = length_buckets(lengths, slack=0.25, max_buckets=4)
+    buckets = length_buckets(lengths, slack=0.25, max_buckets=4, min_size=1)
     assert sorted(np.concatenate(buckets).tolist()) == list(range(len(lengths)))
     for b in buckets[:-1]:  # inside a bucket (but the overflow one) lengths are within the slack
         top = max(lengths[i] for i in b)
         assert all(lengths[i] >= 0.75 * top for i in b)
     assert [sorted(b.tolist()) for b in buckets] == [[0, 2, 5], [4, 7], [1, 3, 6]]  # 33 >= 0.75 x 40
-    assert len(length_buckets(lengths, max_buckets=2)) == 2
+    assert len(length_buckets(lengths, max_buckets=2, min_size=1)) == 2
+    assert len(length_buckets(lengths, min_size=3)) == 2  # [0, 2, 5] then the rest: too few left to split
+    assert len(length_buckets(lengths, min_size=8)) == 1
     assert len(length_buckets([50] * 5)) == 1
 
 
@@ -60,7 +63,8 @@ def setup():
     return bundle, data
 
 
-def test_bucketed_encoding_equals_one_padded_batch(setup):
+def test_bucketed_encoding_equals_one_padded_batch(setup, monkeypatch):
+    monkeypatch.setattr(adaptation, "MIN_BUCKET", 1)
     bundle, data = setup
     cache = InputCache(bundle, data.clips)
     idx = np.arange(len(data.clips))
@@ -128,3 +132,19 @@ def test_adaptation_matches_the_slow_reference(setup, top_layers):
 def test_top_layers_must_be_positive():
     with pytest.raises(ValueError, match="top_layers"):
         AdaptSettings(top_layers=0)
+
+
+def test_mixed_precision_stays_close_to_float32(setup):
+    """bfloat16 autocast (meant for GPUs; exercised here on the CPU) changes little."""
+    bundle, data = setup
+    support = np.array([0, 1, 2, 3, 6, 7])
+    out = {}
+    for mixed in (False, True):
+        settings = AdaptSettings(steps=3, lr=0.05, mixed_precision=mixed)
+        cache = adaptation_cache(bundle, data.clips, settings)
+        fast = adapt(bundle, adapted_params(bundle, settings), cache, support, data.labels[support], data.violent,
+                     settings)
+        out[mixed] = embed_indices(bundle, fast, cache, np.arange(len(data.clips)), mixed_precision=mixed)
+    assert out[True].dtype == torch.float32
+    cos = torch.nn.functional.cosine_similarity(out[True], out[False], dim=-1)
+    assert cos.min() > 0.99, cos

@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from motionvigil.eval.spread import gather_results, my_share, rank_and_world
 from motionvigil.eval.classification import METRIC_KEYS, aggregate, classification_metrics, format_mean_std
 from motionvigil.fewshot.adaptation import (
     AdaptSettings,
@@ -110,9 +111,10 @@ def run_episodic(pre: MotionTextBundle, maml: MotionTextBundle | None, test: Lab
             except ValueError as exc:
                 rows.append({"config": f"{ways}-w {shots}-s", "model": "-", "skipped": str(exc)})
                 continue
-            results: dict[str, list[dict]] = {"TMR": [], "MAML": []}
+            local: list[tuple[int, tuple[str, dict]]] = []
             desc = f"{ways}-way {shots}-shot"
-            for e in tqdm(range(protocol.episodes), desc=desc, unit="episode", disable=not progress, leave=False):
+            show = progress and rank_and_world()[0] == 0
+            for e in tqdm(my_share(protocol.episodes), desc=desc, unit="episode", disable=not show, leave=False):
                 rng = np.random.default_rng([protocol.seed, ways, shots, e])
                 ep = sampler.sample(rng)
                 if len(ep.query) == 0:
@@ -125,14 +127,18 @@ def run_episodic(pre: MotionTextBundle, maml: MotionTextBundle | None, test: Lab
                     base = pre_scorer.base_embeddings()
                     protos = class_prototypes(base[ep.support], torch.from_numpy(ep.support_targets))
                 scores = _cosine_scores(pre_scorer.base_embeddings()[ep.query], protos)
-                results["TMR"].append(_metrics(scores, ep.query_targets, ep.violent))
+                local.append((e, ("TMR", _metrics(scores, ep.query_targets, ep.violent))))
                 if maml_scorer is not None and shots > 0:
                     fast = adapt(maml, maml_scorer.params, maml_scorer.cache, ep.support, ep.support_targets,
                                  ep.violent, adapt_settings, rng)
-                    zs = embed_indices(maml, fast, maml_scorer.cache, ep.support)
-                    protos_m = class_prototypes(zs, torch.from_numpy(ep.support_targets))
-                    zq = embed_indices(maml, fast, maml_scorer.cache, ep.query)
-                    results["MAML"].append(_metrics(_cosine_scores(zq, protos_m), ep.query_targets, ep.violent))
+                    z = embed_indices(maml, fast, maml_scorer.cache, np.concatenate([ep.support, ep.query]),
+                                      mixed_precision=adapt_settings.mixed_precision)
+                    protos_m = class_prototypes(z[: len(ep.support)], torch.from_numpy(ep.support_targets))
+                    scores_m = _cosine_scores(z[len(ep.support) :], protos_m)
+                    local.append((e, ("MAML", _metrics(scores_m, ep.query_targets, ep.violent))))
+            results: dict[str, list[dict]] = {"TMR": [], "MAML": []}
+            for _, (model, metrics) in gather_results(local):
+                results[model].append(metrics)
             for model, res in results.items():
                 if res:
                     rows.append({"config": f"{ways}-w {shots}-s", "model": model, "ways": ways, "shots": shots,
@@ -168,23 +174,31 @@ def run_global(pre: MotionTextBundle, maml: MotionTextBundle | None, train: Labe
                      **aggregate([_metrics(_cosine_scores(query_emb, protos), targets, violent)])})
     maml_train = _Scorer(maml, train, adapt_settings) if maml is not None else None
     maml_test = _Scorer(maml, test, adapt_settings) if maml is not None else None
+    jobs = [(shots, r) for shots in protocol.shots for r in range(protocol.repeats)]
+    show = progress and rank_and_world()[0] == 0
+    local = []
+    for j in tqdm(my_share(len(jobs)), desc="global draws", disable=not show, leave=False):
+        shots, r = jobs[j]
+        rng = np.random.default_rng([protocol.seed, shots, r])
+        support, s_targets = _global_support(train, shots, rng)
+        protos = class_prototypes(pre_train.base_embeddings()[support], torch.from_numpy(s_targets))
+        proto_m = _metrics(_cosine_scores(query_emb, protos), targets, violent)
+        maml_m = None
+        if maml is not None:
+            fast = adapt(maml, maml_train.params, maml_train.cache, support, s_targets, train.violent,
+                         adapt_settings, rng)
+            zs = embed_indices(maml, fast, maml_train.cache, support, mixed_precision=adapt_settings.mixed_precision)
+            protos_m = class_prototypes(zs, torch.from_numpy(s_targets))
+            zq = embed_indices(maml, fast, maml_test.cache, queries, batch_size=protocol.query_batch,
+                               mixed_precision=adapt_settings.mixed_precision)
+            maml_m = _metrics(_cosine_scores(zq, protos_m), targets, violent)
+        local.append((j, (proto_m, maml_m)))
+    done = gather_results(local)
     for shots in protocol.shots:
-        proto_res, maml_res = [], []
-        for r in tqdm(range(protocol.repeats), desc=f"global {shots}-shot", disable=not progress, leave=False):
-            rng = np.random.default_rng([protocol.seed, shots, r])
-            support, s_targets = _global_support(train, shots, rng)
-            protos = class_prototypes(pre_train.base_embeddings()[support], torch.from_numpy(s_targets))
-            proto_res.append(_metrics(_cosine_scores(query_emb, protos), targets, violent))
-            if maml is not None:
-                fast = adapt(maml, maml_train.params, maml_train.cache, support, s_targets, train.violent,
-                             adapt_settings, rng)
-                zs = embed_indices(maml, fast, maml_train.cache, support)
-                protos_m = class_prototypes(zs, torch.from_numpy(s_targets))
-                zq = embed_indices(maml, fast, maml_test.cache, queries, batch_size=protocol.query_batch)
-                maml_res.append(_metrics(_cosine_scores(zq, protos_m), targets, violent))
-        rows.append({"model": f"Proto {shots}-shot", "shots": shots, **aggregate(proto_res)})
-        if maml_res:
-            rows.append({"model": f"MAML {shots}-shot", "shots": shots, **aggregate(maml_res)})
+        mine = [res for j, res in done if jobs[j][0] == shots]
+        rows.append({"model": f"Proto {shots}-shot", "shots": shots, **aggregate([m for m, _ in mine])})
+        if maml is not None:
+            rows.append({"model": f"MAML {shots}-shot", "shots": shots, **aggregate([m for _, m in mine])})
     return rows
 
 

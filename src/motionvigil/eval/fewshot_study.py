@@ -33,6 +33,7 @@ from motionvigil.eval.fewshot_protocols import (
     run_global,
 )
 from motionvigil.datasets.labelled import LabelledSet
+from motionvigil.fewshot.adaptation import AdaptSettings
 from motionvigil.fewshot.maml import MetaSettings, meta_train
 from motionvigil.models.bundle import MotionTextBundle
 from motionvigil.models.config import preset
@@ -53,6 +54,11 @@ class StudySettings:
     supervised: SupervisedSettings = field(default_factory=SupervisedSettings)
     val_fraction: float = 0.15
     seed: int = 0
+    eval_adapt: AdaptSettings | None = None  # test-time adaptation; None = the meta-training inner loop
+
+    @property
+    def test_adaptation(self) -> AdaptSettings:
+        return self.eval_adapt if self.eval_adapt is not None else self.meta.inner
 
 
 def pool(datasets: Sequence[Dataset]) -> tuple[str, ...]:
@@ -116,13 +122,14 @@ def run_fewshot_study(specs: Sequence[str], out_dir: str | Path, settings: Study
     timings["meta_train_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    table1 = run_episodic(bundle, maml, test, settings.episodic, text_cache, settings.meta.inner, progress)
+    table1 = run_episodic(bundle, maml, test, settings.episodic, text_cache, settings.test_adaptation, progress)
     _write_table(out, "table1", table1, ("config", "model"),
                  f"Table 1: episodic few-shot on {', '.join(specs)} (mean ± std over {settings.episodic.episodes} episodes)")
     timings["table1_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    table2 = run_global(bundle, maml, train, test, settings.global_protocol, text_cache, settings.meta.inner, progress)
+    table2 = run_global(bundle, maml, train, test, settings.global_protocol, text_cache, settings.test_adaptation,
+                        progress)
     timings["table2_fewshot_s"] = time.perf_counter() - t
     t = time.perf_counter()
     table2 += supervised_rows(bundle, train, val, test, out, settings.supervised, progress)

@@ -8,6 +8,7 @@ are detached, so no graph spans the steps).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ INNER_STEPS = 20
 INNER_LR = 0.02
 BUCKET_SLACK = 0.25  # a length bucket holds clips at least (1 - slack) x its longest clip
 MAX_BUCKETS = 4
+MIN_BUCKET = 8  # fewer clips than this are not worth a separate encoder call
 
 Params = dict[str, torch.Tensor]
 
@@ -40,6 +42,7 @@ class AdaptSettings:
     naive_contrastive: float = 0.0  # ablation: weight of the naive violence-pulling term
     max_support_batch: int = 256  # larger support sets are subsampled per step (global protocol)
     top_layers: int | None = None
+    mixed_precision: bool = False  # bfloat16 autocast for the encoder (GPU); losses stay float32
 
     def __post_init__(self) -> None:
         if self.top_layers is not None and self.top_layers < 1:
@@ -71,6 +74,11 @@ def adapted_params(bundle: MotionTextBundle, settings: AdaptSettings) -> Params:
     return {k: v for k, v in params.items() if not k.startswith(frozen)}
 
 
+def precision(bundle: MotionTextBundle, mixed: bool):
+    """bfloat16 autocast on the bundle's device when ``mixed``, else a no-op context."""
+    return torch.autocast(bundle.device.type, dtype=torch.bfloat16, enabled=mixed)
+
+
 def encode(bundle: MotionTextBundle, params: Params, x: torch.Tensor, mask: torch.Tensor,
            start_layer: int = 0) -> torch.Tensor:
     """Motion embeddings ``[B, D]`` of the encoder run with ``params`` (evaluation mode).
@@ -83,18 +91,42 @@ def encode(bundle: MotionTextBundle, params: Params, x: torch.Tensor, mask: torc
     return out[0] if isinstance(out, tuple) else out
 
 
-def length_buckets(lengths: Sequence[int], slack: float = BUCKET_SLACK, max_buckets: int = MAX_BUCKETS) -> list[np.ndarray]:
+def length_buckets(lengths: Sequence[int], slack: float = BUCKET_SLACK, max_buckets: int = MAX_BUCKETS,
+                   min_size: int | None = None) -> list[np.ndarray]:
     """Positions grouped by similar length (longest first), so little attention is spent
-    on padding; at most ``max_buckets`` groups."""
+    on padding. A new bucket starts where a clip is shorter than ``(1 - slack)`` x the
+    current bucket's longest and at least ``min_size`` clips remain; at most ``max_buckets``."""
+    min_size = MIN_BUCKET if min_size is None else min_size
     order = np.argsort(-np.asarray(lengths), kind="stable")
     buckets: list[list[int]] = []
     top = None
-    for i in order:
-        if top is None or (lengths[i] < (1 - slack) * top and len(buckets) < max_buckets):
+    for rank, i in enumerate(order):
+        remaining = len(order) - rank
+        if top is None or (lengths[i] < (1 - slack) * top and len(buckets) < max_buckets
+                           and remaining >= min_size and len(buckets[-1]) >= min_size):
             buckets.append([])
             top = lengths[i]
         buckets[-1].append(int(i))
     return [np.array(b) for b in buckets]
+
+
+class _RecentBatches:
+    """The last few padded batches: the inner loop asks for the same support (buckets)
+    every step."""
+
+    def __init__(self, size: int = MAX_BUCKETS) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[int, ...], tuple[torch.Tensor, torch.Tensor]] = OrderedDict()
+
+    def get(self, indices: Sequence[int], make) -> tuple[torch.Tensor, torch.Tensor]:
+        key = tuple(int(i) for i in indices)
+        if key in self._items:
+            self._items.move_to_end(key)
+        else:
+            self._items[key] = make()
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return self._items[key]
 
 
 class InputCache:
@@ -106,6 +138,7 @@ class InputCache:
         self.bundle = bundle
         self.clips = clips
         self._seqs: dict[int, np.ndarray] = {}
+        self._last = _RecentBatches()
 
     def _seq(self, i: int) -> np.ndarray:
         if i not in self._seqs:
@@ -117,6 +150,9 @@ class InputCache:
         return len(self._seq(int(i)))
 
     def batch(self, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        return self._last.get(indices, lambda: self._collate(indices))
+
+    def _collate(self, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
         x, mask = self.bundle.inputs.collate([self._seq(int(i)) for i in indices])
         device = self.bundle.device
         return x.to(device), mask.to(device)
@@ -138,6 +174,7 @@ class HiddenCache:
         self.start_layer = start_layer
         self.batch_size = batch_size
         self._states: dict[int, torch.Tensor] = {}
+        self._last = _RecentBatches()
 
     def _fill(self, indices: Sequence[int]) -> None:
         missing = sorted({int(i) for i in indices} - self._states.keys())
@@ -155,6 +192,9 @@ class HiddenCache:
         return int(self._states[int(i)].shape[0])
 
     def batch(self, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        return self._last.get(indices, lambda: self._pad(indices))
+
+    def _pad(self, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
         self._fill(indices)
         states = [self._states[int(i)] for i in indices]
         size = max(s.shape[0] for s in states)
@@ -189,12 +229,12 @@ def encode_clips(bundle: MotionTextBundle, params: Params, cache: Cache, indices
 
 
 def embed_indices(bundle: MotionTextBundle, params: Params, cache: Cache, indices: Sequence[int],
-                  batch_size: int = 32) -> torch.Tensor:
-    """Embeddings of many clips without gradients, in batches."""
+                  batch_size: int = 32, mixed_precision: bool = False) -> torch.Tensor:
+    """Embeddings of many clips without gradients, in batches (float32)."""
     out = []
-    with torch.no_grad():
+    with torch.no_grad(), precision(bundle, mixed_precision):
         for start in range(0, len(indices), batch_size):
-            out.append(encode_clips(bundle, params, cache, indices[start : start + batch_size]))
+            out.append(encode_clips(bundle, params, cache, indices[start : start + batch_size]).float())
     return torch.cat(out) if out else torch.zeros(0, bundle.config.embed_dim)
 
 
@@ -218,8 +258,9 @@ def adapt(bundle: MotionTextBundle, params: Params, cache: Cache, support: np.nd
             if rng is None:
                 raise ValueError("subsampling a large support set needs an rng")
             rows = np.sort(rng.choice(rows, settings.max_support_batch, replace=False))
-        z = encode_clips(bundle, fast, cache, support[rows])
-        loss = fewshot_loss(z, t_all[rows], v, naive_contrastive=settings.naive_contrastive)["loss"]
+        with precision(bundle, settings.mixed_precision):
+            z = encode_clips(bundle, fast, cache, support[rows])
+        loss = fewshot_loss(z.float(), t_all[rows], v, naive_contrastive=settings.naive_contrastive)["loss"]
         grads = torch.autograd.grad(loss, list(fast.values()), allow_unused=True)
         with torch.no_grad():
             fast = {

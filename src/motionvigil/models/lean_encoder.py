@@ -33,17 +33,36 @@ def _attention(attn: nn.MultiheadAttention, h_q: torch.Tensor, h_kv: torch.Tenso
     batch, rows, dim = h_q.shape
     heads = attn.num_heads
     w, b = attn.in_proj_weight, attn.in_proj_bias
-    if h_q is h_kv:
-        q, k, v = F.linear(h_kv, w, b).chunk(3, dim=-1)
-    else:
-        q = F.linear(h_q, w[:dim], b[:dim])
-        k, v = F.linear(h_kv, w[dim:], b[dim:]).chunk(2, dim=-1)
 
     def split(t: torch.Tensor) -> torch.Tensor:
         return t.unflatten(-1, (heads, dim // heads)).transpose(1, 2)
 
-    out = F.scaled_dot_product_attention(split(q), split(k), split(v), attn_mask=valid[:, None, None, :])
+    if h_q is h_kv:
+        q, k, v = F.linear(h_kv, w, b).chunk(3, dim=-1)
+        out = F.scaled_dot_product_attention(split(q), split(k), split(v), attn_mask=valid[:, None, None, :])
+    else:
+        out = _few_query_attention(split(F.linear(h_q, w[:dim], b[:dim])), w[dim:], b[dim:], h_kv, valid, heads)
     return attn.out_proj(out.transpose(1, 2).flatten(2))
+
+
+def _few_query_attention(q: torch.Tensor, w_kv: torch.Tensor, b_kv: torch.Tensor, h: torch.Tensor,
+                         valid: torch.Tensor, heads: int) -> torch.Tensor:
+    """Attention of a few queries ``q [B, H, R, d]`` without projecting the ``S`` keys/values.
+
+    With ``k_s = W_k h_s + b_k`` and ``v_s = W_v h_s + b_v`` (per head), ``q . k_s =
+    (W_k^T q) . h_s + q . b_k``; the last term is the same for every key, so softmax drops
+    it. Attention weights sum to one, so ``sum_s p_s v_s = W_v (sum_s p_s h_s) + b_v``.
+    Cost ``O(R H S D)`` instead of the ``O(S D^2)`` key/value projections: for ``R`` much
+    smaller than ``D / H`` this is the cheaper order (the same numbers up to rounding).
+    """
+    dim = h.shape[-1]
+    head_dim = dim // heads
+    w_k, w_v = w_kv[:dim].view(heads, head_dim, dim), w_kv[dim:].view(heads, head_dim, dim)
+    u = torch.einsum("bhrk,hkd->bhrd", q, w_k) * head_dim**-0.5  # queries moved into input space
+    scores = torch.einsum("bhrd,bsd->bhrs", u, h)
+    scores = scores.masked_fill(~valid[:, None, None, :], float("-inf"))
+    context = torch.einsum("bhrs,bsd->bhrd", scores.softmax(dim=-1), h)
+    return torch.einsum("bhrd,hkd->bhrk", context, w_v) + b_kv[dim:].view(1, heads, 1, head_dim)
 
 
 def _feed_forward(layer: nn.TransformerEncoderLayer, x: torch.Tensor) -> torch.Tensor:
