@@ -178,6 +178,8 @@ class HiddenCache:
 
     def _fill(self, indices: Sequence[int]) -> None:
         missing = sorted({int(i) for i in indices} - self._states.keys())
+        if not missing:
+            return
         encoder = self.bundle.model.motion_encoder
         self.bundle.model.eval()
         with torch.no_grad():
@@ -188,7 +190,8 @@ class HiddenCache:
                     self._states[i] = h[row, : int(valid[row].sum())].clone()
 
     def length(self, i: int) -> int:
-        self._fill([i])
+        if int(i) not in self._states:
+            self._fill([i])
         return int(self._states[int(i)].shape[0])
 
     def batch(self, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
