@@ -7,6 +7,16 @@ prototypes, and applies its gradient at the adapted weights to the initial weigh
 (first order: no second derivatives) with Adam. The best initialisation by mean query
 loss on validation episodes (drawn from held-out training clips, never the test split)
 is kept. Runs resume from ``OUT/last``.
+
+Meta-batches and ``torchrun``: each outer step averages the first-order gradients of
+``meta_batch`` episodes per process (``meta_batch x world_size`` in all). Episode slot
+``g`` of iteration ``i`` is drawn from its own generator seeded ``(seed, i, g)`` (slot 0:
+``(seed, i)``, so ``meta_batch=1`` in one process is the original algorithm), hence a
+run with 2 processes x ``meta_batch=1`` draws the same episodes as 1 process x
+``meta_batch=2`` and ends with the same weights (up to float summation order). The
+gradients are summed with one ``all_reduce`` (gloo on CPU, nccl on CUDA), validation
+episodes are split over the ranks and gathered, rank 0 alone writes checkpoints, and
+every rank takes the same best/last decisions.
 """
 
 from __future__ import annotations
@@ -14,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,7 +46,9 @@ from motionvigil.fewshot.episodes import VIOLENT_FRACTION, Episode, EpisodeSampl
 from motionvigil.losses import class_prototypes, fewshot_loss
 from motionvigil.models.bundle import MotionTextBundle
 from motionvigil.models.checkpoint import load_checkpoint, load_into
+from motionvigil.training.distributed import assemble_rows, broadcast_, from_main, my_items, sum_gradients_
 from motionvigil.training.optim_state import optimizer_groups, optimizer_tensors, restore_optimizer
+from motionvigil.training.runtime import Runtime, barrier
 
 
 @dataclass(frozen=True)
@@ -51,6 +64,19 @@ class MetaSettings:
     val_episodes: int = 10
     seed: int = 0
     progress: bool = True
+    meta_batch: int = 1  # episodes per outer step and process (x world size under torchrun)
+
+    def __post_init__(self) -> None:
+        if self.meta_batch < 1:
+            raise ValueError(f"meta_batch must be >= 1, got {self.meta_batch}")
+
+
+def episode_seeds(seed: int, iteration: int, slot: int) -> tuple[list[int], int]:
+    """numpy and torch seeds of episode ``slot`` of meta-iteration ``iteration``; slot 0
+    keeps the single-episode seeds (``(seed, iteration)``)."""
+    if slot == 0:
+        return [seed, iteration], seed * 100_003 + iteration
+    return [seed, iteration, slot], int(np.random.default_rng([seed, iteration, slot, 1]).integers(2**62))
 
 
 def query_loss(bundle: MotionTextBundle, params, cache: InputCache, episode: Episode, settings: AdaptSettings) -> torch.Tensor:
@@ -77,82 +103,125 @@ def largest_sampler(data: LabelledSet, s: MetaSettings) -> EpisodeSampler | None
     return None
 
 
-def validation_score(bundle: MotionTextBundle, data: LabelledSet, sampler: EpisodeSampler, s: MetaSettings) -> float:
-    """Mean query loss after adaptation over fixed validation episodes (lower is better)."""
+def validation_score(bundle: MotionTextBundle, data: LabelledSet, sampler: EpisodeSampler, s: MetaSettings,
+                     runtime: Runtime | None = None) -> float:
+    """Mean query loss after adaptation over fixed validation episodes (lower is better).
+
+    Under torchrun the episodes are split over the ranks and their losses gathered, so
+    every rank returns the same (bit-identical) score as a single process would."""
+    rt = runtime or Runtime(bundle.device)
     cache = InputCache(bundle, data.clips)
     params = encoder_params(bundle)
-    losses = []
-    for i in range(s.val_episodes):
+    losses = torch.zeros(s.val_episodes, dtype=torch.float64)
+    valid = torch.zeros(s.val_episodes, dtype=torch.float64)
+    for i in my_items(s.val_episodes, rt):
         episode = sampler.sample(np.random.default_rng([s.seed, 10**6 + i]))
         if len(episode.query) == 0:
             continue
-        fast = adapt(bundle, params, cache, episode.support, episode.support_targets, episode.violent, s.inner,
-                     np.random.default_rng([s.seed, 2 * 10**6 + i]))
+        fast = adapt(bundle, params, cache, episode.support, episode.support_targets, episode.violent,
+                     s.inner, np.random.default_rng([s.seed, 2 * 10**6 + i]))
         with torch.no_grad():
-            losses.append(float(query_loss(bundle, fast, cache, episode, s.inner)))
-    return float(np.mean(losses)) if losses else math.inf
+            losses[i] = float(query_loss(bundle, fast, cache, episode, s.inner))
+        valid[i] = 1.0
+    both = assemble_rows(torch.stack([losses, valid]), rt)
+    kept = [float(v) for v, ok in zip(both[0], both[1]) if ok > 0]
+    return float(np.mean(kept)) if kept else math.inf
+
+
+def _read_last(last: Path) -> tuple[dict, dict] | None:
+    return load_checkpoint(last) if (last / "config.json").is_file() else None
 
 
 def meta_train(bundle: MotionTextBundle, train: LabelledSet, val: LabelledSet, out_dir: str | Path,
-               settings: MetaSettings, resume: bool = True) -> MotionTextBundle:
-    """FOMAML from ``bundle``'s weights; writes ``OUT/best`` and ``OUT/last``; returns the best."""
+               settings: MetaSettings, resume: bool = True, runtime: Runtime | None = None,
+               on_iteration: Callable[[int], None] | None = None) -> MotionTextBundle:
+    """FOMAML from ``bundle``'s weights; writes ``OUT/best`` and ``OUT/last``; returns the best.
+
+    ``runtime``: the torchrun rank and world (``start_runtime``); ``None`` for one process.
+    ``on_iteration(i)`` is called after meta-iteration ``i`` (1-based) and its checkpoint.
+    Under torchrun the returned model is read from ``OUT/best``, which every rank must see.
+    """
     s = settings
+    rt = runtime or Runtime(bundle.device)
     out = Path(out_dir)
     sampler = largest_sampler(train, s)
     val_sampler = largest_sampler(val, s)
     if sampler is None or val_sampler is None:
         raise ValueError("training or validation clips are too few for even 2-way 1-shot episodes")
-    if (sampler.ways, sampler.shots) != (s.ways, s.shots):
+    if (sampler.ways, sampler.shots) != (s.ways, s.shots) and rt.is_main:
         tqdm.write(f"meta-training with {sampler.ways}-way {sampler.shots}-shot episodes: "
                    f"too few clips per class for {s.ways}-way {s.shots}-shot")
     params = encoder_params(bundle)
+    broadcast_(params.values(), rt)  # every rank starts from rank 0's weights
     optimizer = torch.optim.Adam(params.values(), lr=s.outer_lr)
     progress = {"iteration": 0, "best_val": math.inf, "best_iteration": 0}
     last = out / "last"
-    if resume and (last / "config.json").is_file():
-        tensors, config = load_checkpoint(last)
+    saved = from_main(lambda: _read_last(last), rt) if resume else None
+    if saved is not None:
+        tensors, config = saved
         if config.get("model") != bundle.config.to_dict():
             raise MotionFileError(last, "cannot resume: the run folder holds a different model configuration")
         load_into(bundle.model, tensors, last, prefix="model.")
         restore_optimizer(optimizer, tensors, config["optimizer"])
         progress = config["progress"]
-    out.mkdir(parents=True, exist_ok=True)
-    settings_json = json.loads(json.dumps(dataclasses.asdict(s)))
-    write_text_atomic(out / "meta_train.json", json.dumps(
-        {"settings": settings_json, "train_clips": len(train.clips), "val_clips": len(val.clips),
-         "episode_shape": [sampler.ways, sampler.shots], "val_episode_shape": [val_sampler.ways, val_sampler.shots]},
-        indent=2))
-    if progress["iteration"] == 0 and not (out / "best" / "config.json").is_file():
-        progress["best_val"] = validation_score(bundle, val, val_sampler, s)
+    has_best = from_main(lambda: (out / "best" / "config.json").is_file(), rt)
+    if rt.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        settings_json = json.loads(json.dumps(dataclasses.asdict(s)))
+        write_text_atomic(out / "meta_train.json", json.dumps(
+            {"settings": settings_json, "train_clips": len(train.clips), "val_clips": len(val.clips),
+             "world_size": rt.world_size, "episodes_per_step": s.meta_batch * rt.world_size,
+             "episode_shape": [sampler.ways, sampler.shots],
+             "val_episode_shape": [val_sampler.ways, val_sampler.shots]}, indent=2))
+    if progress["iteration"] == 0 and not has_best:
+        progress["best_val"] = validation_score(bundle, val, val_sampler, s, rt)
         bundle.info.update(meta_iteration=0, val_query_loss=progress["best_val"])
-        bundle.save(out / "best")
+        if rt.is_main:
+            bundle.save(out / "best")
 
     cache = InputCache(bundle, train.clips)
-    bar = tqdm(range(progress["iteration"], s.iterations), desc="meta-training (FOMAML)", unit="episode",
-               disable=not s.progress, initial=progress["iteration"], total=s.iterations)
+    bar = tqdm(range(progress["iteration"], s.iterations), desc="meta-training (FOMAML)", unit="step",
+               disable=not (s.progress and rt.is_main), initial=progress["iteration"], total=s.iterations)
+    names = list(params)
     for it in bar:
-        rng = np.random.default_rng([s.seed, it])
-        torch.manual_seed(s.seed * 100_003 + it)
-        episode = sampler.sample(rng)
-        if len(episode.query) == 0:
-            continue
-        fast = adapt(bundle, params, cache, episode.support, episode.support_targets, episode.violent, s.inner, rng)
-        fast = {k: v.requires_grad_(True) for k, v in fast.items()}
-        loss = query_loss(bundle, fast, cache, episode, s.inner)
-        grads = torch.autograd.grad(loss, list(fast.values()), allow_unused=True)
-        optimizer.zero_grad(set_to_none=True)
-        for p, g in zip(params.values(), grads):
-            p.grad = None if g is None else g.detach().clone()
-        optimizer.step()
+        sums: list[torch.Tensor | None] = [None] * len(names)
+        stats = torch.zeros(2, dtype=torch.float64, device=rt.device)  # episodes used, sum of query losses
+        for j in range(s.meta_batch):
+            rng_seed, torch_seed = episode_seeds(s.seed, it, rt.rank * s.meta_batch + j)
+            rng = np.random.default_rng(rng_seed)
+            torch.manual_seed(torch_seed)
+            episode = sampler.sample(rng)
+            if len(episode.query) == 0:
+                continue
+            fast = adapt(bundle, params, cache, episode.support, episode.support_targets, episode.violent,
+                         s.inner, rng)
+            fast = {k: v.requires_grad_(True) for k, v in fast.items()}
+            loss = query_loss(bundle, fast, cache, episode, s.inner)
+            grads = torch.autograd.grad(loss, list(fast.values()), allow_unused=True)
+            sums = [g if acc is None else (acc if g is None else acc + g) for acc, g in zip(sums, grads)]
+            stats += torch.tensor([1.0, float(loss.detach())], dtype=torch.float64, device=rt.device)
+        sums, stats = sum_gradients_(sums, list(params.values()), rt, extra=stats)
+        used = float(stats[0])
+        if used > 0:  # the same on every rank: counted after the all_reduce
+            optimizer.zero_grad(set_to_none=True)
+            for p, g in zip(params.values(), sums):
+                p.grad = None if g is None else (g.detach() / used)
+            optimizer.step()
+            bar.set_postfix(query_loss=f"{float(stats[1]) / used:.3f}")
         progress["iteration"] = it + 1
-        bar.set_postfix(query_loss=f"{float(loss.detach()):.3f}")
         if (it + 1) % s.val_every == 0 or it + 1 == s.iterations:
-            score = validation_score(bundle, val, val_sampler, s)
+            score = validation_score(bundle, val, val_sampler, s, rt)
             if score < progress["best_val"]:
                 progress.update(best_val=score, best_iteration=it + 1)
                 bundle.info.update(meta_iteration=it + 1, val_query_loss=score)
-                bundle.save(out / "best")
-            bundle.save(last, extra_tensors=optimizer_tensors(optimizer),
-                        extra_config={"progress": progress, "optimizer": optimizer_groups(optimizer)})
+                if rt.is_main:
+                    bundle.save(out / "best")
+            if rt.is_main:
+                bundle.save(last, extra_tensors=optimizer_tensors(optimizer),
+                            extra_config={"progress": progress, "optimizer": optimizer_groups(optimizer)})
+            progress = from_main(lambda: progress, rt)  # one decision for all ranks
+        if on_iteration is not None:
+            on_iteration(it + 1)
     bar.close()
+    barrier(rt)
     return MotionTextBundle.load(out / "best", device=bundle.device)

@@ -28,6 +28,16 @@ Run folder layout::
     OUT/last/            the latest epoch: model + head + optimizer + progress (for resuming)
     OUT/log.jsonl        one JSON line per epoch
     OUT/supervised.json  the settings of the run
+
+Under ``torchrun`` (``runtime`` from ``training.runtime.start_runtime``) every global
+batch of ``batch_size x world_size`` clips is cropped in the same order as in one
+process and split over the ranks; each rank's loss is weighted by its share of the
+batch (for ``bce_center_inter`` the embeddings are all-gathered with gradients, so the
+batch prototypes are those of the global batch), and the gradients are summed with one
+``all_reduce`` (gloo on CPU, nccl on CUDA). Validation batches are split over the ranks
+and gathered, so every rank computes the same score and takes the same best/early
+stopping decision; rank 0 alone writes files. Without dropout, 2 processes x batch B
+end with the same weights as 1 process x batch 2B up to float summation order.
 """
 
 from __future__ import annotations
@@ -36,7 +46,7 @@ import copy
 import dataclasses
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,7 +68,15 @@ from motionvigil.models.inputs import MotionInputs
 from motionvigil.models.motion_text import MotionTextModel
 from motionvigil.supervised.head import MLPHead
 from motionvigil.training.optim_state import optimizer_groups, optimizer_tensors, restore_optimizer
-from motionvigil.training.runtime import seed_everything
+from motionvigil.training.distributed import (
+    assemble_rows,
+    broadcast_,
+    from_main,
+    gather_rows,
+    my_items,
+    sum_gradients_,
+)
+from motionvigil.training.runtime import Runtime, barrier, seed_everything
 
 OBJECTIVES = ("bce", "bce_center_inter")
 SCORE_BATCH = 32
@@ -114,16 +132,28 @@ def _batches(n: int, batch_size: int) -> range:
 
 @torch.no_grad()
 def predict_logits(bundle: MotionTextBundle, head: MLPHead, seqs: Sequence[np.ndarray],
-                   batch_size: int = SCORE_BATCH) -> torch.Tensor:
-    """Head logits ``[N, C]`` (CPU) of already-cropped input sequences, evaluation mode."""
+                   batch_size: int = SCORE_BATCH, runtime: Runtime | None = None) -> torch.Tensor:
+    """Head logits ``[N, C]`` (CPU) of already-cropped input sequences, evaluation mode.
+
+    Under torchrun the batches are shared out over the ranks and the logits gathered:
+    every rank returns the full (bit-identical) ``[N, C]``."""
     bundle.model.eval()
     head.eval()
     device = bundle.device
-    out = []
-    for start in _batches(len(seqs), batch_size):
+    starts = list(_batches(len(seqs), batch_size))
+    if runtime is not None and runtime.distributed:
+        out = torch.zeros(len(seqs), head.num_classes)
+        for k in my_items(len(starts), runtime):
+            start = starts[k]
+            x, mask = bundle.inputs.collate(seqs[start : start + batch_size])
+            z = bundle.model.encode_motion(x.to(device), mask.to(device))
+            out[start : start + batch_size] = head(z).float().cpu()
+        return assemble_rows(out, runtime)
+    chunks = []
+    for start in starts:
         x, mask = bundle.inputs.collate(seqs[start : start + batch_size])
-        out.append(head(bundle.model.encode_motion(x.to(device), mask.to(device))).float().cpu())
-    return torch.cat(out) if out else torch.zeros(0, head.num_classes)
+        chunks.append(head(bundle.model.encode_motion(x.to(device), mask.to(device))).float().cpu())
+    return torch.cat(chunks) if chunks else torch.zeros(0, head.num_classes)
 
 
 class SupervisedModel:
@@ -183,6 +213,14 @@ class SupervisedModel:
 # --------------------------------------------------------------------------- losses and metrics
 
 
+def _center_hinge(z: torch.Tensor, targets: torch.Tensor, violent: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Center and violence hinge terms with prototypes of the classes present in the batch."""
+    present = targets.any(0)
+    t = targets[:, present]
+    protos = class_prototypes(z, t)
+    return {"center": center_loss(z, t, protos), "hinge": violence_hinge_loss(protos, violent[present])}
+
+
 def supervised_terms(z: torch.Tensor, logits: torch.Tensor, targets: torch.Tensor, violent: torch.Tensor,
                      objective: str) -> dict[str, torch.Tensor]:
     """Loss terms of one batch: ``bce`` (mean over samples and classes), and for
@@ -190,11 +228,7 @@ def supervised_terms(z: torch.Tensor, logits: torch.Tensor, targets: torch.Tenso
     with batch prototypes of the classes present in the batch; ``loss`` is the total."""
     terms = {"bce": F.binary_cross_entropy_with_logits(logits, targets.float())}
     if objective == "bce_center_inter":
-        present = targets.any(0)
-        t = targets[:, present]
-        protos = class_prototypes(z, t)
-        terms["center"] = center_loss(z, t, protos)
-        terms["hinge"] = violence_hinge_loss(protos, violent[present])
+        terms.update(_center_hinge(z, targets, violent))
         terms["loss"] = (terms["bce"] + FEWSHOT_WEIGHTS["center"] * terms["center"]
                          + FEWSHOT_WEIGHTS["hinge"] * terms["hinge"])
     else:
@@ -210,9 +244,9 @@ def macro_average_precision(scores: np.ndarray, targets: np.ndarray) -> tuple[fl
 
 
 def validation_metrics(bundle: MotionTextBundle, head: MLPHead, seqs: Sequence[np.ndarray],
-                       targets: np.ndarray) -> dict[str, float]:
+                       targets: np.ndarray, runtime: Runtime | None = None) -> dict[str, float]:
     """``mAP`` (macro AP), ``bce`` and ``classes_scored`` on centred validation sequences."""
-    logits = predict_logits(bundle, head, seqs)
+    logits = predict_logits(bundle, head, seqs, runtime=runtime)
     bce = F.binary_cross_entropy_with_logits(logits, torch.from_numpy(targets).float())
     mean_ap, scored = macro_average_precision(logits.numpy(), targets)
     return {"mAP": mean_ap, "bce": float(bce), "classes_scored": scored}
@@ -241,11 +275,13 @@ def _optimizer(model: MotionTextModel, head: MLPHead, s: SupervisedSettings) -> 
 
 
 def _resume(last: Path, model: SupervisedModel, optimizer: torch.optim.Optimizer,
-            s: SupervisedSettings) -> dict | None:
-    """Restore model, head and optimizer from ``last``; the saved progress (or None)."""
-    if not (last / "config.json").is_file():
+            s: SupervisedSettings, runtime: Runtime) -> dict | None:
+    """Restore model, head and optimizer from ``last`` (read by rank 0, sent to every
+    rank); the saved progress (or None)."""
+    saved = from_main(lambda: load_checkpoint(last) if (last / "config.json").is_file() else None, runtime)
+    if saved is None:
         return None
-    tensors, config = load_checkpoint(last)
+    tensors, config = saved
     expected = {"model": model.bundle.config.to_dict(), "classes": list(model.classes),
                 "objective": s.objective, "finetune_encoder": s.finetune_encoder}
     for key, value in expected.items():
@@ -257,28 +293,81 @@ def _resume(last: Path, model: SupervisedModel, optimizer: torch.optim.Optimizer
     return config["progress"]
 
 
+def _distributed_terms(z: torch.Tensor, logits: torch.Tensor, targets: torch.Tensor, violent: torch.Tensor,
+                       objective: str, share: float, runtime: Runtime, all_targets: torch.Tensor,
+                       sizes: Sequence[int]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """This rank's part of the global batch loss (its gradients, summed over the ranks,
+    are the gradients of the global loss) and the rank's weighted terms for logging.
+
+    BCE is a mean over the batch: each rank weights its shard's mean by ``share`` (its
+    share of the global batch). The center and hinge terms use the all-gathered
+    embeddings (global batch prototypes; ``all_targets`` are the targets of the gathered
+    rows, ``sizes`` the rows per rank); every rank computes the same value, and the
+    gather's backward sums the upstream gradients of all ranks, hence the ``1/world``."""
+    bce = F.binary_cross_entropy_with_logits(logits, targets.float())
+    local = share * bce
+    logged = {"bce": share * bce.detach()}
+    if objective == "bce_center_inter":
+        terms = _center_hinge(gather_rows(z, sizes, runtime), all_targets, violent)
+        extra = FEWSHOT_WEIGHTS["center"] * terms["center"] + FEWSHOT_WEIGHTS["hinge"] * terms["hinge"]
+        world = runtime.world_size
+        local = local + extra / world
+        logged.update(center=terms["center"].detach() / world, hinge=terms["hinge"].detach() / world)
+    return local, logged
+
+
 def _train_epoch(model: SupervisedModel, optimizer: torch.optim.Optimizer, seqs: Sequence[np.ndarray],
                  targets: torch.Tensor, violent: torch.Tensor, s: SupervisedSettings,
-                 rng: np.random.Generator) -> dict[str, float]:
-    """One pass over the shuffled training clips with random crops; mean loss terms."""
+                 rng: np.random.Generator, runtime: Runtime) -> dict[str, float]:
+    """One pass over the shuffled training clips with random crops; mean loss terms.
+
+    Under torchrun each step takes a global batch of ``batch_size x world_size`` clips,
+    crops all of them (the same random stream as one process) and keeps this rank's
+    share; batches with fewer clips than ranks are skipped."""
     bundle, head = model.bundle, model.head
     bundle.model.train(s.finetune_encoder)
     head.train()
     device = bundle.device
+    rt = runtime
     order = rng.permutation(len(seqs))
     sums: dict[str, float] = {}
     batches = 0
-    for start in _batches(len(order), s.batch_size):
-        idx = order[start : start + s.batch_size]
-        x, mask = bundle.inputs.collate([bundle.inputs.crop(seqs[i], rng) for i in idx])
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    global_batch = s.batch_size * rt.world_size
+    for start in _batches(len(order), global_batch):
+        idx = order[start : start + global_batch]
+        crops = [bundle.inputs.crop(seqs[i], rng) for i in idx]
+        if rt.distributed and len(idx) < rt.world_size:
+            continue
+        mine = list(range(rt.rank, len(idx), rt.world_size))
+        x, mask = bundle.inputs.collate([crops[k] for k in mine])
         with torch.set_grad_enabled(s.finetune_encoder):
             z = bundle.model.encode_motion(x.to(device), mask.to(device))
-        terms = supervised_terms(z, head(z), targets[idx].to(device), violent, s.objective)
-        optimizer.zero_grad(set_to_none=True)
-        terms["loss"].backward()
-        optimizer.step()
-        for name, value in terms.items():
-            sums[name] = sums.get(name, 0.0) + float(value.detach())
+        batch_targets = targets[idx[mine]].to(device)
+        if not rt.distributed:
+            terms = supervised_terms(z, head(z), batch_targets, violent, s.objective)
+            optimizer.zero_grad(set_to_none=True)
+            terms["loss"].backward()
+            optimizer.step()
+            logged = {k: v.detach() for k, v in terms.items()}
+        else:
+            shards = [idx[r :: rt.world_size] for r in range(rt.world_size)]
+            local, parts = _distributed_terms(z, head(z), batch_targets, violent, s.objective,
+                                              len(mine) / len(idx), rt,
+                                              targets[np.concatenate(shards)].to(device),
+                                              [len(sh) for sh in shards])
+            optimizer.zero_grad(set_to_none=True)
+            local.backward()
+            names = sorted(parts)
+            summed, totals = sum_gradients_([p.grad for p in params], params, rt,
+                                            extra=torch.stack([parts[k].float() for k in names]))
+            for p, g in zip(params, summed):
+                p.grad = g
+            optimizer.step()
+            logged = dict(zip(names, totals))
+            logged["loss"] = sum(FEWSHOT_WEIGHTS.get(k, 1.0) * v for k, v in logged.items())
+        for name, value in logged.items():
+            sums[name] = sums.get(name, 0.0) + float(value)
         batches += 1
     return {k: v / max(batches, 1) for k, v in sums.items()}
 
@@ -290,22 +379,29 @@ def _is_better(score: float, progress: dict) -> bool:
 
 def train_supervised(bundle: MotionTextBundle, train: LabelledSet, val: LabelledSet, out_dir: str | Path,
                      settings: SupervisedSettings = SupervisedSettings(),
-                     resume: bool = True) -> SupervisedModel:
+                     resume: bool = True, runtime: Runtime | None = None,
+                     on_epoch: Callable[[int], None] | None = None) -> SupervisedModel:
     """Fine-tune a copy of ``bundle``'s encoder with an MLP head; returns the best epoch's model.
 
     Writes ``OUT/best``, ``OUT/last``, ``OUT/log.jsonl`` and ``OUT/supervised.json``;
     with ``resume`` continues from ``OUT/last`` (a run that stopped early stays stopped).
+    ``runtime``: the torchrun rank and world (``start_runtime``), ``None`` for one
+    process; ``settings.batch_size`` is then per rank. ``on_epoch(e)`` is called after
+    epoch ``e`` (1-based) has been checkpointed. Under torchrun the returned model is
+    read from ``OUT/best``, which every rank must see.
     """
     s = settings
     _check_sets(train, val)
     out = Path(out_dir)
     seed_everything(s.seed)
+    rt = runtime or Runtime(bundle.device)
     head = MLPHead(bundle.config.embed_dim, len(train.classes), s.dropout)
-    model = SupervisedModel(copy_bundle(bundle), head, train.classes, train.violent, s.objective)
+    model = SupervisedModel(copy_bundle(bundle, rt.device), head, train.classes, train.violent, s.objective)
+    broadcast_(list(model.bundle.model.parameters()) + list(model.head.parameters()), rt)
     optimizer = _optimizer(model.bundle.model, model.head, s)
     progress = {"epoch": 0, "best_val": -math.inf, "best_epoch": 0, "stale": 0}
     if resume:
-        progress = _resume(out / "last", model, optimizer, s) or progress
+        progress = _resume(out / "last", model, optimizer, s, rt) or progress
 
     inputs, device = model.bundle.inputs, model.bundle.device
     train_seqs = [inputs.sequence(c) for c in train.clips]
@@ -314,23 +410,27 @@ def train_supervised(bundle: MotionTextBundle, train: LabelledSet, val: Labelled
     val_targets = np.asarray(val.labels, dtype=bool)
     violent = torch.from_numpy(np.asarray(train.violent, dtype=bool)).to(device)
 
-    out.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(out / "supervised.json", json.dumps(
-        {"model": bundle.config.to_dict(), "settings": dataclasses.asdict(s), "classes": list(train.classes),
-         "train_clips": len(train.clips), "val_clips": len(val.clips)}, indent=2))
     log_path = out / "log.jsonl"
-    log_lines = log_path.read_text().splitlines()[: progress["epoch"]] if log_path.is_file() else []
+    log_lines: list[str] = []
+    if rt.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(out / "supervised.json", json.dumps(
+            {"model": bundle.config.to_dict(), "settings": dataclasses.asdict(s),
+             "classes": list(train.classes), "train_clips": len(train.clips), "val_clips": len(val.clips),
+             "world_size": rt.world_size,
+             "global_batch": s.batch_size * rt.world_size}, indent=2))
+        log_lines = log_path.read_text().splitlines()[: progress["epoch"]] if log_path.is_file() else []
     state_config = {"objective": s.objective, "finetune_encoder": s.finetune_encoder}
 
     bar = tqdm(range(progress["epoch"], s.epochs), desc=f"supervised ({s.objective})", unit="epoch",
-               disable=not s.progress, initial=progress["epoch"], total=s.epochs)
+               disable=not (s.progress and rt.is_main), initial=progress["epoch"], total=s.epochs)
     for epoch in bar:
         if s.patience is not None and progress["stale"] >= s.patience:
             break
         rng = np.random.default_rng([s.seed, epoch])
         torch.manual_seed(s.seed * 100_003 + epoch)
-        train_terms = _train_epoch(model, optimizer, train_seqs, train_targets, violent, s, rng)
-        val_terms = validation_metrics(model.bundle, model.head, val_seqs, val_targets)
+        train_terms = _train_epoch(model, optimizer, train_seqs, train_targets, violent, s, rng, rt)
+        val_terms = validation_metrics(model.bundle, model.head, val_seqs, val_targets, rt)
         score = val_terms[SELECTION_METRIC]
         improved = _is_better(score, progress)
         progress["epoch"] = epoch + 1
@@ -338,17 +438,23 @@ def train_supervised(bundle: MotionTextBundle, train: LabelledSet, val: Labelled
             best = score if math.isfinite(score) else -math.inf
             progress.update(best_val=best, best_epoch=epoch + 1, stale=0)
             model.bundle.info.update(supervised_best_epoch=epoch + 1, val_mAP=score)
-            model.save(out / "best", extra_config={**state_config, "progress": progress})
+            if rt.is_main:
+                model.save(out / "best", extra_config={**state_config, "progress": progress})
         else:
             progress["stale"] += 1
-        last_config = {**state_config, "progress": progress, "optimizer": optimizer_groups(optimizer)}
-        model.save(out / "last", extra_tensors=optimizer_tensors(optimizer), extra_config=last_config)
-        record = {"epoch": epoch + 1, **{f"train/{k}": v for k, v in train_terms.items()},
-                  **{f"val/{k}": v for k, v in val_terms.items()}, "improved": improved}
-        log_lines.append(json.dumps(record))
-        write_text_atomic(log_path, "\n".join(log_lines) + "\n")
-        bar.set_postfix(loss=f"{train_terms['loss']:.3f}", val_mAP=f"{score:.3f}")
+        if rt.is_main:
+            last_config = {**state_config, "progress": progress, "optimizer": optimizer_groups(optimizer)}
+            model.save(out / "last", extra_tensors=optimizer_tensors(optimizer), extra_config=last_config)
+            record = {"epoch": epoch + 1, **{f"train/{k}": v for k, v in train_terms.items()},
+                      **{f"val/{k}": v for k, v in val_terms.items()}, "improved": improved}
+            log_lines.append(json.dumps(record))
+            write_text_atomic(log_path, "\n".join(log_lines) + "\n")
+        progress = from_main(lambda: progress, rt)  # one best / early-stopping decision for all ranks
+        bar.set_postfix(loss=f"{train_terms.get('loss', math.nan):.3f}", val_mAP=f"{score:.3f}")
+        if on_epoch is not None:
+            on_epoch(epoch + 1)
     bar.close()
+    barrier(rt)
     if not (out / "best" / "config.json").is_file():
         raise RuntimeError(f"no epoch was trained in {out} (epochs={s.epochs})")
     return SupervisedModel.load(out / "best", device=device)
