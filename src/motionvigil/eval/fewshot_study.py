@@ -5,6 +5,10 @@ baselines), and write Markdown, CSV and JSON.
 Data use: pre-training, meta-training and the supervised baselines see only the
 training split (with a validation part carved out of it for model selection); the
 test split is used once, by the protocols. Nothing is tuned on test results.
+
+Under ``torchrun`` every step is spread over the processes: pre-training batches,
+meta-training episodes (``meta_batch`` per process), supervised batches, and the
+evaluation episodes and draws; rank 0 writes the tables.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from motionvigil.models.config import preset
 from motionvigil.models.text import TextEmbeddingCache
 from motionvigil.pretrain.trainer import PretrainRun, TrainSettings
 from motionvigil.supervised.train import SupervisedSettings, train_supervised
-from motionvigil.training.runtime import Runtime, resolve_device
+from motionvigil.training.runtime import Runtime, barrier, start_runtime, stop_runtime
 
 
 @dataclass(frozen=True)
@@ -77,13 +81,14 @@ def _write_table(out: Path, name: str, rows: list[dict], lead: Sequence[str], ti
 
 
 def supervised_rows(bundle: MotionTextBundle, train: LabelledSet, val: LabelledSet, test: LabelledSet,
-                    out: Path, settings: SupervisedSettings, progress: bool) -> list[dict]:
+                    out: Path, settings: SupervisedSettings, progress: bool,
+                    runtime: Runtime | None = None) -> list[dict]:
     """Table 2's bottom rows: the encoder + MLP head trained on all training clips."""
     rows = []
     queries = np.flatnonzero(test.labels.any(1))
     for objective, label in (("bce", "Supervised BCE"), ("bce_center_inter", "Supervised BCE+Center+Inter")):
         s = dataclasses.replace(settings, objective=objective, progress=progress)
-        model = train_supervised(bundle, train, val, out / f"supervised_{objective}", s)
+        model = train_supervised(bundle, train, val, out / f"supervised_{objective}", s, runtime=runtime)
         scores = model.scores([test.clips[i] for i in queries])
         metrics = classification_metrics(scores, test.labels[queries], test.violent)
         rows.append({"model": label, "shots": "all", **aggregate([metrics])})
@@ -94,14 +99,17 @@ def run_fewshot_study(specs: Sequence[str], out_dir: str | Path, settings: Study
                       pretrained: str | Path | None = None, device: str = "cpu", progress: bool = True,
                       skip_bad: bool = False) -> dict:
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    runtime = start_runtime(device)
+    progress = progress and runtime.is_main
+    if runtime.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+    barrier(runtime)
     timings: dict[str, float] = {}
     start = time.perf_counter()
     datasets = load_specs(specs, skip_bad=skip_bad)
     classes = pool(datasets)
     train_c, val_c, test_c = split_train_val_test(datasets, settings.val_fraction, settings.seed)
     train, val, test = (LabelledSet.build(c, classes) for c in (train_c, val_c, test_c))
-    runtime = Runtime(resolve_device(device))
     text_cache = TextEmbeddingCache(cache_root() / "text")
     timings["load_data_s"] = time.perf_counter() - start
 
@@ -118,13 +126,15 @@ def run_fewshot_study(specs: Sequence[str], out_dir: str | Path, settings: Study
     t = time.perf_counter()
     meta_settings = dataclasses.replace(settings.meta, seed=settings.seed, progress=progress)
     maml_start = MotionTextBundle.load(_bundle_folder(out, pretrained), runtime.device)
-    maml = meta_train(maml_start, train, val, out / "maml", meta_settings)
+    maml = meta_train(maml_start, train, val, out / "maml", meta_settings, runtime=runtime)
     timings["meta_train_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
     table1 = run_episodic(bundle, maml, test, settings.episodic, text_cache, settings.test_adaptation, progress)
-    _write_table(out, "table1", table1, ("config", "model"),
-                 f"Table 1: episodic few-shot on {', '.join(specs)} (mean ± std over {settings.episodic.episodes} episodes)")
+    if runtime.is_main:
+        _write_table(out, "table1", table1, ("config", "model"),
+                     f"Table 1: episodic few-shot on {', '.join(specs)} "
+                     f"(mean ± std over {settings.episodic.episodes} episodes)")
     timings["table1_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -132,10 +142,11 @@ def run_fewshot_study(specs: Sequence[str], out_dir: str | Path, settings: Study
                         progress)
     timings["table2_fewshot_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    table2 += supervised_rows(bundle, train, val, test, out, settings.supervised, progress)
+    table2 += supervised_rows(bundle, train, val, test, out, settings.supervised, progress, runtime)
     timings["supervised_s"] = time.perf_counter() - t
-    _write_table(out, "table2", table2, ("model",),
-                 f"Table 2: global evaluation over all {len(classes)} classes of {', '.join(specs)}")
+    if runtime.is_main:
+        _write_table(out, "table2", table2, ("model",),
+                     f"Table 2: global evaluation over all {len(classes)} classes of {', '.join(specs)}")
     timings["total_s"] = time.perf_counter() - start
 
     summary = {
@@ -146,8 +157,11 @@ def run_fewshot_study(specs: Sequence[str], out_dir: str | Path, settings: Study
         "settings": json.loads(json.dumps(dataclasses.asdict(settings), default=str)),
         "timings": timings,
         "torch_threads": torch.get_num_threads(),
+        "processes": runtime.world_size,
     }
-    write_text_atomic(out / "summary.json", json.dumps(summary, indent=2))
+    if runtime.is_main:
+        write_text_atomic(out / "summary.json", json.dumps(summary, indent=2))
+    stop_runtime(runtime)
     return {"table1": table1, "table2": table2, "summary": summary}
 
 
