@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
 import torch.distributed as dist
+
+from motionvigil.training.distributed import my_items
+from motionvigil.training.runtime import Runtime
 
 
 def rank_and_world() -> tuple[int, int]:
@@ -19,9 +23,9 @@ def rank_and_world() -> tuple[int, int]:
 
 
 def my_share(count: int) -> range:
-    """The item indices this rank evaluates."""
+    """The item indices this rank evaluates (round robin, as ``training.distributed.my_items``)."""
     rank, world = rank_and_world()
-    return range(rank, count, world)
+    return my_items(count, Runtime(torch.device("cpu"), rank, world))
 
 
 def gather_results(local: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
