@@ -15,7 +15,11 @@ Cache entries
 * Slot (the file name): a hash of the same key WITHOUT the version, so that bumping
   :data:`CACHE_VERSION` rebuilds entries in place instead of leaving stale files behind.
 * Content: ``joints`` (float32 ``[T, 22, 3]``), ``meta`` (a JSON string), ``key`` and
-  ``version`` (strings). No pickled objects: entries are read with
+  ``version`` (strings); entries written with ``native=True`` (what the dataset loaders
+  ask for) also hold ``native`` (float32 ``[T, J, 3]``: the file's own skeleton at 20 Hz
+  in the same canonical frame, see :mod:`motionvigil.datasets.native`) and record its
+  layout in ``meta["native_layout"]``. An entry without ``native`` read with
+  ``native=True`` counts as ``"stale"``. No pickled objects: entries are read with
   ``allow_pickle=False``.
 * Writes are atomic (:func:`motionvigil.atomic.atomic_path`): a crash never leaves a
   half-written entry under its final name. An entry that cannot be read (truncated,
@@ -46,6 +50,7 @@ from motionvigil import __version__
 from motionvigil.atomic import atomic_path
 from motionvigil.cache_dir import ENV_VAR, cache_root
 from motionvigil.datasets.clip import Dataset
+from motionvigil.datasets.native import NATIVE_JOINTS, NATIVE_LAYOUT, layout_meta, to_smpl22_native
 from motionvigil.datasets.violence import is_violent
 from motionvigil.errors import MotionFileError
 from motionvigil.io import load_motion
@@ -54,7 +59,7 @@ from motionvigil.skeleton.retarget import TARGET_FPS, to_smpl22
 log = logging.getLogger(__name__)
 
 #: Recorded in every entry; entries with another version are rebuilt.
-CACHE_VERSION = f"smpl22-v2+motionvigil-{__version__}"
+CACHE_VERSION = f"smpl22-v3+motionvigil-{__version__}"  # v3: optional native joints
 CACHE_ENV_VAR = ENV_VAR
 NUM_SMPL22_JOINTS = 22
 _MAX_LIST_META = 100_000  # 1-D integer arrays longer than this are not kept in meta
@@ -193,47 +198,73 @@ def json_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def convert_smpl22(
-    path: str | Path, reader_kwargs: Mapping[str, Any] | None = None
+    path: str | Path, reader_kwargs: Mapping[str, Any] | None = None, *, native: bool = False
 ) -> tuple[np.ndarray, dict]:
     """Read and convert one file without the cache: ``(joints [T,22,3] float32, meta)``.
 
     ``meta`` is the JSON-safe reader meta plus ``fps`` (20), ``num_frames``,
-    ``source_frames``, ``source_fps`` and ``source_layout``.
+    ``source_frames``, ``source_fps`` and ``source_layout``. With ``native=True`` it
+    also holds ``native_layout`` and ``native_joints`` (a float32 array, the one value
+    that is not JSON-safe; see :mod:`motionvigil.datasets.native`).
 
     Raises:
         MotionFileError: the file is unusable.
     """
     motion = load_motion(path, **dict(reader_kwargs or {}))
-    smpl = to_smpl22(motion, fps=TARGET_FPS)
+    if native:
+        smpl, native_joints = to_smpl22_native(motion, fps=TARGET_FPS)
+    else:
+        smpl = to_smpl22(motion, fps=TARGET_FPS)
     meta = json_meta(smpl.meta)
     meta.pop("source", None)
     meta.update(fps=TARGET_FPS, num_frames=smpl.num_frames, source_frames=motion.num_frames)
+    if native:
+        meta[NATIVE_LAYOUT] = layout_meta(motion.layout)
+        meta[NATIVE_JOINTS] = native_joints
     return np.ascontiguousarray(smpl.joints, dtype=np.float32), meta
 
 
-def _read_entry(entry: Path, key: str) -> tuple[str, np.ndarray | None, dict | None]:
-    """``(status, joints, meta)``: status ``"hit"`` (with joints and meta), or ``"miss"``,
-    ``"stale"`` or ``"corrupt"`` (with ``None, None``)."""
+def _native_ok(native: np.ndarray, joints: np.ndarray, meta: dict) -> bool:
+    layout = meta.get(NATIVE_LAYOUT)
+    if not isinstance(layout, dict) or not isinstance(layout.get("joint_names"), list):
+        return False
+    shape = (len(joints), len(layout["joint_names"]), 3)
+    return native.shape == shape and native.dtype == np.float32 and bool(np.isfinite(native).all())
+
+
+def _read_entry(entry: Path, key: str, native: bool = False) -> tuple[str, np.ndarray | None, dict | None]:
+    """``(status, joints, meta)``: status ``"hit"`` (with joints and meta; with ``native``
+    the meta holds ``native_joints``), or ``"miss"``, ``"stale"`` or ``"corrupt"``
+    (with ``None, None``)."""
     if not entry.exists():
         return "miss", None, None
     try:
         with np.load(entry, allow_pickle=False) as data:
             version = str(data["version"][()])
             recorded_key = str(data["key"][()])
-            if version != CACHE_VERSION or recorded_key != key:
+            if version != CACHE_VERSION or recorded_key != key or (native and "native" not in data.files):
                 return "stale", None, None
             joints = np.array(data["joints"])
             meta = json.loads(str(data["meta"][()]))
+            native_joints = np.array(data["native"]) if native else None
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return "corrupt", None, None
     ok_shape = joints.ndim == 3 and joints.shape[1:] == (NUM_SMPL22_JOINTS, 3) and len(joints) >= 2
     if not (ok_shape and joints.dtype == np.float32 and isinstance(meta, dict) and np.isfinite(joints).all()):
         return "corrupt", None, None
+    if native_joints is not None:
+        if not _native_ok(native_joints, joints, meta):
+            return "corrupt", None, None
+        meta[NATIVE_JOINTS] = native_joints
     return "hit", joints, meta
 
 
 def _write_entry(entry: Path, key: str, joints: np.ndarray, meta: dict) -> bool:
     """Write one entry atomically; ``False`` (and a logged warning) when that fails."""
+    arrays = {}
+    if NATIVE_JOINTS in meta:  # the array goes in as its own member, not into the JSON
+        arrays["native"] = np.asarray(meta[NATIVE_JOINTS], dtype=np.float32)
+        meta = {k: v for k, v in meta.items() if k != NATIVE_JOINTS}
     try:
         with atomic_path(entry) as tmp:
             with open(tmp, "wb") as fh:
@@ -243,6 +274,7 @@ def _write_entry(entry: Path, key: str, joints: np.ndarray, meta: dict) -> bool:
                     meta=np.str_(json.dumps(meta, sort_keys=True)),
                     key=np.str_(key),
                     version=np.str_(CACHE_VERSION),
+                    **arrays,
                 )
     except OSError as exc:
         log.warning("motionvigil cache: cannot write %s (%s); continuing without caching", entry, exc)
@@ -254,6 +286,8 @@ def cached_smpl22(
     path: str | Path,
     reader_kwargs: Mapping[str, Any] | None = None,
     cache_dir: str | Path | None = None,
+    *,
+    native: bool = False,
 ) -> tuple[np.ndarray, dict]:
     """Load ``path`` with ``load_motion``, convert it with ``to_smpl22``, through the cache.
 
@@ -261,6 +295,8 @@ def cached_smpl22(
         path: any file ``load_motion`` reads.
         reader_kwargs: passed to the reader (part of the cache key).
         cache_dir: cache folder (default :func:`default_cache_dir`).
+        native: also return the file's own skeleton (``meta["native_joints"]`` and
+            ``meta["native_layout"]``, see :func:`convert_smpl22`).
 
     Returns:
         ``(joints, meta)``: float32 ``[T, 22, 3]`` (SMPL-22, 20 Hz, metres, canonical
@@ -273,11 +309,11 @@ def cached_smpl22(
     path = Path(path)
     slot, key = cache_key(path, reader_kwargs)
     entry = entry_path(slot, cache_dir)
-    status, joints, meta = _read_entry(entry, key)
+    status, joints, meta = _read_entry(entry, key, native)
     if status == "hit":
         STATS.hits += 1
     else:
-        joints, meta = convert_smpl22(path, reader_kwargs)
+        joints, meta = convert_smpl22(path, reader_kwargs, native=native)
         counter = _STATUS_COUNTER[status]
         setattr(STATS, counter, getattr(STATS, counter) + 1)
         if not _write_entry(entry, key, joints, meta):
@@ -312,6 +348,7 @@ def convert_many(
     skip_bad: bool = False,
     use_cache: bool = True,
     desc: str = "converting",
+    native: bool = False,
 ) -> ConvertResult:
     """Convert many files to SMPL-22 at 20 Hz (through the cache), with a progress bar.
 
@@ -325,6 +362,7 @@ def convert_many(
             ``(path, message)``, logged as warnings, and the rest go on.
         use_cache: ``False`` converts every file afresh and writes nothing.
         desc: label of the progress bar.
+        native: keep each file's own skeleton in its meta (see :func:`cached_smpl22`).
 
     Raises:
         MotionFileError: an unusable file, when ``skip_bad`` is False.
@@ -334,9 +372,9 @@ def convert_many(
     for path in tqdm(paths, desc=desc, unit="file", disable=not progress, leave=False):
         try:
             if use_cache:
-                joints, meta = cached_smpl22(path, reader_kwargs, cache_dir)
+                joints, meta = cached_smpl22(path, reader_kwargs, cache_dir, native=native)
             else:
-                joints, meta = convert_smpl22(path, reader_kwargs)
+                joints, meta = convert_smpl22(path, reader_kwargs, native=native)
                 meta = {**meta, "source": str(path), "cache": "off"}
         except MotionFileError as exc:
             if not skip_bad:
@@ -360,13 +398,15 @@ def convert_dataset_files(
     use_cache: bool = True,
     progress: bool = False,
     skip_bad: bool = False,
+    native: bool = True,
 ) -> ConvertResult:
     """:func:`convert_many` for a dataset loader: an unusable file stops with a message
-    naming the file, the dataset and the ``skip_bad=True`` way out."""
+    naming the file, the dataset and the ``skip_bad=True`` way out. Loaders keep the
+    native skeleton (``native=True``) so that every clip's meta holds it."""
     try:
         return convert_many(
             paths, reader_kwargs, cache_dir,
-            progress=progress, skip_bad=skip_bad, use_cache=use_cache, desc=dataset,
+            progress=progress, skip_bad=skip_bad, use_cache=use_cache, desc=dataset, native=native,
         )  # fmt: skip
     except MotionFileError as exc:
         raise MotionFileError(

@@ -7,6 +7,32 @@ joint counts in different skeletons land on comparable body points). Stacking th
 points of every frame gives an image ``[3, T, 80]`` (xyz as colour channels); each
 16-frame window of one chain is a 16 x 16 patch, so 224 frames give 14 x 5 = 70 patches.
 Points are z-scored with per-point statistics computed over a training set.
+
+Chains per skeleton layout (:data:`CHAINS`; each starts at the torso end, and each joint
+is a descendant of the one before it in the skeleton's hierarchy, which
+:func:`chain_problems` checks against a layout's parents):
+
+========== ================================= ======================================
+family     torso+head                        arms / legs (left shown; right alike)
+========== ================================= ======================================
+smpl22     pelvis .. head (6 joints)         spine3-collar-shoulder-elbow-wrist;
+                                             pelvis-hip-knee-ankle-foot
+kinect     hip_centre-spine-shoulder_centre  shoulder_centre-shoulder-elbow-wrist-
+           -head (Kinect v1, MSR and SDK     hand; hip_centre-hip-knee-ankle-foot
+           orders)
+bandai_bvh Hips-Spine-Chest-Neck-Head        Chest-Shoulder_L-UpperArm_L-LowerArm_L-
+           (joint_Root, the floor            Hand_L; Hips-UpperLeg_L-LowerLeg_L-
+           projection, is left out)          Foot_L-Toes_L
+cmu_asf    root-lowerback-upperback-thorax-  thorax-lclavicle-lhumerus-lradius-lwrist
+           lowerneck-upperneck-head (joints  (hand, fingers, thumb left out);
+           are bone ENDS)                    root-lhipjoint-lfemur-ltibia-lfoot-ltoes
+========== ================================= ======================================
+
+The chains differ in joint count and in where they end (the Kinect arm ends at the
+hand, SMPL's at the wrist); arc-length resampling gives every skeleton 16 points per
+chain, which is what makes the patches of different skeletons comparable (seed 004,
+Section 5.1). :func:`chain_points` works on any layout of these families, so motion
+patches can be built from a clip's own (native) skeleton, not only after retargeting.
 """
 
 from __future__ import annotations
@@ -67,6 +93,64 @@ def chain_indices(layout: Layout) -> list[list[int]]:
     if family is None:
         raise KeyError(f"no body-chain definition for skeleton layout {layout.name!r}")
     return [[layout.index(name) for name in chain] for chain in CHAINS[family]]
+
+
+def _is_ancestor(parents: tuple[int, ...], ancestor: int, joint: int) -> bool:
+    j = parents[joint]
+    while j >= 0:
+        if j == ancestor:
+            return True
+        j = parents[j]
+    return False
+
+
+def chain_problems(layout: Layout) -> list[str]:
+    """What is wrong with the chain definition of ``layout`` (empty when all is well).
+
+    Checks that every chain joint exists, that each joint descends from the one before
+    it in ``layout.parents``, that the torso chain starts at a root-most joint of the
+    body (its first joint is an ancestor of every other chain joint) and that each limb
+    chain starts on the torso chain, and that left chains hold left joints only.
+    """
+    family = _FAMILY.get(layout.name)
+    if family is None:
+        return [f"no body-chain definition for skeleton layout {layout.name!r}"]
+    problems = []
+    missing = [n for chain in CHAINS[family] for n in chain if n not in layout.joint_names]
+    if missing:
+        return [f"layout {layout.name!r} lacks chain joints {missing}"]
+    chains = chain_indices(layout)
+    names = layout.joint_names
+    for part, chain in zip(PART_NAMES, chains):
+        for a, b in zip(chain[:-1], chain[1:]):
+            if not _is_ancestor(layout.parents, a, b):
+                problems.append(f"{part}: {names[a]!r} is not an ancestor of {names[b]!r}")
+        if part != "torso" and chain[0] not in chains[0]:
+            problems.append(f"{part}: starts at {names[chain[0]]!r}, not on the torso chain")
+        side = part.split("_")[0] if "_" in part else None
+        if side is not None and any(_side_of(names[j]) not in (None, side) for j in chain):
+            problems.append(f"{part}: holds joints of the other side: {[names[j] for j in chain]}")
+    root = chains[0][0]
+    others = [j for chain in chains for j in chain if j != root]
+    if not all(_is_ancestor(layout.parents, root, j) for j in others):
+        problems.append(f"torso: {names[root]!r} is not an ancestor of every chain joint")
+    return problems
+
+
+def _side_of(name: str) -> str | None:
+    """``"left"``/``"right"`` from a joint name's side marker (``left_``, ``_L``, CMU ``l...``)."""
+    low = name.lower()
+    if low.startswith("left") or name.endswith("_L"):
+        return "left"
+    if low.startswith("right") or name.endswith("_R"):
+        return "right"
+    if low in _CMU_SIDED:
+        return "left" if low[0] == "l" else "right"
+    return None
+
+
+_CMU_SIDED = {f"{s}{n}" for s in "lr" for n in ("hipjoint", "femur", "tibia", "foot", "toes", "clavicle",
+                                                 "humerus", "radius", "wrist", "hand", "fingers", "thumb")}
 
 
 def resample_chain(points: np.ndarray, n: int = POINTS_PER_CHAIN) -> np.ndarray:

@@ -22,6 +22,8 @@ NUMBER (inclusive).
   a neighbour: s03_e01 push/throw, s09_e01 push/pull, s10_e02 push/pull); pass
   ``label_file="actionLabel_modified.txt"`` to use it.
 * Conversion is not cached: the 20 files read and convert in well under a second.
+  Every clip keeps its Kinect skeleton in ``meta["native_joints"]`` /
+  ``meta["native_layout"]`` (see :mod:`motionvigil.datasets.native`).
 """
 
 from __future__ import annotations
@@ -34,11 +36,11 @@ import numpy as np
 
 from motionvigil.datasets.cache import finish_dataset, json_meta
 from motionvigil.datasets.clip import FPS, Clip, Dataset, Segment
+from motionvigil.datasets.native import NATIVE_JOINTS, NATIVE_LAYOUT, layout_meta, to_smpl22_native
 from motionvigil.datasets.registry import register_dataset
 from motionvigil.errors import MotionFileError
 from motionvigil.io.kinect import read_utkinect, read_utkinect_labels
 from motionvigil.io.motion import Motion
-from motionvigil.skeleton.retarget import to_smpl22
 
 NAME = "utkinect"
 MODES = ("segments", "sequences")
@@ -117,7 +119,7 @@ def _segment_clip(motion: Motion, seg: UtkSegment, subject: str) -> Clip:
         layout=motion.layout,
         source=motion.source,
     )
-    smpl = to_smpl22(cut, fps=FPS)
+    smpl, native = to_smpl22_native(cut, fps=FPS)
     return Clip(
         clip_id=f"{seg.sequence}_{seg.action.replace(' ', '_')}",
         joints=smpl.joints,
@@ -136,6 +138,8 @@ def _segment_clip(motion: Motion, seg: UtkSegment, subject: str) -> Clip:
             "source_fps": motion.fps,
             "source_layout": motion.layout.name,
             "fps": FPS,
+            NATIVE_JOINTS: native,
+            NATIVE_LAYOUT: layout_meta(motion.layout),
         },
     )
 
@@ -146,7 +150,7 @@ def _to_20hz(row: float, fps_in: float) -> float:
 
 def _sequence_clip(motion: Motion, sequence: str, segs: list[UtkSegment], subject: str) -> Clip:
     """The whole sequence at 20 Hz with its actions as 20 Hz segments."""
-    smpl = to_smpl22(motion, fps=FPS)
+    smpl, native = to_smpl22_native(motion, fps=FPS)
     n = smpl.num_frames
     segments = []
     for seg in segs:
@@ -165,7 +169,8 @@ def _sequence_clip(motion: Motion, sequence: str, segs: list[UtkSegment], subjec
         source=motion.source,
         segments=tuple(segments),
         split=subject_split(int(subject[1:])),
-        meta={**json_meta(smpl.meta), "sequence": sequence, "fps": FPS},
+        meta={**json_meta(smpl.meta), "sequence": sequence, "fps": FPS,
+              NATIVE_JOINTS: native, NATIVE_LAYOUT: layout_meta(motion.layout)},
     )
 
 
