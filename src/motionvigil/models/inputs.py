@@ -5,7 +5,11 @@ and turns clips into padded batches ``(x, mask)``:
 
 - ``"tmr"``: HumanML3D features ``[T-1, 263]`` z-scored per dimension, ``x [B, T, 263]``;
 - ``"vit"``: motion images ``[3, T, 80]`` z-scored per point, padded to a multiple of
-  16 frames, ``x [B, 3, T, 80]``.
+  16 frames, ``x [B, 3, T, 80]``;
+- ``"vit_native"``: the same motion images built from each clip's OWN skeleton
+  (``clip.meta["native_joints"]``, its layout's chains; see
+  :mod:`motionvigil.datasets.native`) instead of the SMPL-22 retargeting;
+- ``"unik"``: SMPL-22 joints (canonical frame) z-scored per coordinate, ``x [B, T, 66]``.
 
 Clips longer than ``max_frames`` are cropped: at a random offset when a generator is
 given (training), else centred (evaluation).
@@ -20,16 +24,24 @@ import numpy as np
 import torch
 
 from motionvigil.datasets.clip import Clip
+from motionvigil.datasets.native import native_skeleton
 from motionvigil.features.normalize import Normalizer
 from motionvigil.features.patches import chain_points, fit_point_stats
 from motionvigil.io.layouts import SMPL22
 
 PATCH = 16
+_IMAGE_KINDS = ("vit", "vit_native")
+
+
+def _native_points(clip: Clip) -> np.ndarray:
+    """Chain points ``[T, 80, 3]`` of the clip's own skeleton."""
+    joints, layout = native_skeleton(clip)
+    return chain_points(joints, layout)
 
 
 class MotionInputs:
     def __init__(self, kind: str, normalizer: Normalizer, max_frames: int):
-        if kind not in ("tmr", "vit"):
+        if kind not in ("tmr", "vit", "unik", "vit_native"):
             raise ValueError(f"unknown encoder input kind {kind!r}")
         self.kind = kind
         self.normalizer = normalizer
@@ -43,6 +55,10 @@ class MotionInputs:
             raise ValueError("cannot fit input statistics on an empty clip list")
         if kind == "tmr":
             normalizer = Normalizer.fit(c.get_features() for c in clips)
+        elif kind == "unik":
+            normalizer = Normalizer.fit(c.joints.reshape(c.num_frames, -1) for c in clips)
+        elif kind == "vit_native":
+            normalizer = fit_point_stats(_native_points(c) for c in clips)
         else:
             normalizer = fit_point_stats(chain_points(c.joints, SMPL22) for c in clips)
         return cls(kind, normalizer, max_frames)
@@ -64,6 +80,10 @@ class MotionInputs:
         """The full normalised input sequence of a clip, time first: ``[T, F]``."""
         if self.kind == "tmr":
             return self.normalizer.normalize(clip.get_features())
+        if self.kind == "unik":
+            return self.normalizer.normalize(clip.joints.reshape(clip.num_frames, -1))
+        if self.kind == "vit_native":
+            return self.normalizer.normalize(_native_points(clip).reshape(clip.num_frames, -1))
         points = chain_points(clip.joints, SMPL22).reshape(clip.num_frames, -1)
         return self.normalizer.normalize(points)
 
@@ -79,7 +99,7 @@ class MotionInputs:
         """Pad cropped sequences into ``(x, mask)`` model inputs."""
         lengths = [len(s) for s in seqs]
         frames = max(lengths)
-        if self.kind == "vit":
+        if self.kind in _IMAGE_KINDS:
             frames = -(-frames // PATCH) * PATCH
         width = seqs[0].shape[-1]
         x = np.zeros((len(seqs), frames, width), dtype=np.float32)
@@ -88,6 +108,6 @@ class MotionInputs:
             x[i, : len(s)] = s
             mask[i, : len(s)] = True
         xt = torch.from_numpy(x)
-        if self.kind == "vit":  # [B, T, 80*3] -> [B, 3, T, 80]
+        if self.kind in _IMAGE_KINDS:  # [B, T, 80*3] -> [B, 3, T, 80]
             xt = xt.reshape(len(seqs), frames, -1, 3).permute(0, 3, 1, 2).contiguous()
         return xt, torch.from_numpy(mask)

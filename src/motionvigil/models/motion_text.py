@@ -4,6 +4,7 @@
 encoders for motion features and for text token embeddings, plus a motion decoder used
 by the reconstruction losses. ``motion_encoder="vit"``: motion patches through a ViT
 (seed 004), with the same text encoder, trained with a plain CLIP loss.
+``motion_encoder="unik"``: a UNIK-style backbone over SMPL-22 joints (seed 003).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from torch import nn
 
 from motionvigil.models.actor import ActorDecoder, ActorEncoder
 from motionvigil.models.config import ModelConfig
+from motionvigil.models.unik import UnikEncoder
 from motionvigil.models.vit import MotionViT
 
 
@@ -31,6 +33,9 @@ class MotionTextModel(nn.Module):
         elif cfg.motion_encoder == "vit":
             self.motion_encoder = MotionViT(cfg.vit, cfg.embed_dim)
             self.motion_decoder = None
+        elif cfg.motion_encoder == "unik":
+            self.motion_encoder = UnikEncoder(cfg.unik, cfg.embed_dim)
+            self.motion_decoder = None
         else:
             raise ValueError(f"unknown motion encoder {cfg.motion_encoder!r}")
 
@@ -40,8 +45,8 @@ class MotionTextModel(nn.Module):
 
     # ---- distributions (training) -----------------------------------------------------
     def motion_distribution(self, motion: torch.Tensor, mask: torch.Tensor):
-        """``(mu, logvar)`` of the motion (``logvar`` is None for the ViT or a non-VAE)."""
-        if self.cfg.motion_encoder == "vit":
+        """``(mu, logvar)`` of the motion (``logvar`` is None for the ViT, UNIK or a non-VAE)."""
+        if self.cfg.motion_encoder in ("vit", "unik"):
             return self.motion_encoder(motion, mask), None
         return self.motion_encoder(motion, mask)
 
@@ -62,5 +67,5 @@ class MotionTextModel(nn.Module):
 
     def decode(self, latent: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         if self.motion_decoder is None:
-            raise RuntimeError("this model has no motion decoder (ViT encoder)")
+            raise RuntimeError(f"this model has no motion decoder ({self.cfg.motion_encoder} encoder)")
         return self.motion_decoder(latent, mask)

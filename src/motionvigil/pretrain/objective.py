@@ -1,10 +1,11 @@
-"""The pre-training objectives: TMR's weighted loss sum, or CLIP for the ViT encoder."""
+"""The pre-training objectives: TMR's weighted loss sum, CLIP for the ViT encoder, TMR's
+filtered InfoNCE alone for the UNIK encoder (the cluster-guided T-MOR objective is in
+:mod:`motionvigil.pretrain.tmor`)."""
 
 from __future__ import annotations
 
 import torch
 import torch.distributed as dist
-import torch.distributed.nn.functional as dist_nn
 
 from motionvigil.losses import (
     CLIP_TEMPERATURE,
@@ -17,6 +18,8 @@ from motionvigil.losses import (
     masked_smooth_l1,
 )
 from motionvigil.models.motion_text import MotionTextModel
+from motionvigil.training.distributed import gather_rows
+from motionvigil.training.runtime import Runtime
 
 
 def gather_batch(x: torch.Tensor, enabled: bool = True) -> torch.Tensor:
@@ -24,7 +27,12 @@ def gather_batch(x: torch.Tensor, enabled: bool = True) -> torch.Tensor:
     contrastive losses see the global batch as negatives; identity otherwise."""
     if not enabled or not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
         return x
-    return torch.cat(dist_nn.all_gather(x.contiguous()), dim=0)
+    # the last batch of an epoch may split unevenly (e.g. 2 + 1 rows): exchange the sizes
+    runtime = Runtime(x.device, dist.get_rank(), dist.get_world_size())
+    sizes = torch.zeros(runtime.world_size, dtype=torch.int64, device=x.device)
+    sizes[runtime.rank] = len(x)
+    dist.all_reduce(sizes)
+    return gather_rows(x, sizes.tolist(), runtime)
 
 
 def _sample(mu: torch.Tensor, logvar: torch.Tensor | None, stochastic: bool) -> torch.Tensor:
@@ -72,9 +80,20 @@ def vit_losses(model: MotionTextModel, batch: dict[str, torch.Tensor], stochasti
     return {"contrastive": loss, "loss": loss}
 
 
+def infonce_losses(model: MotionTextModel, batch: dict[str, torch.Tensor], stochastic: bool = True,
+                   gather: bool = True) -> dict[str, torch.Tensor]:
+    """TMR's contrastive term alone (temperature 0.1, caption-filtered negatives) between
+    text and motion embeddings: the InfoNCE baseline of the UNIK encoder (no decoder)."""
+    text = model.encode_text(batch["tokens"], batch["token_mask"])
+    motion = model.encode_motion(batch["motion"], batch["motion_mask"])
+    loss = infonce(gather_batch(text, gather), gather_batch(motion, gather), TMR_TEMPERATURE,
+                   gather_batch(batch["sentence"], gather), TMR_NEGATIVE_FILTER)
+    return {"contrastive": loss, "loss": loss}
+
+
 def compute_losses(model: MotionTextModel, batch: dict[str, torch.Tensor], stochastic: bool = True,
                    gather: bool = True) -> dict[str, torch.Tensor]:
     """The objective of ``model``'s encoder. Under torchrun (``gather``), contrastive terms
     use the embeddings of every rank, so N processes optimise the loss of the global batch."""
-    fn = tmr_losses if model.cfg.motion_encoder == "tmr" else vit_losses
+    fn = {"tmr": tmr_losses, "unik": infonce_losses}.get(model.cfg.motion_encoder, vit_losses)
     return fn(model, batch, stochastic, gather)

@@ -4,7 +4,8 @@ Run folder layout::
 
     RUN/best/      the model with the lowest validation contrastive loss (a MotionTextBundle)
     RUN/last/      the latest epoch: model + optimizer + progress (for --resume)
-    RUN/log.jsonl  one JSON line per epoch
+    RUN/log.jsonl  one JSON line per epoch (with ``--objective tmor``: DBSCAN's clusters,
+                   noise fraction, eps and min_samples of the epoch too)
     RUN/train.json the settings of the run
 
 The test split is never looked at. Given a seed, a CPU run is deterministic, and a run
@@ -17,7 +18,7 @@ import dataclasses
 import json
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,7 @@ from motionvigil.models.motion_text import MotionTextModel
 from motionvigil.models.text import TextEmbeddingCache
 from motionvigil.pretrain.batches import PairSource, epoch_batches, make_batch
 from motionvigil.pretrain.objective import compute_losses
+from motionvigil.pretrain.tmor import TmorSettings
 from motionvigil.training.optim_state import optimizer_groups, optimizer_tensors, restore_optimizer
 from motionvigil.training.runtime import Runtime, barrier, seed_everything
 
@@ -54,10 +56,15 @@ class TrainSettings:
     weight_decay: float = 0.01
     seed: int = 0
     progress: bool = True
+    objective: str = "default"  # "default" (the encoder's own: TMR / CLIP / InfoNCE) or "tmor"
+    tmor: TmorSettings = field(default_factory=TmorSettings)
 
 
 class _Objective(nn.Module):
-    """Wraps the model so that DistributedDataParallel sees the loss computation as ``forward``."""
+    """Wraps the model so that DistributedDataParallel sees the loss computation as ``forward``.
+
+    The other methods are the hooks of the training loop; ``pretrain.tmor_objective.TmorObjective``
+    implements the same ones for the cluster-guided objective."""
 
     def __init__(self, model: MotionTextModel):
         super().__init__()
@@ -65,6 +72,50 @@ class _Objective(nn.Module):
 
     def forward(self, batch: dict[str, torch.Tensor], stochastic: bool = True) -> dict[str, torch.Tensor]:
         return compute_losses(self.model, batch, stochastic)
+
+    def prepare_epoch(self, epoch: int, train: PairSource, val: PairSource, inputs: MotionInputs,
+                      device: torch.device) -> dict:
+        return {}
+
+    def batch(self, source: PairSource, indices, inputs: MotionInputs, cache: TextEmbeddingCache,
+              rng: np.random.Generator | None) -> dict[str, torch.Tensor]:
+        return make_batch(source, indices, inputs, cache, rng)
+
+    def validation(self, source: PairSource, inputs: MotionInputs, cache: TextEmbeddingCache, batch_size: int,
+                   device: torch.device) -> dict[str, float]:
+        return validation_loss(self.model, source, inputs, cache, batch_size, device)
+
+    def extra_tensors(self) -> dict[str, torch.Tensor]:
+        return {}
+
+    def extra_config(self) -> dict:
+        return {}
+
+    def load_extra(self, tensors: dict[str, torch.Tensor], source: Path) -> None:
+        return None
+
+
+def make_objective(model: MotionTextModel, settings: TrainSettings) -> nn.Module:
+    """The training objective named by ``settings.objective``."""
+    if settings.objective == "default":
+        return _Objective(model)
+    if settings.objective == "tmor":
+        from motionvigil.pretrain.tmor_objective import TmorObjective
+
+        return TmorObjective(model, settings.tmor)
+    raise ValueError(f"unknown pre-training objective {settings.objective!r}; choose 'default' or 'tmor'")
+
+
+def _normalised_model(data, current: ModelConfig) -> dict | None:
+    """A stored model configuration with defaults filled in, so that runs saved before the
+    ``unik`` sub-configuration existed (which cannot have used it) still resume; ``None``
+    if it is not a valid configuration."""
+    if isinstance(data, dict) and "unik" not in data:
+        data = {**data, "unik": current.to_dict()["unik"]}
+    try:
+        return ModelConfig.from_dict(data).to_dict()
+    except (TypeError, ValueError, AttributeError):
+        return None
 
 
 def _to(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
@@ -101,18 +152,21 @@ class PretrainRun:
         self.runtime = runtime
         self.cache = text_cache or TextEmbeddingCache(cache_root() / "text")
 
-    def _save_last(self, bundle: MotionTextBundle, optimizer: torch.optim.Optimizer, progress: dict) -> None:
-        bundle.save(self.out / "last", extra_tensors=optimizer_tensors(optimizer),
-                    extra_config={"progress": progress, "optimizer": optimizer_groups(optimizer)})
+    def _save_last(self, bundle: MotionTextBundle, optimizer: torch.optim.Optimizer, progress: dict,
+                   objective: nn.Module) -> None:
+        bundle.save(self.out / "last", extra_tensors={**optimizer_tensors(optimizer), **objective.extra_tensors()},
+                    extra_config={"progress": progress, "optimizer": optimizer_groups(optimizer),
+                                  **objective.extra_config()})
 
-    def _resume(self, model: MotionTextModel, optimizer: torch.optim.Optimizer) -> dict | None:
+    def _resume(self, model: MotionTextModel, optimizer: torch.optim.Optimizer, objective: nn.Module) -> dict | None:
         last = self.out / "last"
         if not (last / "config.json").is_file():
             return None
         tensors, config = load_checkpoint(last)
-        if config.get("model") != self.cfg.to_dict():
+        if _normalised_model(config.get("model"), self.cfg) != self.cfg.to_dict():
             raise MotionFileError(last, "cannot resume: the run folder holds a different model configuration")
         load_into(model, tensors, last, prefix="model.")
+        objective.load_extra(tensors, last)
         restore_optimizer(optimizer, tensors, config["optimizer"])
         return config["progress"]
 
@@ -130,14 +184,15 @@ class PretrainRun:
             raise ValueError("pre-training needs at least 2 training clips with captions or labels")
 
         model = MotionTextModel(self.cfg).to(rt.device)
-        optimizer = torch.optim.AdamW(model.parameters(), lr=s.lr, weight_decay=s.weight_decay)
+        hooks = make_objective(model, s).to(rt.device)
+        optimizer = torch.optim.AdamW(hooks.parameters(), lr=s.lr, weight_decay=s.weight_decay)
         progress = {"epoch": 0, "best_val": math.inf, "best_epoch": -1}
         if resume:
-            progress = self._resume(model, optimizer) or progress
-        objective: nn.Module = _Objective(model)
+            progress = self._resume(model, optimizer, hooks) or progress
+        objective: nn.Module = hooks
         if rt.distributed:
             objective = nn.parallel.DistributedDataParallel(
-                objective, device_ids=[rt.device.index] if rt.device.type == "cuda" else None
+                hooks, device_ids=[rt.device.index] if rt.device.type == "cuda" else None
             )
         if rt.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
@@ -152,29 +207,30 @@ class PretrainRun:
         for epoch in bar:
             rng = np.random.default_rng([s.seed, epoch])
             torch.manual_seed(s.seed * 100_003 + epoch)
-            model.train()
+            epoch_log = hooks.prepare_epoch(epoch, train, val, inputs, rt.device)
+            hooks.train()
             sums: dict[str, float] = {}
             # every rank must take part in every step: keep batches that give each rank 2 pairs
             batches = [b for b in epoch_batches(len(train), s.batch_size * rt.world_size, rng) if len(b) >= 2 * rt.world_size]
             for big in batches:
                 shard = big[rt.rank :: rt.world_size]
-                terms = objective(_to(make_batch(train, shard, inputs, self.cache, rng), rt.device))
+                terms = objective(_to(hooks.batch(train, shard, inputs, self.cache, rng), rt.device))
                 optimizer.zero_grad(set_to_none=True)
                 terms["loss"].backward()
                 optimizer.step()
                 for name, value in terms.items():
                     sums[name] = sums.get(name, 0.0) + float(value.detach())
             train_terms = {f"train/{k}": v / max(len(batches), 1) for k, v in sums.items()}
-            val_terms = validation_loss(model, val, inputs, self.cache, s.batch_size, rt.device)
-            record = {"epoch": epoch + 1, **train_terms, **{f"val/{k}": v for k, v in val_terms.items()}}
+            val_terms = hooks.validation(val, inputs, self.cache, s.batch_size, rt.device)
+            record = {"epoch": epoch + 1, **train_terms, **{f"val/{k}": v for k, v in val_terms.items()}, **epoch_log}
             progress = dict(progress, epoch=epoch + 1)
             bundle = MotionTextBundle(model, inputs, {"train_clips": len(train), "val_clips": len(val)})
             if rt.is_main:
                 if val_terms[SELECTION_METRIC] < progress["best_val"]:
                     progress.update(best_val=val_terms[SELECTION_METRIC], best_epoch=epoch + 1)
                     bundle.info.update(best_epoch=epoch + 1, **{f"val_{SELECTION_METRIC}": val_terms[SELECTION_METRIC]})
-                    bundle.save(self.out / "best")
-                self._save_last(bundle, optimizer, progress)
+                    bundle.save(self.out / "best", extra_tensors=hooks.extra_tensors(), extra_config=hooks.extra_config())
+                self._save_last(bundle, optimizer, progress, hooks)
                 log_lines.append(json.dumps(record))
                 write_text_atomic(log_path, "\n".join(log_lines) + "\n")
             elif val_terms[SELECTION_METRIC] < progress["best_val"]:
