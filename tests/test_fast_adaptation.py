@@ -148,3 +148,19 @@ def test_mixed_precision_stays_close_to_float32(setup):
     assert out[True].dtype == torch.float32
     cos = torch.nn.functional.cosine_similarity(out[True], out[False], dim=-1)
     assert cos.min() > 0.99, cos
+
+
+def test_fast_mode_needs_a_transformer_encoder(setup):
+    bundle, data = setup
+
+    class _Conv(torch.nn.Module):  # an encoder without Transformer layers (like UNIK)
+        pass
+
+    class _Cfg:
+        motion_encoder = "unik"
+
+    other = type("B", (), {"model": type("M", (), {"motion_encoder": _Conv()})(), "config": _Cfg()})()
+    with pytest.raises(ValueError, match="Transformer encoder"):
+        adapted_params(other, AdaptSettings(top_layers=1))
+    assert adapted_params(bundle, AdaptSettings()).keys() == dict(
+        bundle.model.motion_encoder.named_parameters()).keys()

@@ -58,7 +58,11 @@ def first_adapted_layer(bundle: MotionTextBundle, settings: AdaptSettings) -> in
     """Index of the lowest adapted Transformer layer (0 = the whole encoder is adapted)."""
     if settings.top_layers is None:
         return 0
-    layers = len(bundle.model.motion_encoder.encoder.layers)
+    encoder = bundle.model.motion_encoder
+    if not hasattr(encoder, "hidden"):
+        raise ValueError(f"the fast mode (top_layers) needs a Transformer encoder (tmr or vit), "
+                         f"not {bundle.config.motion_encoder!r}")
+    layers = len(encoder.encoder.layers)
     return max(0, layers - settings.top_layers)
 
 
