@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 OUT    ?= out
 
-.PHONY: demo test install install-dev clean
+.PHONY: demo test install install-dev browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,28 @@ install-dev: $(VENV)/.installed-dev
 demo: $(VENV)/.installed
 	$(BIN)/motionvigil demo --out $(OUT)/demo
 
+# The browser test (tests/test_report_browser.py) needs Chromium and its driver. When they
+# are missing and we run as root where apt-get exists, try to install them; this step never
+# fails the build: if it cannot install, it says so and the test skips with the reason.
+BROWSER_PKGS ?= chromium chromium-driver
+CHROMIUM     ?= /usr/bin/chromium
+CHROMEDRIVER ?= /usr/bin/chromedriver
+BROWSER_LOG  ?= /tmp/motionvigil-browser-install.log
+APT_GET      ?= DEBIAN_FRONTEND=noninteractive timeout 900 apt-get -o Acquire::Retries=1 -o Acquire::http::Timeout=30
+browser:
+	@if [ -x $(CHROMIUM) ] && [ -x $(CHROMEDRIVER) ]; then \
+	  :; \
+	elif [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "make: chromium/chromedriver absent and cannot apt-get install them (not root, or no apt-get): the browser test will skip"; \
+	elif { $(APT_GET) update -qq && $(APT_GET) install -y -qq --no-install-recommends $(BROWSER_PKGS); } \
+	     >$(BROWSER_LOG) 2>&1; then \
+	  echo "make: installed $(BROWSER_PKGS) for the browser test"; \
+	else \
+	  echo "make: could not install $(BROWSER_PKGS) (see $(BROWSER_LOG)): the browser test will skip"; \
+	fi
+
 # pytest exits 5 when it collects no tests: that means the suite is missing, so fail loudly.
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev browser
 	$(BIN)/python -m pytest -q; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 

@@ -12,14 +12,14 @@ import numpy as np
 
 from motionvigil.atomic import atomic_path
 from motionvigil.errors import MotionFileError
-from motionvigil.io.layouts import KINECT_MSR, KINECT_SDK, SMPL22
+from motionvigil.io.layouts import KINECT_MSR, KINECT_SDK, MEDIAPIPE33, SMPL22
 from motionvigil.io.motion import Layout, Motion
 
 HUMANML3D_FEATURE_DIM = 263
 #: Arrays ``save_npz`` writes itself; extra arrays may not use these names.
 NPZ_RESERVED_KEYS = ("joints", "fps", "joint_names", "parents", "layout", "source")
 #: Fixed layouts that an npz can name in its ``layout`` entry instead of listing joints.
-KNOWN_LAYOUTS = {layout.name: layout for layout in (SMPL22, KINECT_MSR, KINECT_SDK)}
+KNOWN_LAYOUTS = {layout.name: layout for layout in (SMPL22, KINECT_MSR, KINECT_SDK, MEDIAPIPE33)}
 
 # np.load on a damaged file raises a zoo of exceptions (OSError, ValueError, EOFError,
 # zipfile.BadZipFile, zlib.error, SyntaxError and tokenize.TokenError from the header
@@ -189,7 +189,7 @@ def _npz_layout(
 ) -> Layout:
     """Build the layout from whatever the npz provides.
 
-    * A known ``layout`` name (``smpl22``, ``kinect_msr``, ``kinect_sdk``) must match the
+    * A known ``layout`` name (``smpl22``, ``kinect_msr``, ``kinect_sdk``, ``mediapipe33``) must match the
       joint count; it supplies the names (and parents) the npz leaves out.
     * 22 joints with no layout name, no names and no parents: ``SMPL22``.
     * Names missing otherwise: generic ``joint_0..``.

@@ -60,3 +60,31 @@ KINECT_SDK = _layout_from_edges(
     ),
     _KINECT_PARENT,
 )  # fmt: skip
+
+# MediaPipe Pose / BlazePose (33 landmarks), in MediaPipe's landmark order. MediaPipe
+# draws no bone between the face and the body, so the layout has two roots: the left
+# hip (body) and the nose (face points).
+MEDIAPIPE33_NAMES = (
+    "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye",
+    "right_eye_outer", "left_ear", "right_ear", "mouth_left", "mouth_right", "left_shoulder",
+    "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_pinky",
+    "right_pinky", "left_index", "right_index", "left_thumb", "right_thumb", "left_hip",
+    "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle", "left_heel",
+    "right_heel", "left_foot_index", "right_foot_index",
+)  # fmt: skip
+
+_MEDIAPIPE_PARENT = {
+    "left_eye_inner": "nose", "right_eye_inner": "nose", "mouth_left": "nose", "mouth_right": "mouth_left",
+    "right_hip": "left_hip",
+    **{
+        f"{side}_{child}": f"{side}_{parent}"
+        for side in ("left", "right")
+        for child, parent in (
+            ("eye", "eye_inner"), ("eye_outer", "eye"), ("ear", "eye_outer"),
+            ("shoulder", "hip"), ("elbow", "shoulder"), ("wrist", "elbow"), ("pinky", "wrist"),
+            ("index", "wrist"), ("thumb", "wrist"), ("knee", "hip"), ("ankle", "knee"),
+            ("heel", "ankle"), ("foot_index", "ankle"),
+        )
+    },
+}  # fmt: skip
+MEDIAPIPE33 = _layout_from_edges("mediapipe33", MEDIAPIPE33_NAMES, _MEDIAPIPE_PARENT)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from motionvigil.errors import MotionFileError
 from motionvigil.io.motion import Motion
+from motionvigil.io.video import VIDEO_EXTENSIONS  # light: the video backend is imported on use
 
 _FORMATS = {
     ".bvh": "BVH (any hierarchy and channel order)",
@@ -14,6 +15,11 @@ _FORMATS = {
     ".txt": "Kinect v1 skeletons: MSR Action3D *_skeleton3D.txt or UTKinect joints_*.txt",
     ".npy": "HumanML3D new_joints/*.npy (frames x 22 x 3, 20 fps)",
     ".npz": "generic npz with 'joints' [T, J, 3] in metres, 'fps', optional 'joint_names', 'parents'",
+    **{
+        ext: "video: 3D pose of the person in it by MediaPipe Pose, 33 landmarks "
+             "(needs the video extra: pip install 'motionvigil[video]')"
+        for ext in VIDEO_EXTENSIONS
+    },
 }
 
 
@@ -77,5 +83,9 @@ def load_motion(path: str | Path, **kwargs) -> Motion:
         from motionvigil.io.arrays import read_npz
 
         return read_npz(path, **kwargs)
+    if ext in VIDEO_EXTENSIONS:
+        from motionvigil.io.video import read_video  # raises MotionFileError naming the extra if absent
+
+        return read_video(path, **kwargs)
     known = ", ".join(sorted(_FORMATS))
     raise MotionFileError(path, f"unknown motion format {ext or '(no extension)'!r}; supported: {known}")

@@ -20,6 +20,16 @@ Per layout (source joint names):
   lowerneck -> neck, head = midpoint of upperneck and head (the ASF head bone ends at
   the top of the skull), collar = midpoint of thorax and clavicle end, lclavicle/
   lhumerus/lradius -> shoulder/elbow/wrist; same for the right side.
+- ``mediapipe33`` (MediaPipe Pose / BlazePose, 33 landmarks, no pelvis, spine or neck
+  landmark): hips, knees, ankles, shoulders, elbows, wrists map one to one; the trunk
+  joints lie on the line from the hip midpoint to the shoulder midpoint at the fractions
+  measured on the HumanML3D sample 012314 (median over its frames: pelvis 0.17, spine1
+  0.39, spine2 0.67, spine3 0.76); head = midpoint of the ears (inside the skull at the
+  level of its base, near SMPL's head joint); neck halfway between the shoulder midpoint
+  and the head (0.50 on the sample); collar 0.4 of the way from the shoulder midpoint to
+  each shoulder (0.34 / 0.40 on the sample); foot = 0.8 foot_index (tip of the big toe)
+  + 0.2 ankle, near the ball of the foot where SMPL's foot joint sits. Face, hand and
+  heel landmarks are dropped.
 """
 
 from __future__ import annotations
@@ -111,6 +121,37 @@ _CMU: dict[str, str | Mix] = {
     ),
 }
 
+
+def _trunk(fraction: float) -> Mix:
+    """The point ``fraction`` of the way from the hip midpoint to the shoulder midpoint."""
+    low, high = (1.0 - fraction) / 2, fraction / 2
+    return {"left_hip": low, "right_hip": low, "left_shoulder": high, "right_shoulder": high}
+
+
+_MEDIAPIPE: dict[str, str | Mix] = {
+    "pelvis": _trunk(0.17),
+    "spine1": _trunk(0.39),
+    "spine2": _trunk(0.67),
+    "spine3": _trunk(0.76),
+    "neck": {"left_shoulder": 0.25, "right_shoulder": 0.25, "left_ear": 0.25, "right_ear": 0.25},
+    "head": {"left_ear": 0.5, "right_ear": 0.5},
+    **_sided(
+        {
+            "{side}_hip": "{side}_hip",
+            "{side}_knee": "{side}_knee",
+            "{side}_ankle": "{side}_ankle",
+            "{side}_foot": {"{side}_foot_index": 0.8, "{side}_ankle": 0.2},
+            "{side}_shoulder": "{side}_shoulder",
+            "{side}_elbow": "{side}_elbow",
+            "{side}_wrist": "{side}_wrist",
+        },
+        {"left": "left", "right": "right"},
+    ),
+    # collar = 0.6 shoulder midpoint + 0.4 shoulder of its side
+    "left_collar": {"left_shoulder": 0.7, "right_shoulder": 0.3},
+    "right_collar": {"right_shoulder": 0.7, "left_shoulder": 0.3},
+}
+
 _IDENTITY: dict[str, str | Mix] = {name: name for name in SMPL22_NAMES}
 
 MAPPINGS: dict[str, dict[str, str | Mix]] = {
@@ -119,6 +160,7 @@ MAPPINGS: dict[str, dict[str, str | Mix]] = {
     "kinect_sdk": _KINECT,
     "bandai_bvh": _BANDAI,
     "cmu_asf": _CMU,
+    "mediapipe33": _MEDIAPIPE,
 }
 
 
