@@ -48,3 +48,13 @@ def test_data_info_msr_counts(shared_data, capsys):
     info = json.loads(capsys.readouterr().out)
     assert (info["clips"], info["classes"], info["violent_classes"], info["subjects"]) == (567, 20, 4, 10)
     assert sum(info["splits"].values()) == 567
+
+
+def test_data_info_takes_name_colon_root_and_rejects_unknown_names(shared_data, capsys):
+    from motionvigil.cli import main as cli
+
+    assert cli(["data", "info", f"msr_action3d:{shared_data / 'msr_action3d'}", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["clips"] == 567
+    assert cli(["data", "info", "no_such_set"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown dataset 'no_such_set'" in err and "msr_action3d" in err and "Traceback" not in err

@@ -23,3 +23,10 @@ class MotionFileError(ValueError):
         self.problem = problem
         where = self.path if self.path is not None else "<in-memory motion>"
         super().__init__(f"{where}: {problem}")
+
+
+class UnknownDatasetError(KeyError):
+    """A dataset name that no loader is registered for (the message lists the known ones)."""
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0]) if self.args else "unknown dataset"

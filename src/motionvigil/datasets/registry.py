@@ -8,7 +8,7 @@ from pathlib import Path
 
 from motionvigil.data_root import default_data_root
 from motionvigil.datasets.clip import Dataset
-from motionvigil.errors import MotionFileError
+from motionvigil.errors import MotionFileError, UnknownDatasetError
 
 Loader = Callable[..., Dataset]
 
@@ -44,7 +44,7 @@ def dataset_names() -> list[str]:
 def get_spec(name: str) -> DatasetSpec:
     _import_builtin_loaders()
     if name not in _REGISTRY:
-        raise KeyError(f"unknown dataset {name!r}; known: {', '.join(sorted(_REGISTRY))}")
+        raise UnknownDatasetError(f"unknown dataset {name!r}; known: {', '.join(sorted(_REGISTRY))}")
     return _REGISTRY[name]
 
 
