@@ -10,6 +10,7 @@ import pytest
 
 from motionvigil.cli import main
 from motionvigil.datasets.loaders.babel import feature_path
+from proc_helpers import needs_torchrun, run_script
 from test_datasets_text import _label, _sequence, synthetic_features, write_npy
 
 ACTIONS = ["walk", "kick", "punch", "stand", "jump", "wave"]
@@ -56,3 +57,22 @@ def test_fewshot_study_runs_on_babel_schema(babel_folder, tmp_path, capsys):
     for row in ran + table2:
         assert 0.0 <= row["mAP"] <= 1.0 and np.isfinite(row["top1"])
     assert "Table 1" in capsys.readouterr().out
+
+
+@needs_torchrun
+def test_fewshot_study_under_torchrun(babel_folder, tmp_path):
+    """The one-command study with 2 processes: every step spread, rank 0 writes the tables
+    (the 1- vs 2-process equality of the evaluation is in test_distributed_eval.py)."""
+    out = tmp_path / "study"
+    proc = run_script("-m motionvigil.cli", ["study", "fewshot", "--data", f"babel:{babel_folder}", "-o", out,
+                                             "--pretrain-epochs", "1", "--meta-iterations", "2", "--episodes", "4"],
+                      nproc=2, cwd=tmp_path)
+    assert proc.stdout.count("Table 1") == 1  # printed once, by rank 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["processes"] == 2
+    meta = json.loads((out / "maml" / "meta_train.json").read_text())
+    assert meta["episodes_per_step"] == 2
+    table1 = json.loads((out / "table1.json").read_text())
+    assert {r["model"] for r in table1 if "skipped" not in r} == {"TMR", "MAML"}
+    models = [r["model"] for r in json.loads((out / "table2.json").read_text())]
+    assert models[-2:] == ["Supervised BCE", "Supervised BCE+Center+Inter"]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from motionvigil import __version__
-from motionvigil.errors import MotionFileError
+from motionvigil.errors import MotionFileError, UnknownDatasetError
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
@@ -53,7 +54,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_data_info(args: argparse.Namespace) -> int:
     from motionvigil.datasets.info import dataset_info
 
-    info = dataset_info(args.name, args.root, load=args.load)
+    name, root = args.name, args.root
+    if root is None and ":" in name:  # NAME:ROOT, as --data takes it
+        name, root = name.split(":", 1)
+    info = dataset_info(name, root, load=args.load)
     if args.json:
         print(json.dumps(info))
     else:
@@ -79,7 +83,8 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
     from motionvigil.training.runtime import start_runtime, stop_runtime
 
     runtime = start_runtime(args.device)
-    settings = TrainSettings(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
+    settings = TrainSettings(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                             objective=args.objective, tmor=_tmor_settings(args))
     try:
         bundle = pretrain_on(args.data, args.output, preset(args.preset, args.encoder), settings, runtime,
                              skip_bad=args.skip_bad)
@@ -87,6 +92,39 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
         stop_runtime(runtime)
     if runtime.is_main:
         print(f"best model (epoch {bundle.info.get('best_epoch')}) saved in {Path(args.output) / 'best'}")
+    return 0
+
+
+def _tmor_settings(args: argparse.Namespace):
+    """``--objective tmor`` options -> TmorSettings (terms: mm+mt, plus mv with --visual-features)."""
+    from motionvigil.pretrain.tmor import TmorSettings
+
+    if args.tmor_terms:
+        terms = tuple(t.strip() for t in args.tmor_terms.split(",") if t.strip())
+    else:
+        terms = ("mm", "mv", "mt") if args.visual_features else ("mm", "mt")
+    auto = lambda v, cast: None if v in (None, "auto") else cast(v)  # noqa: E731
+    try:
+        return TmorSettings(terms=terms, self_supervised_epochs=args.self_supervised_epochs,
+                            eps=auto(args.dbscan_eps, float), min_samples=auto(args.dbscan_min_samples, int),
+                            visual_features=args.visual_features)
+    except ValueError as exc:
+        raise SystemExit(f"motionvigil pretrain: {exc}") from None
+
+
+def _cmd_probe(args: argparse.Namespace) -> int:
+    from motionvigil.eval.probe import ProbeSettings, format_probe, probe_run
+
+    try:
+        settings = ProbeSettings(mode=args.mode, epochs=args.epochs, seed=args.seed, task=args.task)
+        report = probe_run(args.run, args.data, settings, scratch=args.scratch, device=args.device,
+                           skip_bad=args.skip_bad, output=args.output)
+    except ValueError as exc:  # e.g. detection with an encoder without per-frame features
+        if isinstance(exc, MotionFileError):
+            raise
+        print(f"motionvigil probe: error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(report) if args.json else format_probe(report))
     return 0
 
 
@@ -117,9 +155,13 @@ def _cmd_study_fewshot(args: argparse.Namespace) -> int:
         pretrain=dataclasses.replace(base.pretrain, epochs=args.pretrain_epochs),
         meta=dataclasses.replace(base.meta, iterations=args.meta_iterations),
         episodic=dataclasses.replace(base.episodic, episodes=args.episodes),
+        eval_adapt=dataclasses.replace(base.meta.inner, top_layers=args.fast_top_layers,
+                                       mixed_precision=args.mixed_precision),
     )
     result = run_fewshot_study(args.data, args.output, settings, pretrained=args.pretrained, device=args.device,
                                skip_bad=args.skip_bad)
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun, rank 0 reports
+        return 0
     out = Path(args.output)
     for name in ("table1", "table2"):
         print((out / f"{name}.md").read_text())
@@ -128,13 +170,43 @@ def _cmd_study_fewshot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_study_cross_skeleton(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from motionvigil.eval.cross_skeleton import PAPER, StudySettings, run_cross_skeleton
+
+    settings = StudySettings(preset=args.preset, seed=args.seed, arms=tuple(args.arm or StudySettings().arms),
+                             device=args.device)
+    if args.preset == "paper":
+        settings = dataclasses.replace(settings, **PAPER)
+    overrides = {k: v for k, v in (("pretrain_epochs", args.pretrain_epochs), ("finetune_epochs", args.finetune_epochs),
+                                   ("episodes", args.episodes)) if v is not None}
+    settings = dataclasses.replace(settings, **overrides)
+    command = "motionvigil " + " ".join(sys.argv[1:]) if sys.argv[1:] else ""
+    result = run_cross_skeleton(args.data_root, settings, args.markdown, command=command,
+                                log=lambda msg: print(msg, file=sys.stderr, flush=True))
+    print(json.dumps(result, indent=2, default=float) if args.json else result["markdown"])
+    return 0
+
+
+def _add_adaptation_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--fast-top-layers", type=int, metavar="K",
+                   help="fast mode: adapt only the top K encoder layers (default: the whole encoder, as the paper)")
+    p.add_argument("--mixed-precision", action="store_true", help="bfloat16 autocast for the encoder (GPU)")
+
+
 def _cmd_fewshot(args: argparse.Namespace) -> int:
     from motionvigil.eval.fewshot_eval import evaluate_fewshot
 
+    from motionvigil.eval.fewshot_protocols import rows_to_markdown
+    from motionvigil.fewshot.adaptation import AdaptSettings
+
+    adapt = AdaptSettings(top_layers=args.fast_top_layers, mixed_precision=args.mixed_precision)
     rows = evaluate_fewshot(args.run, args.data, args.protocol, episodes=args.episodes, device=args.device,
-                            skip_bad=args.skip_bad)
-    if args.json:
-        print(json.dumps(rows, default=float))
+                            skip_bad=args.skip_bad, adapt=adapt)
+    if int(os.environ.get("RANK", "0")) == 0:
+        lead = ("config", "model") if args.protocol == "episodic" else ("model",)
+        print(json.dumps(rows, default=float) if args.json else rows_to_markdown(rows, lead))
     return 0
 
 
@@ -203,6 +275,203 @@ def _cmd_detect(args: argparse.Namespace) -> int:
     return 2 if failed else 0
 
 
+def _cmd_metatrain(args: argparse.Namespace) -> int:
+    from motionvigil.fewshot.maml import MetaSettings, meta_train
+    from motionvigil.training.data import start_model, train_val_sets
+    from motionvigil.training.runtime import start_runtime, stop_runtime
+
+    runtime = start_runtime(args.device)  # joins the process group under torchrun
+    try:
+        train, val = train_val_sets(args.data, args.val_fraction, args.seed, args.skip_bad)
+        settings = MetaSettings(iterations=args.iterations, ways=args.ways, shots=args.shots,
+                                meta_batch=args.meta_batch, outer_lr=args.outer_lr, seed=args.seed,
+                                progress=runtime.is_main)
+        best = meta_train(start_model(args.start, runtime.device), train, val, args.output, settings, runtime=runtime)
+    finally:
+        stop_runtime(runtime)
+    if runtime.is_main:
+        print(f"best initialisation (iteration {best.info.get('meta_iteration')}) saved in {Path(args.output) / 'best'}")
+    return 0
+
+
+def _cmd_supervised(args: argparse.Namespace) -> int:
+    from motionvigil.supervised import SupervisedSettings, train_supervised
+    from motionvigil.training.data import start_model, train_val_sets
+    from motionvigil.training.runtime import start_runtime, stop_runtime
+
+    runtime = start_runtime(args.device)  # joins the process group under torchrun
+    try:
+        train, val = train_val_sets(args.data, args.val_fraction, args.seed, args.skip_bad)
+        settings = SupervisedSettings(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                                      head_lr=args.head_lr, objective=args.objective, patience=args.patience,
+                                      seed=args.seed, progress=runtime.is_main)
+        model = train_supervised(start_model(args.start, runtime.device), train, val, args.output, settings,
+                                 runtime=runtime)
+    finally:
+        stop_runtime(runtime)
+    if runtime.is_main:
+        print(f"best epoch {model.bundle.info.get('supervised_best_epoch')} saved in {Path(args.output) / 'best'}")
+    return 0
+
+
+def _synth_bundle(path: str):
+    from motionvigil.models.bundle import MotionTextBundle
+
+    folder = Path(path)
+    if (folder / "best" / "config.json").is_file():
+        folder = folder / "best"
+    return MotionTextBundle.load(folder)
+
+
+def _cmd_synth_train(args: argparse.Namespace) -> int:
+    from motionvigil.datasets.select import load_specs
+    from motionvigil.synthesis.denoiser import denoiser_preset
+    from motionvigil.synthesis.prior import PriorSettings, train_prior
+    from motionvigil.synthesis.text import sentence_fn
+
+    clips = [c for ds in load_specs(args.data, skip_bad=args.skip_bad) for c in ds.clips if c.split != "test"]
+    settings = PriorSettings(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
+    model = train_prior(clips, denoiser_preset(args.preset), sentence_fn(), args.output, settings, log=print)
+    print(f"text-to-motion prior ({model.info['train_clips']} clips, final loss {model.info['final_loss']:.4f}) "
+          f"saved in {args.output}")
+    return 0
+
+
+def _cmd_synth_finetune(args: argparse.Namespace) -> int:
+    from motionvigil.datasets.select import load_specs
+    from motionvigil.synthesis.finetune import FinetuneSettings
+    from motionvigil.synthesis.kinemic import MiningSettings, build_generator, few_shot_sample
+    from motionvigil.synthesis.text import sentence_fn
+
+    target, = load_specs([args.data], skip_bad=args.skip_bad)
+    train = [c for c in target.clips if c.split != "test"]
+    fewshot = few_shot_sample(train, target.classes, args.shots, args.seed)
+    sources = [c for ds in load_specs(args.source, skip_bad=args.skip_bad) for c in ds.clips if c.split != "test"]
+    settings = FinetuneSettings(steps=args.steps, seed=args.seed, w_contrastive=args.contrastive)
+    model, summary = build_generator(args.prior, fewshot, sources, _synth_bundle(args.encoder), sentence_fn(),
+                                     MiningSettings(top_k=args.top_k), settings, use_mining=not args.no_mining,
+                                     log=print)
+    model.info["lengths"] = fewshot.lengths()
+    model.save(args.output)
+    print(json.dumps({"classes": len(fewshot.classes), "samples": len(fewshot.clips), **summary}, indent=1))
+    print(f"action-to-motion generator saved in {args.output}")
+    return 0
+
+
+def _cmd_synth_generate(args: argparse.Namespace) -> int:
+    from motionvigil.synthesis.generate import generate_clips, write_generated
+    from motionvigil.synthesis.model import SynthesisModel
+    from motionvigil.synthesis.text import class_description, sentence_fn
+
+    model = SynthesisModel.load(args.model)
+    conditions, captions = None, None
+    if args.prompt or model.actions is None:
+        if not (args.prompt or args.classes):
+            raise SystemExit("motionvigil synth-generate: a text-to-motion prior needs --class or --prompt")
+        names = list(args.classes or [f"prompt{i}" for i in range(len(args.prompt))])
+        captions = list(args.prompt or [class_description(c) for c in names])
+        if len(captions) != len(names):
+            raise SystemExit("motionvigil synth-generate: give one --prompt per --class")
+        import torch
+
+        conditions = torch.from_numpy(sentence_fn()(captions))
+    else:
+        names = list(args.classes or model.actions.classes)
+        unknown = [c for c in names if c not in model.actions.classes]
+        if unknown:
+            raise SystemExit(f"motionvigil synth-generate: classes {unknown} are not in the model "
+                             f"({', '.join(model.actions.classes)})")
+    stored = model.info.get("lengths") or {}
+    lengths = {c: ([args.frames] if args.frames else stored.get(c) or [model.cfg.max_frames]) for c in names}
+    clips = generate_clips(model, names, args.per_class, lengths, seed=args.seed, conditions=conditions,
+                           guidance=args.guidance, captions=captions)
+    path = write_generated(clips, names, args.output, description=f"generated by {args.model}")
+    print(f"{len(clips)} clips of {len(names)} classes -> {path.parent} (load with --data folder:{path.parent})")
+    return 0
+
+
+def _cmd_synth_preview(args: argparse.Namespace) -> int:
+    from motionvigil.synthesis.preview import write_preview
+
+    path = write_preview(args.generated, args.real, args.output, per_class=args.per_class,
+                         max_classes=args.max_classes, seed=args.seed)
+    print(f"preview written to {path}")
+    return 0
+
+
+def _cmd_synth_eval(args: argparse.Namespace) -> int:
+    from motionvigil.synthesis.augment import ExperimentSettings, run_experiments
+
+    settings = ExperimentSettings(shots=args.shots, seeds=args.seeds, per_class=args.per_class,
+                                  finetune_steps=args.finetune_steps)
+    report = run_experiments(args.data, args.prior, _synth_bundle(args.encoder), args.source, args.output, settings)
+    print(report)
+    return 0
+
+
+def _add_synthesis_parsers(sub) -> None:
+    """``synth-*`` subcommands (KineMIC, docs/kinemic.md)."""
+    p = sub.add_parser("synth-train", help="train a text-to-motion diffusion prior on captioned data")
+    p.add_argument("--data", action="append", required=True, metavar="NAME[:ROOT]",
+                   help="captioned dataset (synthetic, bandai2, humanml3d, ...); repeat to pool (test splits unused)")
+    p.add_argument("--preset", default="tiny", choices=["tiny", "paper"])
+    p.add_argument("-o", "--output", required=True, help="checkpoint folder")
+    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--skip-bad", action="store_true")
+    p.set_defaults(func=_cmd_synth_train)
+
+    p = sub.add_parser("synth-finetune", help="KineMIC: few-shot LoRA fine-tuning of a prior on a labelled dataset")
+    p.add_argument("prior", help="text-to-motion prior folder (synth-train)")
+    p.add_argument("--data", required=True, metavar="NAME[:ROOT]", help="target dataset (its training split)")
+    p.add_argument("--source", action="append", required=True, metavar="NAME[:ROOT]",
+                   help="captioned source corpus to mine; repeat to pool")
+    p.add_argument("--encoder", required=True, help="pre-trained TMR motion encoder (pretrain run or model folder)")
+    p.add_argument("--shots", type=int, default=10)
+    p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--top-k", type=int, default=5, help="captions mined per class")
+    p.add_argument("--contrastive", type=float, default=0.1, help="weight of the motion-space contrastive term")
+    p.add_argument("--no-mining", action="store_true", help="fine-tune on the few-shot samples only")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--skip-bad", action="store_true")
+    p.add_argument("-o", "--output", required=True, help="checkpoint folder of the generator")
+    p.set_defaults(func=_cmd_synth_finetune)
+
+    p = sub.add_parser("synth-generate", help="sample clips from a synthesis model into a folder dataset")
+    p.add_argument("model", help="fine-tuned generator or text-to-motion prior folder")
+    p.add_argument("-o", "--output", required=True, help="dataset folder (annotations.json + clips/)")
+    p.add_argument("--class", dest="classes", action="append", metavar="NAME", help="class to generate (repeat)")
+    p.add_argument("--prompt", action="append", help="text prompt (repeat; one per --class)")
+    p.add_argument("--per-class", type=int, default=10)
+    p.add_argument("--frames", type=int, help="feature frames per clip (default: the few-shot lengths)")
+    p.add_argument("--guidance", type=float, help="classifier-free guidance scale (default: the model's)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_synth_generate)
+
+    p = sub.add_parser("synth-preview", help="HTML page with GIFs of generated clips beside real ones")
+    p.add_argument("generated", help="folder written by synth-generate")
+    p.add_argument("--real", metavar="NAME[:ROOT]", help="dataset with real clips of the same classes")
+    p.add_argument("-o", "--output", required=True, help="HTML file")
+    p.add_argument("--per-class", type=int, default=2)
+    p.add_argument("--max-classes", type=int, default=8)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_synth_preview)
+
+    p = sub.add_parser("synth-eval", help="KineMIC augmentation study: real / synthetic / real + synthetic")
+    p.add_argument("--data", action="append", required=True, metavar="NAME[:ROOT]", help="target dataset (repeat)")
+    p.add_argument("--prior", required=True, help="text-to-motion prior folder")
+    p.add_argument("--encoder", required=True, help="pre-trained TMR motion encoder")
+    p.add_argument("--source", action="append", required=True, metavar="NAME[:ROOT]", help="captioned source corpus")
+    p.add_argument("--shots", type=int, default=10)
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--per-class", type=int, default=20, help="synthetic clips per class")
+    p.add_argument("--finetune-steps", type=int, default=300)
+    p.add_argument("-o", "--output", required=True, help="result folder (results.json, tables.md)")
+    p.set_defaults(func=_cmd_synth_eval)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motionvigil", description=__doc__)
     parser.add_argument("--version", action="version", version=f"motionvigil {__version__}")
@@ -238,8 +507,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="dataset to train on; repeat to pool several")
     p.add_argument("--skip-bad", action="store_true", help="skip unusable files (listed) instead of stopping")
     p.add_argument("--preset", default="tiny", choices=["tiny", "paper"])
-    p.add_argument("--encoder", default="tmr", choices=["tmr", "vit"])
+    p.add_argument("--encoder", default="tmr", choices=["tmr", "vit", "unik"])
     p.add_argument("-o", "--output", required=True, help="run folder (resumed if it exists)")
+    p.add_argument("--objective", default="default", choices=["default", "tmor"],
+                   help="default: the encoder's own (TMR losses, CLIP for vit, InfoNCE for unik); "
+                        "tmor: cluster-guided multi-modal contrastive (docs/tmor.md)")
+    p.add_argument("--tmor-terms", help="comma-separated subset of mm,mv,mt (default: mm,mt; mm,mv,mt with "
+                                        "--visual-features)")
+    p.add_argument("--self-supervised-epochs", type=int, default=0,
+                   help="tmor: the first N epochs use mm+mv only (stage 1), the rest every term (stage 2)")
+    p.add_argument("--dbscan-eps", default="auto", help="tmor: DBSCAN eps (cosine), or auto (chosen on validation)")
+    p.add_argument("--dbscan-min-samples", default="auto", help="tmor: DBSCAN min_samples, or auto")
+    p.add_argument("--visual-features", metavar="NPZ",
+                   help="tmor: precomputed frozen video features, one array per clip id (enables mv)")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=1e-4)
@@ -256,6 +536,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_retrieval)
 
+    p = sub.add_parser("probe", help="linear probe / fine-tune / frame-wise detection / zero-shot of a pre-trained "
+                                     "encoder against the same backbone from scratch (docs/tmor.md)")
+    p.add_argument("run", help="pre-training run folder (or a model folder)")
+    p.add_argument("--data", action="append", required=True, metavar="NAME[:ROOT]")
+    p.add_argument("--mode", default="linear", choices=["linear", "finetune"])
+    p.add_argument("--task", default="classify", choices=["classify", "detect"],
+                   help="classify clips (and zero-shot), or frame-wise detection on long sequences")
+    p.add_argument("--scratch", action="store_true", help="the run's architecture with random initial weights")
+    p.add_argument("--epochs", type=int, default=None, help="training epochs (default: per mode)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--skip-bad", action="store_true", help="skip unusable files (listed) instead of stopping")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("-o", "--output", help="also write the JSON report here")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_probe)
+
     study = sub.add_parser("study", help="multi-step studies").add_subparsers(dest="study_command", required=True)
     p = study.add_parser("fewshot", help="pre-train, meta-train, Table 1 (episodic) and Table 2 (global) in one run")
     p.add_argument("--data", action="append", required=True, metavar="NAME[:ROOT]")
@@ -267,9 +563,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pretrain-epochs", type=int, default=20)
     p.add_argument("--meta-iterations", type=int, default=300)
     p.add_argument("--episodes", type=int, default=200)
+    _add_adaptation_flags(p)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
     p.set_defaults(func=_cmd_study_fewshot)
+
+    p = study.add_parser("cross-skeleton", help="train on one skeleton family (Kinect / mocap), evaluate on another")
+    p.add_argument("--data-root", help="folder holding msr_action3d/, utkinect/, hdm05/, bandai2/ (default: loaders' own)")
+    p.add_argument("--preset", default="tiny", choices=["tiny", "paper"])
+    p.add_argument("--arm", action="append", choices=["vit_native", "vit_smpl", "tmr"], help="repeat; default all")
+    p.add_argument("--pretrain-epochs", type=int)
+    p.add_argument("--finetune-epochs", type=int)
+    p.add_argument("--episodes", type=int)
+    p.add_argument("--markdown", metavar="FILE", help="also write the Markdown tables here (atomically)")
+    p.add_argument("--json", action="store_true", help="print the full result as JSON")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    p.set_defaults(func=_cmd_study_cross_skeleton)
 
     p = sub.add_parser("fewshot", help="evaluate a few-shot study folder (pretrain/ + maml/) with one protocol")
     p.add_argument("run", help="study folder holding pretrain/best and maml/best")
@@ -277,7 +587,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-bad", action="store_true", help="skip unusable files (listed) instead of stopping")
     p.add_argument("--protocol", choices=["episodic", "global"], default="episodic")
     p.add_argument("--episodes", type=int, default=200)
-    p.add_argument("--device", default="cpu")
+    _add_adaptation_flags(p)
+    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_fewshot)
 
@@ -320,12 +631,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu")
     p.set_defaults(func=_cmd_detect)
 
+    for name, helptext in (("metatrain", "FOMAML meta-training from a pre-trained model (torchrun-ready)"),
+                           ("supervised", "supervised baseline: encoder + MLP head (torchrun-ready)")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("start", help="pre-trained model: RUN (RUN/best), STUDY (STUDY/pretrain/best) or a model folder")
+        p.add_argument("--data", action="append", required=True, metavar="NAME[:ROOT]",
+                       help="dataset to train on; repeat to pool several (test splits are never read)")
+        p.add_argument("-o", "--output", required=True, help="run folder (resumed from OUTPUT/last if it exists)")
+        p.add_argument("--val-fraction", type=float, default=0.15, help="validation share of the training split")
+        p.add_argument("--skip-bad", action="store_true", help="skip unusable files (listed) instead of stopping")
+        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (torchrun: cuda = one GPU per rank)")
+        if name == "metatrain":
+            p.add_argument("--iterations", type=int, default=300)
+            p.add_argument("--ways", type=int, default=5)
+            p.add_argument("--shots", type=int, default=5)
+            p.add_argument("--meta-batch", type=int, default=1,
+                           help="episodes per outer step and process (x number of processes in all)")
+            p.add_argument("--outer-lr", type=float, default=1e-4)
+            p.set_defaults(func=_cmd_metatrain)
+        else:
+            p.add_argument("--objective", default="bce", choices=["bce", "bce_center_inter"])
+            p.add_argument("--epochs", type=int, default=30)
+            p.add_argument("--batch-size", type=int, default=32, help="clips per batch and process")
+            p.add_argument("--lr", type=float, default=1e-4, help="encoder learning rate")
+            p.add_argument("--head-lr", type=float, default=1e-3)
+            p.add_argument("--patience", type=int, default=5, help="early stopping (epochs without a better val mAP)")
+            p.set_defaults(func=_cmd_supervised)
+
     p = sub.add_parser("demo", help="run the main job on the built-in data and write a report")
     p.add_argument("--out", default="out/demo", help="output folder")
     p.add_argument("--data", default="synthetic", metavar="NAME[:ROOT]",
                    help="synthetic (default: the built-in procedural corpus) or real data, e.g. mocap_violence[:ROOT]")
     p.add_argument("--quick", action="store_true", help="tiny sizes (seconds, for tests); the numbers mean nothing")
     p.set_defaults(func=_cmd_demo)
+    _add_synthesis_parsers(sub)
     return parser
 
 
@@ -333,7 +673,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except MotionFileError as exc:
+    except (MotionFileError, UnknownDatasetError) as exc:
         print(f"motionvigil {args.command}: error: {exc}", file=sys.stderr)
         return 2
 
