@@ -16,29 +16,9 @@ from motionvigil.models.checkpoint import CONFIG, read_config, weights_path
 from motionvigil.models.text import TextEmbeddingCache
 from motionvigil.pretrain import PretrainRun, TrainSettings
 from motionvigil.pretrain.captions import clip_captions, readable_label
-from motionvigil.skeleton.smpl22 import forward_kinematics, reference_offsets
 from motionvigil.training.runtime import Runtime
 
-ACTIONS = ["a person waves the right hand", "a person kicks with the left leg", "a person jumps up and down"]
-
-
-def toy_clip(i: int, rng: np.random.Generator) -> Clip:
-    """A rest pose with one body part oscillating, depending on the action."""
-    frames = int(rng.integers(30, 50))
-    quats = np.zeros((frames, 22, 4))
-    quats[..., 0] = 1.0
-    rest = forward_kinematics(quats, np.tile([0.0, 0.95, 0.0], (frames, 1)), reference_offsets())
-    t = np.arange(frames) / 20.0
-    action = i % len(ACTIONS)
-    wave = np.sin(2 * np.pi * (1.0 + rng.uniform(0, 0.5)) * t)[:, None, None]
-    if action == 0:
-        rest[:, [19, 21]] += wave * np.array([0.0, 0.3, 0.1])
-    elif action == 1:
-        rest[:, [4, 7, 10]] += np.abs(wave) * np.array([0.0, 0.3, 0.4])
-    else:
-        rest += np.abs(wave) * np.array([0.0, 0.3, 0.0])
-    rest += rng.normal(0, 0.005, rest.shape)
-    return Clip(f"toy{i}", rest.astype(np.float32), (), False, "toy", captions=(ACTIONS[action],))
+from toy_motion import ACTIONS, toy_clip
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import torch
 
-from motionvigil.datasets.clip import Clip
 from motionvigil.features.humanml3d import LOCAL_VEL, RIC, ROOT_LIN_VEL, ROTATIONS, joints_to_features
 from motionvigil.models import preset
 from motionvigil.models.bundle import MotionTextBundle
@@ -35,37 +34,15 @@ from motionvigil.pretrain.tmor import (
     text_masks,
 )
 from motionvigil.pretrain.tmor_objective import TmorObjective, load_heads
-from motionvigil.skeleton.smpl22 import forward_kinematics, reference_offsets
 from motionvigil.training.runtime import Runtime
 
-ACTIONS = ["a person waves the right hand", "a person kicks with the left leg", "a person jumps up and down"]
-
-
-def toy_clip(i: int, rng: np.random.Generator) -> Clip:
-    """A rest pose with one body part oscillating, depending on the action; walks a little in +X."""
-    frames = int(rng.integers(30, 50))
-    quats = np.zeros((frames, 22, 4))
-    quats[..., 0] = 1.0
-    joints = forward_kinematics(quats, np.tile([0.0, 0.95, 0.0], (frames, 1)), reference_offsets())
-    t = np.arange(frames) / 20.0
-    action = i % len(ACTIONS)
-    wave = np.sin(2 * np.pi * (1.0 + rng.uniform(0, 0.5)) * t)[:, None, None]
-    if action == 0:
-        joints[:, [19, 21]] += wave * np.array([0.0, 0.3, 0.1])
-    elif action == 1:
-        joints[:, [4, 7, 10]] += np.abs(wave) * np.array([0.0, 0.3, 0.4])
-    else:
-        joints += np.abs(wave) * np.array([0.0, 0.3, 0.0])
-    joints += t[:, None, None] * np.array([0.2, 0.0, 0.1])
-    joints += rng.normal(0, 0.005, joints.shape)
-    label = ("wave", "kick", "jump")[action]
-    return Clip(f"toy{i}", joints.astype(np.float32), (label,), False, "toy", captions=(ACTIONS[action],))
+from toy_motion import toy_clip
 
 
 @pytest.fixture(scope="module")
 def clips():
     rng = np.random.default_rng(0)
-    return [toy_clip(i, rng) for i in range(30)]
+    return [toy_clip(i, rng, walk=True, labelled=True) for i in range(30)]
 
 
 @pytest.fixture(scope="module")
