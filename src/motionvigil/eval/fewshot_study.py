@@ -105,7 +105,7 @@ def run_fewshot_study(specs: Sequence[str], out_dir: str | Path, settings: Study
         out.mkdir(parents=True, exist_ok=True)
     barrier(runtime)
     timings: dict[str, float] = {}
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     datasets = load_specs(specs, skip_bad=skip_bad)
     classes = pool(datasets)
     train_c, val_c, test_c = split_train_val_test(datasets, settings.val_fraction, settings.seed)
@@ -148,6 +148,7 @@ def run_fewshot_study(specs: Sequence[str], out_dir: str | Path, settings: Study
         _write_table(out, "table2", table2, ("model",),
                      f"Table 2: global evaluation over all {len(classes)} classes of {', '.join(specs)}")
     timings["total_s"] = time.perf_counter() - start
+    timings["total_cpu_s_rank0"] = time.process_time() - cpu_start  # CPU seconds of this process (all threads)
 
     summary = {
         "data": list(specs),
