@@ -136,6 +136,10 @@ def test_probe_end_to_end(tmp_path, folders, monkeypatch, capsys):
     assert d["n_test"] == 3 and d["n_train"] + d["n_val"] == 5 and d["classes"] == 3  # squat is in no sequence
     assert 100.0 >= d["mAP@0.1"] >= d["mAP@0.3"] >= d["mAP@0.5"] >= 0.0
     assert d["true_events"] == 9 and 0.0 <= d["frame_acc"] <= 100.0
+    assert main(["probe", str(run), "--data", det, "--task", "detect", "--mode", "finetune", "--epochs", "2",
+                 "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)["datasets"][det]
+    assert 1 <= d["best_epoch"] <= 2 and 100.0 >= d["mAP@0.1"] >= d["mAP@0.5"] >= 0.0
 
 
 def test_detection_needs_frame_features(tmp_path, folders, monkeypatch, capsys):

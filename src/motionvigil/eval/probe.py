@@ -165,6 +165,28 @@ def _embed(model: MotionTextModel, inputs: MotionInputs, seqs: Sequence[np.ndarr
     return torch.cat(out)
 
 
+class _KeepBest:
+    """Early stopping on a validation score (higher is better): keeps the best epoch's
+    encoder and head weights and says when ``patience`` epochs brought no improvement."""
+
+    def __init__(self, patience: int):
+        self.patience = patience
+        self.score, self.epoch, self.waited = -1.0, 0, 0
+        self.state: tuple[dict, dict] | None = None
+
+    def stop_after(self, score: float, epoch: int, encoder: nn.Module, head: nn.Module) -> bool:
+        if score > self.score:
+            self.score, self.epoch, self.waited = score, epoch, 0
+            self.state = (copy.deepcopy(encoder.state_dict()), copy.deepcopy(head.state_dict()))
+            return False
+        self.waited += 1
+        return self.waited >= self.patience
+
+    def restore(self, encoder: nn.Module, head: nn.Module) -> None:
+        encoder.load_state_dict(self.state[0])
+        head.load_state_dict(self.state[1])
+
+
 def _finetune_classifier(bundle: MotionTextBundle, seqs: dict[str, list[np.ndarray]], y: dict[str, np.ndarray],
                          n_classes: int, s: ProbeSettings) -> tuple[np.ndarray, dict]:
     """Encoder + linear layer trained end to end; returns test scores of the best validation epoch."""
@@ -175,7 +197,7 @@ def _finetune_classifier(bundle: MotionTextBundle, seqs: dict[str, list[np.ndarr
     optimizer = torch.optim.AdamW(params, lr=s.lr, weight_decay=0.01)
     rng = np.random.default_rng(s.seed)
     y_train = torch.as_tensor(y["train"], dtype=torch.long, device=device)
-    best_acc, best_state, best_epoch, waited = -1.0, None, 0, 0
+    best = _KeepBest(s.patience)
     for epoch in range(s.finetune_epochs):
         model.train()
         head.train()
@@ -193,18 +215,12 @@ def _finetune_classifier(bundle: MotionTextBundle, seqs: dict[str, list[np.ndarr
         head.eval()
         with torch.no_grad():
             acc = float((head(_embed(model, inputs, seqs["val"], device)).argmax(1).cpu().numpy() == y["val"]).mean())
-        if acc > best_acc:
-            best_acc, best_epoch, waited = acc, epoch + 1, 0
-            best_state = (copy.deepcopy(model.motion_encoder.state_dict()), copy.deepcopy(head.state_dict()))
-        else:
-            waited += 1
-            if waited >= s.patience:
-                break
-    model.motion_encoder.load_state_dict(best_state[0])
-    head.load_state_dict(best_state[1])
+        if best.stop_after(acc, epoch + 1, model.motion_encoder, head):
+            break
+    best.restore(model.motion_encoder, head)
     with torch.no_grad():
         scores = torch.softmax(head(_embed(model, inputs, seqs["test"], device)), 1).cpu().numpy()
-    return scores, {"best_epoch": best_epoch, "val_top1": 100.0 * best_acc}
+    return scores, {"best_epoch": best.epoch, "val_top1": 100.0 * best.score}
 
 
 @torch.no_grad()
@@ -324,7 +340,7 @@ def probe_detection(bundle: MotionTextBundle, splits, classes: Sequence[str], s:
         def logits(name: str, i: int) -> torch.Tensor:
             return head(_frame_features(model, inputs, seqs[name][i], device))
 
-        best, best_state, waited = (-1.0, 0), None, 0
+        best = _KeepBest(s.patience)
         for epoch in range(s.finetune_epochs):
             model.train()
             head.train()
@@ -339,22 +355,16 @@ def probe_detection(bundle: MotionTextBundle, splits, classes: Sequence[str], s:
             with torch.no_grad():
                 val_probs = [torch.softmax(logits("val", i), 1).cpu().numpy() for i in range(len(seqs["val"]))]
             score = mean_map(det("val", lambda i: val_probs[i]))
-            if score > best[0]:
-                best, waited = (score, epoch + 1), 0
-                best_state = (copy.deepcopy(model.motion_encoder.state_dict()), copy.deepcopy(head.state_dict()))
-            else:
-                waited += 1
-                if waited >= s.patience:
-                    break
-        model.motion_encoder.load_state_dict(best_state[0])
-        head.load_state_dict(best_state[1])
+            if best.stop_after(score, epoch + 1, model.motion_encoder, head):
+                break
+        best.restore(model.motion_encoder, head)
         model.eval()
         head.eval()
         with torch.no_grad():
             test_probs = [torch.softmax(logits("test", i), 1).cpu().numpy() for i in range(len(seqs["test"]))]
         result = det("test", lambda i: test_probs[i])
         frame_pred = [p.argmax(1) for p in test_probs]
-        report.update(best_epoch=best[1], val_mean_mAP=100.0 * best[0])
+        report.update(best_epoch=best.epoch, val_mean_mAP=100.0 * best.score)
     report.update({key: (100.0 * v if key.startswith("mAP@") else v) for key, v in result.items()})
     report["frame_acc"] = 100.0 * float(np.mean(np.concatenate(frame_pred) == np.concatenate(targets["test"])))
     return report
