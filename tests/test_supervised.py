@@ -143,13 +143,22 @@ def test_caller_bundle_is_not_modified(trained, bundle):
 
 def test_early_stopping_after_patience_epochs(tmp_path, corpus, bundle):
     out = tmp_path / "frozen"
-    fit(out, corpus, bundle, epochs=20, patience=3, lr=0.0, head_lr=0.0)
+    fit(out, corpus, bundle, epochs=20, patience=3, min_epochs=0, lr=0.0, head_lr=0.0)
     log = read_log(out)
     assert [r["epoch"] for r in log] == [1, 2, 3, 4]  # best at 1, then 3 epochs without improvement
     assert [r["improved"] for r in log] == [True, False, False, False]
     # resuming a stopped run trains no further
-    fit(out, corpus, bundle, epochs=20, patience=3, lr=0.0, head_lr=0.0)
+    fit(out, corpus, bundle, epochs=20, patience=3, min_epochs=0, lr=0.0, head_lr=0.0)
     assert len(read_log(out)) == 4
+
+
+def test_early_stopping_waits_for_min_epochs(tmp_path, corpus, bundle):
+    """A flat start (the base-rate plateau of BCE) does not end training before min_epochs."""
+    out = tmp_path / "warm"
+    fit(out, corpus, bundle, epochs=20, patience=3, min_epochs=6, lr=0.0, head_lr=0.0)
+    log = read_log(out)
+    assert [r["epoch"] for r in log] == [1, 2, 3, 4, 5, 6]
+    assert [r["improved"] for r in log] == [True] + [False] * 5
 
 
 def test_bce_center_inter_runs_with_finite_terms(tmp_path, corpus, bundle):

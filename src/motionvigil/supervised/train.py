@@ -88,7 +88,9 @@ class SupervisedSettings:
     """Settings of a supervised run.
 
     ``lr`` is the encoder's learning rate, ``head_lr`` the head's. ``patience``: stop
-    after this many epochs in a row without a better validation mAP (``None``: never).
+    after this many epochs in a row without a better validation mAP (``None``: never),
+    but not before ``min_epochs``: with many classes, BCE first sits for several epochs
+    at the base-rate plateau (validation mAP flat) before it learns the classes.
     ``finetune_encoder=False`` freezes the encoder (then the center and hinge terms are
     constants: logged, but they train nothing).
     """
@@ -100,6 +102,7 @@ class SupervisedSettings:
     weight_decay: float = 0.01
     objective: str = "bce"
     patience: int | None = 5
+    min_epochs: int = 10
     dropout: float = 0.1
     seed: int = 0
     finetune_encoder: bool = True
@@ -425,7 +428,7 @@ def train_supervised(bundle: MotionTextBundle, train: LabelledSet, val: Labelled
     bar = tqdm(range(progress["epoch"], s.epochs), desc=f"supervised ({s.objective})", unit="epoch",
                disable=not (s.progress and rt.is_main), initial=progress["epoch"], total=s.epochs)
     for epoch in bar:
-        if s.patience is not None and progress["stale"] >= s.patience:
+        if s.patience is not None and progress["stale"] >= s.patience and epoch >= s.min_epochs:
             break
         rng = np.random.default_rng([s.seed, epoch])
         torch.manual_seed(s.seed * 100_003 + epoch)
