@@ -6,9 +6,10 @@ Data use: pre-training, meta-training and the supervised baselines see only the
 training split (with a validation part carved out of it for model selection); the
 test split is used once, by the protocols. Nothing is tuned on test results.
 
-Under ``torchrun`` every step is spread over the processes: pre-training batches,
-meta-training episodes (``meta_batch`` per process), supervised batches, and the
-evaluation episodes and draws; rank 0 writes the tables.
+Under ``torchrun`` every step is spread over the processes: pre-training batches
+(``batch_size`` per process), supervised batches (each process takes its share of the
+one-process global batch), meta-training episodes (one per process and outer step),
+and the evaluation episodes and draws; rank 0 writes the tables.
 """
 
 from __future__ import annotations
@@ -80,6 +81,16 @@ def _write_table(out: Path, name: str, rows: list[dict], lead: Sequence[str], ti
     write_text_atomic(out / f"{name}.json", json.dumps(rows, indent=2, default=float))
 
 
+def per_process(global_batch: int, runtime: Runtime | None) -> int:
+    """The per-process batch that keeps the one-process recipe's global batch under torchrun
+    (the trainers' batch sizes are per process). Used for the supervised rows: with a
+    doubled batch their BCE stays longer on the base-rate plateau. Pre-training keeps
+    its per-process batch (more contrastive negatives as N grows) and meta-training one
+    episode per process, so its outer step averages ``world_size`` episodes."""
+    world = runtime.world_size if runtime is not None else 1
+    return max(1, global_batch // world)
+
+
 def supervised_rows(bundle: MotionTextBundle, train: LabelledSet, val: LabelledSet, test: LabelledSet,
                     out: Path, settings: SupervisedSettings, progress: bool,
                     runtime: Runtime | None = None) -> list[dict]:
@@ -87,7 +98,8 @@ def supervised_rows(bundle: MotionTextBundle, train: LabelledSet, val: LabelledS
     rows = []
     queries = np.flatnonzero(test.labels.any(1))
     for objective, label in (("bce", "Supervised BCE"), ("bce_center_inter", "Supervised BCE+Center+Inter")):
-        s = dataclasses.replace(settings, objective=objective, progress=progress)
+        s = dataclasses.replace(settings, objective=objective, progress=progress,
+                                batch_size=per_process(settings.batch_size, runtime))
         model = train_supervised(bundle, train, val, out / f"supervised_{objective}", s, runtime=runtime)
         scores = model.scores([test.clips[i] for i in queries])
         metrics = classification_metrics(scores, test.labels[queries], test.violent)
