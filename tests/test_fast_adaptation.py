@@ -23,7 +23,10 @@ from motionvigil.fewshot.adaptation import (
     encode_clips,
     length_buckets,
 )
-from motionvigil.losses import fewshot_loss
+from motionvigil.fewshot.adaptation import encoder_params
+from motionvigil.fewshot.episodes import Episode
+from motionvigil.fewshot.maml import adapt_episode, query_loss
+from motionvigil.losses import class_prototypes, fewshot_loss
 from motionvigil.models import MotionTextModel, preset
 from motionvigil.models.bundle import MotionTextBundle
 from motionvigil.models.inputs import MotionInputs
@@ -164,3 +167,46 @@ def test_fast_mode_needs_a_transformer_encoder(setup):
         adapted_params(other, AdaptSettings(top_layers=1))
     assert adapted_params(bundle, AdaptSettings()).keys() == dict(
         bundle.model.motion_encoder.named_parameters()).keys()
+
+
+def test_fast_inner_loop_of_meta_training(setup):
+    """ANIL-style FOMAML: the episode adapts only the top layer (exactly as the fast
+    evaluation mode does), leaves the lower layers at the initialisation, and the
+    first-order query gradient reaches every weight; checked against the stock module
+    loaded with the adapted weights."""
+    bundle, data = setup
+    support, query = np.array([0, 1, 2, 3]), np.array([4, 5, 6, 7])
+    episode = Episode(np.arange(2), support, data.labels[support], query, data.labels[query], data.violent)
+    settings = AdaptSettings(steps=3, lr=0.05, top_layers=1)
+    params = encoder_params(bundle)
+    inputs = InputCache(bundle, data.clips)
+    fast = adapt_episode(bundle, params, inputs, episode, settings, np.random.default_rng(0))
+    assert fast.keys() == params.keys()
+    top = adapt(bundle, adapted_params(bundle, settings), adaptation_cache(bundle, data.clips, settings), support,
+                episode.support_targets, episode.violent, settings)
+    for name, p in params.items():
+        if name in top:
+            torch.testing.assert_close(fast[name], top[name])
+            assert not torch.equal(fast[name], p.detach())
+        else:
+            assert torch.equal(fast[name], p.detach())
+    fast = {k: v.detach().clone().requires_grad_(True) for k, v in fast.items()}
+    grads = dict(zip(fast, torch.autograd.grad(query_loss(bundle, fast, inputs, episode, settings),
+                                               list(fast.values()))))
+    assert grads["encoder.layers.0.linear1.weight"].abs().max() > 0  # the lower layers learn too
+
+    ref = copy.deepcopy(bundle.model.motion_encoder).eval()
+    ref.load_state_dict({k: v.detach() for k, v in fast.items()}, strict=False)
+
+    def embed(idx):
+        seq, valid = ref.embed(*inputs.batch(idx))
+        return ref.encoder(seq, src_key_padding_mask=~valid)[:, 0]
+
+    protos = class_prototypes(embed(support), torch.from_numpy(episode.support_targets))
+    loss = fewshot_loss(embed(query), torch.from_numpy(episode.query_targets), torch.from_numpy(episode.violent),
+                        prototypes=protos)["loss"]
+    loss.backward()
+    compared = [name for name, p in ref.named_parameters() if p.grad is not None]
+    assert {"encoder.layers.0.self_attn.in_proj_weight", "encoder.layers.1.linear2.weight"} <= set(compared)
+    for name in compared:
+        torch.testing.assert_close(grads[name], dict(ref.named_parameters())[name].grad, atol=2e-5, rtol=1e-3)

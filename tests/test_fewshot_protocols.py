@@ -3,6 +3,8 @@ synthetic corpus (shape of the outputs, same episodes for both rows, resume)."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -61,6 +63,23 @@ def test_meta_training_resumes_to_the_same_weights(setup, tmp_path):
     moved = max((p - q).abs().max().item() for p, q in zip(a.model.motion_encoder.parameters(),
                                                          start.model.motion_encoder.parameters()))
     assert moved > 0 or a.info.get("meta_iteration") == 0
+
+
+def test_fast_meta_training_moves_every_layer(setup, tmp_path):
+    """Meta-training with the fast inner loop (top layer only) still updates the lower
+    layers through the first-order query gradient, and records the setting."""
+    tmp, _, (train, val, _), _ = setup
+    settings = MetaSettings(iterations=3, ways=3, shots=1, queries=2, inner=AdaptSettings(steps=2, top_layers=1),
+                            val_every=100, val_episodes=2, progress=False)
+    start = MotionTextBundle.load(tmp / "pre" / "best")
+    meta_train(MotionTextBundle.load(tmp / "pre" / "best"), train, val, tmp_path / "maml", settings)
+    last = MotionTextBundle.load(tmp_path / "maml" / "last")
+    before = dict(start.model.motion_encoder.named_parameters())
+    for name, p in last.model.motion_encoder.named_parameters():
+        if name.startswith(("encoder.layers.0.", "encoder.layers.1.")) and name.endswith("weight"):
+            assert not torch.equal(p, before[name]), name
+    recorded = json.loads((tmp_path / "maml" / "meta_train.json").read_text())
+    assert recorded["settings"]["inner"]["top_layers"] == 1
 
 
 def test_episodic_rows(setup):

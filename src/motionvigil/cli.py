@@ -147,16 +147,16 @@ def _cmd_study_fewshot(args: argparse.Namespace) -> int:
     from motionvigil.eval.fewshot_study import StudySettings, run_fewshot_study
 
     base = StudySettings()
+    # the fast mode (and mixed precision) applies to meta-training and evaluation alike
+    inner = dataclasses.replace(base.meta.inner, top_layers=args.fast_top_layers, mixed_precision=args.mixed_precision)
     settings = dataclasses.replace(
         base,
         preset=args.preset,
         encoder=args.encoder,
         seed=args.seed,
         pretrain=dataclasses.replace(base.pretrain, epochs=args.pretrain_epochs),
-        meta=dataclasses.replace(base.meta, iterations=args.meta_iterations),
+        meta=dataclasses.replace(base.meta, iterations=args.meta_iterations, inner=inner),
         episodic=dataclasses.replace(base.episodic, episodes=args.episodes),
-        eval_adapt=dataclasses.replace(base.meta.inner, top_layers=args.fast_top_layers,
-                                       mixed_precision=args.mixed_precision),
     )
     result = run_fewshot_study(args.data, args.output, settings, pretrained=args.pretrained, device=args.device,
                                skip_bad=args.skip_bad)
@@ -191,7 +191,8 @@ def _cmd_study_cross_skeleton(args: argparse.Namespace) -> int:
 
 def _add_adaptation_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fast-top-layers", type=int, metavar="K",
-                   help="fast mode: adapt only the top K encoder layers (default: the whole encoder, as the paper)")
+                   help="fast mode: the inner loop adapts only the top K encoder layers (default: the whole "
+                        "encoder, as the paper); meta-train with the same K as you evaluate with")
     p.add_argument("--mixed-precision", action="store_true", help="bfloat16 autocast for the encoder (GPU)")
 
 
@@ -276,6 +277,7 @@ def _cmd_detect(args: argparse.Namespace) -> int:
 
 
 def _cmd_metatrain(args: argparse.Namespace) -> int:
+    from motionvigil.fewshot.adaptation import AdaptSettings
     from motionvigil.fewshot.maml import MetaSettings, meta_train
     from motionvigil.training.data import start_model, train_val_sets
     from motionvigil.training.runtime import start_runtime, stop_runtime
@@ -283,9 +285,10 @@ def _cmd_metatrain(args: argparse.Namespace) -> int:
     runtime = start_runtime(args.device)  # joins the process group under torchrun
     try:
         train, val = train_val_sets(args.data, args.val_fraction, args.seed, args.skip_bad)
+        inner = AdaptSettings(top_layers=args.fast_top_layers, mixed_precision=args.mixed_precision)
         settings = MetaSettings(iterations=args.iterations, ways=args.ways, shots=args.shots,
                                 meta_batch=args.meta_batch, outer_lr=args.outer_lr, seed=args.seed,
-                                progress=runtime.is_main)
+                                progress=runtime.is_main, inner=inner)
         best = meta_train(start_model(args.start, runtime.device), train, val, args.output, settings, runtime=runtime)
     finally:
         stop_runtime(runtime)
@@ -649,6 +652,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--meta-batch", type=int, default=1,
                            help="episodes per outer step and process (x number of processes in all)")
             p.add_argument("--outer-lr", type=float, default=1e-4)
+            _add_adaptation_flags(p)
             p.set_defaults(func=_cmd_metatrain)
         else:
             p.add_argument("--objective", default="bce", choices=["bce", "bce_center_inter"])

@@ -8,6 +8,13 @@ prototypes, and applies its gradient at the adapted weights to the initial weigh
 loss on validation episodes (drawn from held-out training clips, never the test split)
 is kept. Runs resume from ``OUT/last``.
 
+Fast inner loop (``inner.top_layers = k``, an ANIL-style variant of FOMAML): the inner loop
+adapts only the top ``k`` Transformer layers on the states of the frozen lower layers,
+computed once per episode; the query loss still runs the whole encoder (lower layers at
+the current initialisation, top layers adapted), and its first-order gradient updates
+every weight. The initialisation is then learnt for the adaptation that the fast
+evaluation mode (``AdaptSettings.top_layers``) performs.
+
 Meta-batches and ``torchrun``: each outer step averages the first-order gradients of
 ``meta_batch`` episodes per process (``meta_batch x world_size`` in all). Episode slot
 ``g`` of iteration ``i`` is drawn from its own generator seeded ``(seed, i, g)`` (slot 0:
@@ -36,10 +43,14 @@ from motionvigil.atomic import write_text_atomic
 from motionvigil.errors import MotionFileError
 from motionvigil.fewshot.adaptation import (
     AdaptSettings,
+    HiddenCache,
     InputCache,
+    Params,
     adapt,
+    adapted_params,
     encode,
     encoder_params,
+    first_adapted_layer,
 )
 from motionvigil.datasets.labelled import LabelledSet
 from motionvigil.fewshot.episodes import VIOLENT_FRACTION, Episode, EpisodeSampler
@@ -92,6 +103,24 @@ def query_loss(bundle: MotionTextBundle, params, cache: InputCache, episode: Epi
     return fewshot_loss(z, targets, violent, prototypes=protos, naive_contrastive=settings.naive_contrastive)["loss"]
 
 
+def adapt_episode(bundle: MotionTextBundle, params: Params, inputs: InputCache, episode: Episode,
+                  settings: AdaptSettings, rng: np.random.Generator) -> Params:
+    """Every encoder weight after the inner loop on ``episode``'s support set.
+
+    Full FOMAML adapts them all. The fast inner loop (``settings.top_layers``) adapts the
+    top layers on lower-layer states computed now (the lower layers change with every
+    outer step, so the states are not kept across episodes) and returns the other
+    weights as they are.
+    """
+    start = first_adapted_layer(bundle, settings)
+    if start == 0:
+        return adapt(bundle, params, inputs, episode.support, episode.support_targets, episode.violent, settings, rng)
+    top = adapted_params(bundle, settings)
+    fast = adapt(bundle, top, HiddenCache(bundle, inputs, start), episode.support, episode.support_targets,
+                 episode.violent, settings, rng)
+    return {name: fast[name] if name in fast else p.detach() for name, p in params.items()}
+
+
 def largest_sampler(data: LabelledSet, s: MetaSettings) -> EpisodeSampler | None:
     """The largest episode shape (<= N-way K-shot, fewer shots first) the clips allow."""
     for ways in range(s.ways, 1, -1):
@@ -118,8 +147,7 @@ def validation_score(bundle: MotionTextBundle, data: LabelledSet, sampler: Episo
         episode = sampler.sample(np.random.default_rng([s.seed, 10**6 + i]))
         if len(episode.query) == 0:
             continue
-        fast = adapt(bundle, params, cache, episode.support, episode.support_targets, episode.violent,
-                     s.inner, np.random.default_rng([s.seed, 2 * 10**6 + i]))
+        fast = adapt_episode(bundle, params, cache, episode, s.inner, np.random.default_rng([s.seed, 2 * 10**6 + i]))
         with torch.no_grad():
             losses[i] = float(query_loss(bundle, fast, cache, episode, s.inner))
         valid[i] = 1.0
@@ -193,8 +221,7 @@ def meta_train(bundle: MotionTextBundle, train: LabelledSet, val: LabelledSet, o
             episode = sampler.sample(rng)
             if len(episode.query) == 0:
                 continue
-            fast = adapt(bundle, params, cache, episode.support, episode.support_targets, episode.violent,
-                         s.inner, rng)
+            fast = adapt_episode(bundle, params, cache, episode, s.inner, rng)
             fast = {k: v.requires_grad_(True) for k, v in fast.items()}
             loss = query_loss(bundle, fast, cache, episode, s.inner)
             grads = torch.autograd.grad(loss, list(fast.values()), allow_unused=True)
