@@ -148,7 +148,7 @@ def _cmd_study_fewshot(args: argparse.Namespace) -> int:
 
     base = StudySettings()
     # the fast mode (and mixed precision) applies to meta-training and evaluation alike
-    inner = dataclasses.replace(base.meta.inner, top_layers=args.fast_top_layers, mixed_precision=args.mixed_precision)
+    inner = _adapt_settings(args)
     settings = dataclasses.replace(
         base,
         preset=args.preset,
@@ -190,19 +190,31 @@ def _cmd_study_cross_skeleton(args: argparse.Namespace) -> int:
 
 
 def _add_adaptation_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--inner-steps", type=int, metavar="T",
+                   help="inner-loop SGD steps on the support set (default: the paper's T = 20)")
+    p.add_argument("--inner-lr", type=float, metavar="ALPHA",
+                   help="inner-loop learning rate (default: the paper's alpha = 0.02)")
     p.add_argument("--fast-top-layers", type=int, metavar="K",
                    help="fast mode: the inner loop adapts only the top K encoder layers (default: the whole "
                         "encoder, as the paper); meta-train with the same K as you evaluate with")
     p.add_argument("--mixed-precision", action="store_true", help="bfloat16 autocast for the encoder (GPU)")
 
 
+def _adapt_settings(args: argparse.Namespace):
+    """The inner-loop settings of ``_add_adaptation_flags``."""
+    from motionvigil.fewshot.adaptation import AdaptSettings
+
+    given = {"steps": args.inner_steps, "lr": args.inner_lr}
+    return AdaptSettings(top_layers=args.fast_top_layers, mixed_precision=args.mixed_precision,
+                         **{k: v for k, v in given.items() if v is not None})
+
+
 def _cmd_fewshot(args: argparse.Namespace) -> int:
     from motionvigil.eval.fewshot_eval import evaluate_fewshot
 
     from motionvigil.eval.fewshot_protocols import rows_to_markdown
-    from motionvigil.fewshot.adaptation import AdaptSettings
 
-    adapt = AdaptSettings(top_layers=args.fast_top_layers, mixed_precision=args.mixed_precision)
+    adapt = _adapt_settings(args)
     rows = evaluate_fewshot(args.run, args.data, args.protocol, episodes=args.episodes, device=args.device,
                             skip_bad=args.skip_bad, adapt=adapt)
     if int(os.environ.get("RANK", "0")) == 0:
@@ -277,7 +289,6 @@ def _cmd_detect(args: argparse.Namespace) -> int:
 
 
 def _cmd_metatrain(args: argparse.Namespace) -> int:
-    from motionvigil.fewshot.adaptation import AdaptSettings
     from motionvigil.fewshot.maml import MetaSettings, meta_train
     from motionvigil.training.data import start_model, train_val_sets
     from motionvigil.training.runtime import start_runtime, stop_runtime
@@ -285,7 +296,7 @@ def _cmd_metatrain(args: argparse.Namespace) -> int:
     runtime = start_runtime(args.device)  # joins the process group under torchrun
     try:
         train, val = train_val_sets(args.data, args.val_fraction, args.seed, args.skip_bad)
-        inner = AdaptSettings(top_layers=args.fast_top_layers, mixed_precision=args.mixed_precision)
+        inner = _adapt_settings(args)
         settings = MetaSettings(iterations=args.iterations, ways=args.ways, shots=args.shots,
                                 meta_batch=args.meta_batch, outer_lr=args.outer_lr, seed=args.seed,
                                 progress=runtime.is_main, inner=inner)
