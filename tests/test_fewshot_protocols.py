@@ -115,3 +115,14 @@ def test_global_rows(setup):
     for row in rows:
         assert row["top1"] <= row["top5"] <= 1.0
     assert np.isfinite(rows[1]["VDR"]) and n_classes >= 10
+
+
+def test_table_titles_name_a_non_paper_inner_loop():
+    import dataclasses
+
+    from motionvigil.eval.fewshot_study import StudySettings, _adaptation_label
+
+    base = StudySettings()
+    assert _adaptation_label(base) == ""
+    fast = dataclasses.replace(base, meta=dataclasses.replace(base.meta, inner=AdaptSettings(top_layers=1, lr=0.2)))
+    assert _adaptation_label(fast) == "; MAML rows: fast mode: top 1 layer(s) adapted, T = 20, alpha = 0.2"

@@ -75,6 +75,18 @@ def pool(datasets: Sequence[Dataset]) -> tuple[str, ...]:
     return tuple(seen)
 
 
+def _adaptation_label(settings: StudySettings) -> str:
+    """Table-title suffix naming a non-default inner loop (the paper's: every layer, T = 20,
+    alpha = 0.02)."""
+    a, paper = settings.test_adaptation, AdaptSettings()
+    parts = []
+    if a.top_layers is not None:
+        parts.append(f"fast mode: top {a.top_layers} layer(s) adapted")
+    if (a.steps, a.lr) != (paper.steps, paper.lr):
+        parts.append(f"T = {a.steps}, alpha = {a.lr:g}")
+    return f"; MAML rows: {', '.join(parts)}" if parts else ""
+
+
 def _write_table(out: Path, name: str, rows: list[dict], lead: Sequence[str], title: str) -> None:
     write_text_atomic(out / f"{name}.md", f"{title}\n\n{rows_to_markdown(rows, lead)}\n")
     write_text_atomic(out / f"{name}.csv", rows_to_csv(rows, lead))
@@ -146,7 +158,7 @@ def run_fewshot_study(specs: Sequence[str], out_dir: str | Path, settings: Study
     if runtime.is_main:
         _write_table(out, "table1", table1, ("config", "model"),
                      f"Table 1: episodic few-shot on {', '.join(specs)} "
-                     f"(mean ± std over {settings.episodic.episodes} episodes)")
+                     f"(mean ± std over {settings.episodic.episodes} episodes){_adaptation_label(settings)}")
     timings["table1_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -158,7 +170,8 @@ def run_fewshot_study(specs: Sequence[str], out_dir: str | Path, settings: Study
     timings["supervised_s"] = time.perf_counter() - t
     if runtime.is_main:
         _write_table(out, "table2", table2, ("model",),
-                     f"Table 2: global evaluation over all {len(classes)} classes of {', '.join(specs)}")
+                     f"Table 2: global evaluation over all {len(classes)} classes of {', '.join(specs)}"
+                     f"{_adaptation_label(settings)}")
     timings["total_s"] = time.perf_counter() - start
     timings["total_cpu_s_rank0"] = time.process_time() - cpu_start  # CPU seconds of this process (all threads)
 
