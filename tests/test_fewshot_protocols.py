@@ -46,17 +46,18 @@ def setup(tmp_path_factory):
     return tmp, pre, sets, cache
 
 
-def meta(tmp, pre_dir, train, val, iterations, resume=True):
-    settings = MetaSettings(iterations=iterations, ways=3, shots=1, queries=2, inner=FAST, val_every=2,
+def meta(tmp, pre_dir, train, val, iterations, resume=True, inner=FAST):
+    settings = MetaSettings(iterations=iterations, ways=3, shots=1, queries=2, inner=inner, val_every=2,
                             val_episodes=2, progress=False)
     return meta_train(MotionTextBundle.load(pre_dir), train, val, tmp / "maml", settings, resume=resume)
 
 
-def test_meta_training_resumes_to_the_same_weights(setup, tmp_path):
+@pytest.mark.parametrize("inner", [FAST, AdaptSettings(steps=2, top_layers=1)], ids=["full", "fast_top1"])
+def test_meta_training_resumes_to_the_same_weights(setup, tmp_path, inner):
     tmp, _, (train, val, _), _ = setup
-    a = meta(tmp_path / "a", tmp / "pre" / "best", train, val, 4)
-    meta(tmp_path / "b", tmp / "pre" / "best", train, val, 2)
-    b = meta(tmp_path / "b", tmp / "pre" / "best", train, val, 4)
+    a = meta(tmp_path / "a", tmp / "pre" / "best", train, val, 4, inner=inner)
+    meta(tmp_path / "b", tmp / "pre" / "best", train, val, 2, inner=inner)
+    b = meta(tmp_path / "b", tmp / "pre" / "best", train, val, 4, inner=inner)
     for (name, pa), (_, pb) in zip(a.model.named_parameters(), b.model.named_parameters()):
         torch.testing.assert_close(pa, pb, msg=name)
     start = MotionTextBundle.load(tmp / "pre" / "best")
