@@ -184,6 +184,8 @@ def test_npz_known_layout_name_supplies_joints(tmp_path):
         ({"joints": np.full((4, 22, 3), np.nan), "fps": 30}, "non-finite"),
         ({"joints": _joints(num_frames=1), "fps": 30}, "at least 2"),
         ({"joints": _joints().astype(str), "fps": 30}, "real numbers"),
+        ({"joints": _joints().astype(np.complex64), "fps": 30}, "real numbers"),
+        ({"joints": _joints().astype(bool), "fps": 30}, "real numbers"),
         ({"joints": _joints(), "fps": np.array([20, 30])}, "single number"),
         ({"joints": _joints(), "fps": 0}, "frame rate"),
         ({"joints": _joints(), "fps": np.nan}, "frame rate"),
@@ -295,3 +297,15 @@ def test_damaged_npz_and_npy_give_motion_or_motion_file_error(ops, cut):
                 assert exc.path == str(path)
                 continue
             assert motion.joints.shape[1:] == (22, 3) and np.isfinite(motion.joints).all()
+
+
+def test_validate_joints_rejects_non_real_dtypes_and_reports_overflow():
+    from motionvigil.io.motion import validate_joints
+
+    for dtype in (np.complex64, bool):
+        with pytest.raises(MotionFileError, match="real numbers"):
+            validate_joints(np.zeros((5, 3, 3), dtype=dtype), "clip.npz")
+    huge = np.zeros((5, 3, 3), dtype=np.longdouble)
+    huge[2, 1, 0] = np.finfo(np.longdouble).max
+    with pytest.raises(MotionFileError, match="frame 2, joint 1"):
+        validate_joints(huge, "clip.npz")

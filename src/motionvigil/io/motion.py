@@ -107,14 +107,15 @@ def validate_joints(
     arr = np.asarray(joints)
     if arr.ndim != 3 or arr.shape[-1] != 3:
         raise MotionFileError(source, f"joints must have shape [frames, joints, 3], got {tuple(arr.shape)}")
-    if not np.issubdtype(arr.dtype, np.number):
-        raise MotionFileError(source, f"joints must be numeric, got dtype {arr.dtype}")
+    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise MotionFileError(source, f"joints must be real numbers, got dtype {arr.dtype}")
     if expected_joints is not None and arr.shape[1] != expected_joints:
         raise MotionFileError(source, f"expected {expected_joints} joints, got {arr.shape[1]}")
     if arr.shape[0] < MIN_FRAMES:
         raise MotionFileError(source, f"motion has {arr.shape[0]} frame(s); at least {MIN_FRAMES} are needed")
     # check in float64 before casting, so a huge finite value is reported, not overflowed
-    wide = np.asarray(arr, dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):  # what the cast cannot represent is reported below
+        wide = np.asarray(arr, dtype=np.float64)
     bad_mask = ~np.isfinite(wide) | (np.abs(wide) > MAX_COORDINATE)
     if bad_mask.any():
         bad = np.argwhere(bad_mask)[0]
