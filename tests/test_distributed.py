@@ -145,13 +145,14 @@ def test_metatrain_and_supervised_commands_under_torchrun(tmp_path):
     common = ["--data", f"folder:{tmp_path / 'data'}", "--device", "cpu"]
     run_script("-m motionvigil.cli", ["metatrain", tmp_path / "pre", *common, "-o", tmp_path / "maml",
                                       "--iterations", 2, "--ways", 2, "--shots", 1, "--fast-top-layers", 1,
-                                      "--inner-lr", 0.05], nproc=2, cwd=tmp_path)
+                                      "--inner-lr", 0.05, "--val-episodes", 4], nproc=2, cwd=tmp_path)
     run_script("-m motionvigil.cli", ["supervised", tmp_path / "pre", *common, "-o", tmp_path / "sup",
                                       "--epochs", 2, "--batch-size", 8, "--objective", "bce_center_inter"],
                nproc=2, cwd=tmp_path)
     meta = json.loads((tmp_path / "maml" / "meta_train.json").read_text())
     assert (meta["world_size"], meta["episodes_per_step"]) == (2, 2)
     assert (meta["settings"]["inner"]["top_layers"], meta["settings"]["inner"]["lr"]) == (1, 0.05)
+    assert meta["settings"]["val_episodes"] == 4
     assert progress(tmp_path / "maml" / "last")["iteration"] == 2
     sup = json.loads((tmp_path / "sup" / "supervised.json").read_text())
     assert (sup["world_size"], sup["global_batch"]) == (2, 16)

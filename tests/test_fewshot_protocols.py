@@ -127,3 +127,25 @@ def test_table_titles_name_a_non_paper_inner_loop():
     assert _adaptation_label(base) == ""
     fast = dataclasses.replace(base, meta=dataclasses.replace(base.meta, inner=AdaptSettings(top_layers=1, lr=0.2)))
     assert _adaptation_label(fast) == "; MAML rows: fast mode: top 1 layer(s) adapted, T = 20, alpha = 0.2"
+
+
+@pytest.mark.parametrize("field", ["meta_batch", "val_every", "val_episodes"])
+def test_meta_settings_refuse_non_positive_counts(field):
+    with pytest.raises(ValueError, match=f"{field} must be >= 1"):
+        MetaSettings(**{field: 0})
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["metatrain", "RUN", "--data", "synthetic", "-o", "OUT", "--val-episodes", "0"], "--val-episodes: must be >= 1"),
+    (["fewshot", "RUN", "--data", "synthetic", "--protocol", "episodic", "--inner-lr", "-1"], "--inner-lr: must be"),
+    (["fewshot", "RUN", "--data", "synthetic", "--protocol", "episodic", "--fast-top-layers", "two"],
+     "--fast-top-layers: not an integer"),
+    (["study", "fewshot", "--data", "synthetic", "-o", "OUT", "--inner-steps", "0"], "--inner-steps: must be >= 1"),
+])
+def test_adaptation_flags_are_checked_when_parsed(argv, message, capsys):
+    from motionvigil.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err

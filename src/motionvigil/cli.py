@@ -189,12 +189,34 @@ def _cmd_study_cross_skeleton(args: argparse.Namespace) -> int:
     return 0
 
 
+def _count(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _positive(text: str) -> float:
+    """argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (value > 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return value
+
+
 def _add_adaptation_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--inner-steps", type=int, metavar="T",
+    p.add_argument("--inner-steps", type=_count, metavar="T",
                    help="inner-loop SGD steps on the support set (default: the paper's T = 20)")
-    p.add_argument("--inner-lr", type=float, metavar="ALPHA",
+    p.add_argument("--inner-lr", type=_positive, metavar="ALPHA",
                    help="inner-loop learning rate (default: the paper's alpha = 0.02)")
-    p.add_argument("--fast-top-layers", type=int, metavar="K",
+    p.add_argument("--fast-top-layers", type=_count, metavar="K",
                    help="fast mode: the inner loop adapts only the top K encoder layers (default: the whole "
                         "encoder, as the paper); meta-train with the same K as you evaluate with")
     p.add_argument("--mixed-precision", action="store_true", help="bfloat16 autocast for the encoder (GPU)")
@@ -299,6 +321,7 @@ def _cmd_metatrain(args: argparse.Namespace) -> int:
         inner = _adapt_settings(args)
         settings = MetaSettings(iterations=args.iterations, ways=args.ways, shots=args.shots,
                                 meta_batch=args.meta_batch, outer_lr=args.outer_lr, seed=args.seed,
+                                val_every=args.val_every, val_episodes=args.val_episodes,
                                 progress=runtime.is_main, inner=inner)
         best = meta_train(start_model(args.start, runtime.device), train, val, args.output, settings, runtime=runtime)
     finally:
@@ -575,8 +598,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--encoder", default="tmr", choices=["tmr", "vit"])
     p.add_argument("--pretrained", help="use this pre-trained run/model instead of pre-training")
     p.add_argument("--pretrain-epochs", type=int, default=20)
-    p.add_argument("--meta-iterations", type=int, default=300)
-    p.add_argument("--episodes", type=int, default=200)
+    p.add_argument("--meta-iterations", type=_count, default=300)
+    p.add_argument("--episodes", type=_count, default=200)
     _add_adaptation_flags(p)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
@@ -600,7 +623,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", action="append", required=True, metavar="NAME[:ROOT]")
     p.add_argument("--skip-bad", action="store_true", help="skip unusable files (listed) instead of stopping")
     p.add_argument("--protocol", choices=["episodic", "global"], default="episodic")
-    p.add_argument("--episodes", type=int, default=200)
+    p.add_argument("--episodes", type=_count, default=200)
     _add_adaptation_flags(p)
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
     p.add_argument("--json", action="store_true")
@@ -657,12 +680,15 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--seed", type=int, default=0)
         p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (torchrun: cuda = one GPU per rank)")
         if name == "metatrain":
-            p.add_argument("--iterations", type=int, default=300)
-            p.add_argument("--ways", type=int, default=5)
-            p.add_argument("--shots", type=int, default=5)
-            p.add_argument("--meta-batch", type=int, default=1,
+            p.add_argument("--iterations", type=_count, default=300)
+            p.add_argument("--ways", type=_count, default=5)
+            p.add_argument("--shots", type=_count, default=5)
+            p.add_argument("--meta-batch", type=_count, default=1,
                            help="episodes per outer step and process (x number of processes in all)")
             p.add_argument("--outer-lr", type=float, default=1e-4)
+            p.add_argument("--val-every", type=_count, default=50, help="iterations between validations")
+            p.add_argument("--val-episodes", type=_count, default=10,
+                           help="validation episodes (best initialisation = lowest mean query loss over them)")
             _add_adaptation_flags(p)
             p.set_defaults(func=_cmd_metatrain)
         else:

@@ -78,8 +78,9 @@ class MetaSettings:
     meta_batch: int = 1  # episodes per outer step and process (x world size under torchrun)
 
     def __post_init__(self) -> None:
-        if self.meta_batch < 1:
-            raise ValueError(f"meta_batch must be >= 1, got {self.meta_batch}")
+        for name in ("meta_batch", "val_every", "val_episodes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
 
 
 def episode_seeds(seed: int, iteration: int, slot: int) -> tuple[list[int], int]:
