@@ -114,10 +114,8 @@ def adapt_episode(bundle: MotionTextBundle, params: Params, inputs: InputCache, 
     weights as they are.
     """
     start = first_adapted_layer(bundle, settings)
-    if start == 0:
-        return adapt(bundle, params, inputs, episode.support, episode.support_targets, episode.violent, settings, rng)
-    top = adapted_params(bundle, settings)
-    fast = adapt(bundle, top, HiddenCache(bundle, inputs, start), episode.support, episode.support_targets,
+    cache = HiddenCache(bundle, inputs, start) if start else inputs
+    fast = adapt(bundle, adapted_params(bundle, settings), cache, episode.support, episode.support_targets,
                  episode.violent, settings, rng)
     return {name: fast[name] if name in fast else p.detach() for name, p in params.items()}
 
