@@ -53,17 +53,12 @@ class StudySettings:
     preset: str = "tiny"
     encoder: str = "tmr"
     pretrain: TrainSettings = field(default_factory=lambda: TrainSettings(epochs=20))
-    meta: MetaSettings = field(default_factory=MetaSettings)
+    meta: MetaSettings = field(default_factory=MetaSettings)  # meta.inner also adapts at test time
     episodic: EpisodicProtocol = field(default_factory=EpisodicProtocol)
     global_protocol: GlobalProtocol = field(default_factory=GlobalProtocol)
     supervised: SupervisedSettings = field(default_factory=SupervisedSettings)
     val_fraction: float = 0.15
     seed: int = 0
-    eval_adapt: AdaptSettings | None = None  # test-time adaptation; None = the meta-training inner loop
-
-    @property
-    def test_adaptation(self) -> AdaptSettings:
-        return self.eval_adapt if self.eval_adapt is not None else self.meta.inner
 
 
 def pool(datasets: Sequence[Dataset]) -> tuple[str, ...]:
@@ -78,7 +73,7 @@ def pool(datasets: Sequence[Dataset]) -> tuple[str, ...]:
 def _adaptation_label(settings: StudySettings) -> str:
     """Table-title suffix naming a non-default inner loop (the paper's: every layer, T = 20,
     alpha = 0.02)."""
-    a, paper = settings.test_adaptation, AdaptSettings()
+    a, paper = settings.meta.inner, AdaptSettings()
     parts = []
     if a.top_layers is not None:
         parts.append(f"fast mode: top {a.top_layers} layer(s) adapted")
@@ -154,7 +149,7 @@ def run_fewshot_study(specs: Sequence[str], out_dir: str | Path, settings: Study
     timings["meta_train_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    table1 = run_episodic(bundle, maml, test, settings.episodic, text_cache, settings.test_adaptation, progress)
+    table1 = run_episodic(bundle, maml, test, settings.episodic, text_cache, settings.meta.inner, progress)
     if runtime.is_main:
         _write_table(out, "table1", table1, ("config", "model"),
                      f"Table 1: episodic few-shot on {', '.join(specs)} "
@@ -162,7 +157,7 @@ def run_fewshot_study(specs: Sequence[str], out_dir: str | Path, settings: Study
     timings["table1_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    table2 = run_global(bundle, maml, train, test, settings.global_protocol, text_cache, settings.test_adaptation,
+    table2 = run_global(bundle, maml, train, test, settings.global_protocol, text_cache, settings.meta.inner,
                         progress)
     timings["table2_fewshot_s"] = time.perf_counter() - t
     t = time.perf_counter()
