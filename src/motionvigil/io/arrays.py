@@ -13,7 +13,7 @@ import numpy as np
 from motionvigil.atomic import atomic_path
 from motionvigil.errors import MotionFileError
 from motionvigil.io.layouts import KINECT_MSR, KINECT_SDK, MEDIAPIPE33, SMPL22
-from motionvigil.io.motion import Layout, Motion
+from motionvigil.io.motion import Layout, Motion, is_real
 
 HUMANML3D_FEATURE_DIM = 263
 #: Arrays ``save_npz`` writes itself; extra arrays may not use these names.
@@ -67,8 +67,8 @@ def _load_numpy_file(path: Path) -> np.ndarray | dict[str, np.ndarray]:
 
 
 def _check_numeric(path: Path, array: np.ndarray, what: str) -> None:
-    """Real numbers only: no strings, booleans, complex numbers or structured records."""
-    if array.dtype.kind not in "iuf":
+    """Real numbers only (``is_real``)."""
+    if not is_real(array.dtype):
         raise MotionFileError(path, f"{what} must hold real numbers, got dtype {array.dtype}")
 
 

@@ -95,6 +95,11 @@ class Motion:
         )
 
 
+def is_real(dtype: np.dtype) -> bool:
+    """Integers or floating point: no strings, booleans, complex numbers or records."""
+    return np.dtype(dtype).kind in "iuf"
+
+
 def validate_joints(
     joints: Any, source: str | Path | None, expected_joints: int | None = None
 ) -> np.ndarray:
@@ -107,7 +112,7 @@ def validate_joints(
     arr = np.asarray(joints)
     if arr.ndim != 3 or arr.shape[-1] != 3:
         raise MotionFileError(source, f"joints must have shape [frames, joints, 3], got {tuple(arr.shape)}")
-    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+    if not is_real(arr.dtype):
         raise MotionFileError(source, f"joints must be real numbers, got dtype {arr.dtype}")
     if expected_joints is not None and arr.shape[1] != expected_joints:
         raise MotionFileError(source, f"expected {expected_joints} joints, got {arr.shape[1]}")
