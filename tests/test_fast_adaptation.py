@@ -21,9 +21,9 @@ from motionvigil.fewshot.adaptation import (
     adapted_params,
     embed_indices,
     encode_clips,
+    encoder_params,
     length_buckets,
 )
-from motionvigil.fewshot.adaptation import encoder_params
 from motionvigil.fewshot.episodes import Episode
 from motionvigil.fewshot.maml import adapt_episode, query_loss
 from motionvigil.losses import class_prototypes, fewshot_loss
