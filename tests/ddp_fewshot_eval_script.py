@@ -11,7 +11,7 @@ import torch
 
 from motionvigil.datasets.labelled import LabelledSet
 from motionvigil.datasets.synthetic import load_synthetic
-from motionvigil.eval.fewshot_protocols import EpisodicProtocol, GlobalProtocol, run_episodic, run_global
+from motionvigil.studies.fewshot_protocols import EpisodicProtocol, GlobalProtocol, run_episodic, run_global
 from motionvigil.fewshot.adaptation import AdaptSettings
 from motionvigil.models import MotionTextModel, preset
 from motionvigil.models.bundle import MotionTextBundle

@@ -10,7 +10,7 @@ from motionvigil.datasets.clip import Clip, Dataset
 from motionvigil.datasets.native import native_skeleton, to_smpl22_native, with_native
 from motionvigil.datasets.synthetic import generate_corpus
 from motionvigil.datasets.synthetic.sensors import as_kinect_sdk
-from motionvigil.eval import cross_skeleton as xs
+from motionvigil.studies import cross_skeleton as xs
 from motionvigil.features.patches import CHAINS, chain_indices, chain_points, chain_problems
 from motionvigil.io import load_motion
 from motionvigil.io.layouts import KINECT_MSR, KINECT_SDK, SMPL22

@@ -29,7 +29,7 @@ from motionvigil.detect.support import select_support
 from motionvigil.detect.thresholds import leave_one_out_violence
 from motionvigil.detect.windows import centre_crop
 from motionvigil.errors import MotionFileError
-from motionvigil.eval.classification import best_f1_threshold, threshold_for_fpr
+from motionvigil.metrics.classification import best_f1_threshold, threshold_for_fpr
 from motionvigil.fewshot.adaptation import AdaptSettings, encoder_params
 from motionvigil.io import KINECT_SDK, SMPL22, Motion, load_motion
 from motionvigil.io.arrays import save_npz

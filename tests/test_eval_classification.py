@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import average_precision_score
 
-from motionvigil.eval.classification import (
+from motionvigil.metrics.classification import (
     aggregate,
     average_precision,
     best_f1_threshold,

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from motionvigil.eval import (
+from motionvigil.metrics import (
     format_table,
     median_rank,
     protocol_all,
@@ -18,7 +18,7 @@ from motionvigil.eval import (
     retrieval_metrics,
     zero_shot_classification,
 )
-from motionvigil.eval.retrieval import small_batch_indices, threshold_positives
+from motionvigil.metrics.retrieval import small_batch_indices, threshold_positives
 
 KEYS = ["R01", "R02", "R03", "R05", "R10", "MedR"]
 

@@ -12,7 +12,7 @@ import torch
 from motionvigil.datasets.labelled import LabelledSet
 from motionvigil.datasets.select import split_train_val_test
 from motionvigil.datasets.synthetic import load_synthetic
-from motionvigil.eval.fewshot_protocols import (
+from motionvigil.studies.fewshot_protocols import (
     EpisodicProtocol,
     GlobalProtocol,
     rows_to_csv,
@@ -121,7 +121,7 @@ def test_global_rows(setup):
 def test_table_titles_name_a_non_paper_inner_loop():
     import dataclasses
 
-    from motionvigil.eval.fewshot_study import StudySettings, _adaptation_label
+    from motionvigil.studies.fewshot_study import StudySettings, _adaptation_label
 
     base = StudySettings()
     assert _adaptation_label(base) == ""

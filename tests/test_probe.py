@@ -12,8 +12,8 @@ from motionvigil.datasets.clip import Clip, Dataset, Segment
 from motionvigil.datasets.folder import export_dataset
 from motionvigil.datasets.synthetic import generate_corpus
 from motionvigil.datasets.synthetic.corpus import generate_sequence
-from motionvigil.eval.probe import frame_targets, smooth_probs
-from motionvigil.eval.temporal_detection import (
+from motionvigil.studies.probe import frame_targets, smooth_probs
+from motionvigil.metrics.temporal_detection import (
     Event,
     class_average_precision,
     detection_report,

@@ -256,7 +256,7 @@ def _by_caption(tables: list[dict], start: str) -> dict:
 
 
 def test_demo_report_renders(browser, demo_report, tmp_path):
-    from motionvigil.eval.fewshot_protocols import TABLE_HEADERS
+    from motionvigil.studies.fewshot_protocols import TABLE_HEADERS
 
     work = demo_report / "synthetic"
     report = demo_report / "report_synthetic.html"

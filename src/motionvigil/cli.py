@@ -113,7 +113,7 @@ def _tmor_settings(args: argparse.Namespace):
 
 
 def _cmd_probe(args: argparse.Namespace) -> int:
-    from motionvigil.eval.probe import ProbeSettings, format_probe, probe_run
+    from motionvigil.studies.probe import ProbeSettings, format_probe, probe_run
 
     try:
         settings = ProbeSettings(mode=args.mode, epochs=args.epochs, seed=args.seed, task=args.task)
@@ -130,7 +130,7 @@ def _cmd_probe(args: argparse.Namespace) -> int:
 
 def _cmd_retrieval(args: argparse.Namespace) -> int:
     from motionvigil.atomic import write_text_atomic
-    from motionvigil.eval.pretrained import evaluate_run, format_report
+    from motionvigil.studies.pretrained import evaluate_run, format_report
 
     report = evaluate_run(args.run, args.data, split=args.split, device=args.device, skip_bad=args.skip_bad)
     out = Path(args.run) / "retrieval.json"
@@ -144,7 +144,7 @@ def _cmd_retrieval(args: argparse.Namespace) -> int:
 def _cmd_study_fewshot(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from motionvigil.eval.fewshot_study import StudySettings, run_fewshot_study
+    from motionvigil.studies.fewshot_study import StudySettings, run_fewshot_study
 
     base = StudySettings()
     # the fast mode (and mixed precision) applies to meta-training and evaluation alike
@@ -173,7 +173,7 @@ def _cmd_study_fewshot(args: argparse.Namespace) -> int:
 def _cmd_study_cross_skeleton(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from motionvigil.eval.cross_skeleton import PAPER, StudySettings, run_cross_skeleton
+    from motionvigil.studies.cross_skeleton import PAPER, StudySettings, run_cross_skeleton
 
     settings = StudySettings(preset=args.preset, seed=args.seed, arms=tuple(args.arm or StudySettings().arms),
                              device=args.device)
@@ -232,9 +232,9 @@ def _adapt_settings(args: argparse.Namespace):
 
 
 def _cmd_fewshot(args: argparse.Namespace) -> int:
-    from motionvigil.eval.fewshot_eval import evaluate_fewshot
+    from motionvigil.studies.fewshot_eval import evaluate_fewshot
 
-    from motionvigil.eval.fewshot_protocols import rows_to_markdown
+    from motionvigil.studies.fewshot_protocols import rows_to_markdown
 
     adapt = _adapt_settings(args)
     rows = evaluate_fewshot(args.run, args.data, args.protocol, episodes=args.episodes, device=args.device,
@@ -250,7 +250,7 @@ def _cmd_tsne(args: argparse.Namespace) -> int:
 
     from motionvigil.datasets.labelled import LabelledSet
     from motionvigil.datasets.select import load_specs, split_train_val_test
-    from motionvigil.eval.fewshot_study import pool
+    from motionvigil.studies.fewshot_study import pool
     from motionvigil.models.bundle import MotionTextBundle
     from motionvigil.report.tsne import tsne_before_after
 

@@ -47,8 +47,8 @@ from motionvigil.detect.support import select_support
 from motionvigil.detect.thresholds import violence_of
 from motionvigil.detect.windows import centre_crop
 from motionvigil.errors import MotionFileError
-from motionvigil.eval.classification import format_mean_std, vdr_fpr_at_threshold
-from motionvigil.eval.fewshot_protocols import (
+from motionvigil.metrics.classification import format_mean_std, vdr_fpr_at_threshold
+from motionvigil.studies.fewshot_protocols import (
     TABLE_HEADERS,
     TABLE_KEYS,
     EpisodicProtocol,
@@ -58,7 +58,7 @@ from motionvigil.eval.fewshot_protocols import (
     run_episodic,
     run_global,
 )
-from motionvigil.eval.fewshot_study import pool, supervised_rows
+from motionvigil.studies.fewshot_study import pool, supervised_rows
 from motionvigil.fewshot.adaptation import AdaptSettings
 from motionvigil.fewshot.maml import MetaSettings, meta_train
 from motionvigil.io import SMPL22

@@ -5,10 +5,10 @@ class prototype; an alert is ``violence >= threshold``. Two policies:
 
 ``"f1"``
     The threshold maximising F1 of "violent" vs "not violent" over the clips
-    (:func:`motionvigil.eval.classification.best_f1_threshold`).
+    (:func:`motionvigil.metrics.classification.best_f1_threshold`).
 ``"target_fpr"``
     The lowest threshold at which at most ``target_fpr`` of the non-violent clips score
-    at or above it (:func:`motionvigil.eval.classification.threshold_for_fpr`). With
+    at or above it (:func:`motionvigil.metrics.classification.threshold_for_fpr`). With
     ``n`` non-violent clips the achievable rates are multiples of ``1 / n``, so a target
     below ``1 / n`` puts the threshold just above every non-violent score.
 
@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 
-from motionvigil.eval.classification import best_f1_threshold, threshold_for_fpr, vdr_fpr_at_threshold
+from motionvigil.metrics.classification import best_f1_threshold, threshold_for_fpr, vdr_fpr_at_threshold
 
 
 def _unit(z: np.ndarray) -> np.ndarray:

@@ -35,7 +35,7 @@ from motionvigil.datasets.clip import Clip
 from motionvigil.datasets.labelled import LabelledSet
 from motionvigil.datasets.violence import is_violent
 from motionvigil.errors import MotionFileError
-from motionvigil.eval.classification import aggregate, format_mean_std, mean_average_precision, top_k_accuracy
+from motionvigil.metrics.classification import aggregate, format_mean_std, mean_average_precision, top_k_accuracy
 from motionvigil.models.bundle import MotionTextBundle
 from motionvigil.supervised.head import MLPHead
 from motionvigil.synthesis.finetune import FinetuneSettings

@@ -21,7 +21,7 @@
   is loaded with ``mode="sequences"``); a per-frame classifier (classes + background)
   on spatially pooled per-frame features of the encoder (UNIK only), frame
   probabilities smoothed by a centred moving average of ``smooth`` frames, events and
-  event-level mAP at IoU 0.1 / 0.3 / 0.5 as in :mod:`motionvigil.eval.temporal_detection`.
+  event-level mAP at IoU 0.1 / 0.3 / 0.5 as in :mod:`motionvigil.metrics.temporal_detection`.
   Both detection classifiers weight frame classes by inverse training frequency
   (background covers most frames; unweighted fine-tuning can settle on "all background").
 """
@@ -41,9 +41,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from motionvigil.datasets.clip import Clip, Dataset
-from motionvigil.eval.classification import mean_average_precision, top_k_accuracy
-from motionvigil.eval.retrieval import zero_shot_classification
-from motionvigil.eval.temporal_detection import IOU_THRESHOLDS, Event, detection_report
+from motionvigil.metrics.classification import mean_average_precision, top_k_accuracy
+from motionvigil.metrics.retrieval import zero_shot_classification
+from motionvigil.metrics.temporal_detection import IOU_THRESHOLDS, Event, detection_report
 from motionvigil.models.bundle import MotionTextBundle
 from motionvigil.models.inputs import MotionInputs
 from motionvigil.models.motion_text import MotionTextModel

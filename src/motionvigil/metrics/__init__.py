@@ -1,6 +1,6 @@
-"""Evaluation: retrieval metrics (R@k, MedR), TMR's text-motion protocols, zero-shot accuracy."""
+"""Metrics (pure numpy/scipy, no training): retrieval metrics (R@k, MedR), TMR's text-motion protocols, zero-shot accuracy."""
 
-from motionvigil.eval.retrieval import (
+from motionvigil.metrics.retrieval import (
     format_table,
     median_rank,
     protocol_all,

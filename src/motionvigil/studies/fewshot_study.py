@@ -28,8 +28,8 @@ from motionvigil.atomic import write_text_atomic
 from motionvigil.cache_dir import cache_root
 from motionvigil.datasets.clip import Dataset
 from motionvigil.datasets.select import load_specs, split_train_val_test
-from motionvigil.eval.classification import aggregate, classification_metrics
-from motionvigil.eval.fewshot_protocols import (
+from motionvigil.metrics.classification import aggregate, classification_metrics
+from motionvigil.studies.fewshot_protocols import (
     EpisodicProtocol,
     GlobalProtocol,
     rows_to_csv,

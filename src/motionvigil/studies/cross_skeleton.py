@@ -49,9 +49,9 @@ from motionvigil.datasets.clip import Clip, Dataset
 from motionvigil.datasets.labelled import LabelledSet
 from motionvigil.datasets.select import split_train_val_test
 from motionvigil.datasets.violence import is_violent
-from motionvigil.eval.classification import aggregate, classification_metrics, top_k_accuracy
-from motionvigil.eval.fewshot_protocols import text_prototypes
-from motionvigil.eval.retrieval import cosine_sims, l2_normalize, retrieval_metrics, zero_shot_classification
+from motionvigil.metrics.classification import aggregate, classification_metrics, top_k_accuracy
+from motionvigil.studies.fewshot_protocols import text_prototypes
+from motionvigil.metrics.retrieval import cosine_sims, l2_normalize, retrieval_metrics, zero_shot_classification
 from motionvigil.fewshot.episodes import EpisodeSampler
 from motionvigil.losses import class_prototypes
 from motionvigil.models.bundle import MotionTextBundle

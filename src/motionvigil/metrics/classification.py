@@ -42,7 +42,7 @@ strictly higher), ``"pessimistic"`` puts them last (behind every tied non-label)
 tied group, so a constant scorer gets chance level rather than 1.0 or 0.0. Without ties
 the three agree. With ``C < k`` every labelled query is a hit and recalls all its
 labels under every rule. Note that this pessimistic rule is a true worst-case ordering
-and differs from :func:`motionvigil.eval.retrieval.ranks`'s, which also counts other
+and differs from :func:`motionvigil.metrics.retrieval.ranks`'s, which also counts other
 tied positives as ranked ahead.
 
 Scores are rounded to ``decimals`` (default 10) in :func:`classification_metrics` so

@@ -24,8 +24,8 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from motionvigil.eval.spread import gather_results, my_share, rank_and_world
-from motionvigil.eval.classification import METRIC_KEYS, aggregate, classification_metrics, format_mean_std
+from motionvigil.studies.spread import gather_results, my_share, rank_and_world
+from motionvigil.metrics.classification import METRIC_KEYS, aggregate, classification_metrics, format_mean_std
 from motionvigil.fewshot.adaptation import (
     AdaptSettings,
     InputCache,

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from motionvigil.datasets.clip import Clip
-from motionvigil.eval.retrieval import (
+from motionvigil.metrics.retrieval import (
     protocol_all,
     protocol_small_batches,
     protocol_threshold,
@@ -85,7 +85,7 @@ def evaluate_run(model_dir: str | Path, specs: Sequence[str], split: str = "test
 
 def format_report(report: dict) -> str:
     """Human-readable tables of an :func:`evaluate_run` report."""
-    from motionvigil.eval.retrieval import format_table
+    from motionvigil.metrics.retrieval import format_table
 
     lines = [f"model: {report['model']} (split: {report['split']})"]
     keys = ["protocol", "t2m/R01", "t2m/R02", "t2m/R03", "t2m/R05", "t2m/R10", "t2m/MedR",

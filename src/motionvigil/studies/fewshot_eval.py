@@ -10,7 +10,7 @@ from pathlib import Path
 from motionvigil.atomic import write_text_atomic
 from motionvigil.cache_dir import cache_root
 from motionvigil.datasets.select import load_specs, split_train_val_test
-from motionvigil.eval.fewshot_protocols import (
+from motionvigil.studies.fewshot_protocols import (
     EpisodicProtocol,
     GlobalProtocol,
     rows_to_markdown,
@@ -34,7 +34,7 @@ def evaluate_fewshot(run: str | Path, specs: Sequence[str], protocol: str, episo
     Under ``torchrun`` the episodes (or global draws) are spread over the processes and
     gathered; rank 0 writes the files.
     """
-    from motionvigil.eval.fewshot_study import pool
+    from motionvigil.studies.fewshot_study import pool
 
     runtime = start_runtime(device)
     device = str(runtime.device)
