@@ -170,6 +170,19 @@ def _cmd_study_fewshot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_study_detection(args: argparse.Namespace) -> int:
+    from motionvigil.studies.detection import detection_study
+    from motionvigil.studies.detection_report import render_markdown
+
+    result = detection_study(args.output, args.preset, args.data_root, args.seed, progress=not args.json)
+    if args.json:
+        print(json.dumps(result, indent=1))
+    else:
+        print(render_markdown(result))
+        print(f"written to {args.output} (detection.json, detection.md, PR curves); {result['seconds']:.0f} s")
+    return 0
+
+
 def _cmd_study_cross_skeleton(args: argparse.Namespace) -> int:
     import dataclasses
 
@@ -604,6 +617,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
     p.set_defaults(func=_cmd_study_fewshot)
+
+    p = study.add_parser("detection", help="violence detection on unseen sources: leave-one-source-out, DeepMimic, "
+                                           "long sequences; learned detector vs limb-speed baseline")
+    p.add_argument("-o", "--output", required=True, help="folder for detection.json, detection.md and PR curves")
+    p.add_argument("--preset", default="tiny", choices=["tiny", "quick"],
+                   help="tiny: 3 seeds, the full benchmark; quick: 1 seed, small corpus (tests)")
+    p.add_argument("--data-root", help="folder holding msr_action3d/, hdm05/, utkinect/, bandai2/ "
+                                       "(default: the shared data root)")
+    p.add_argument("--seed", type=int, action="append", help="repeat to choose the seeds (default: the preset's)")
+    p.add_argument("--json", action="store_true", help="print the result JSON on stdout")
+    p.set_defaults(func=_cmd_study_detection)
 
     p = study.add_parser("cross-skeleton", help="train on one skeleton family (Kinect / mocap), evaluate on another")
     p.add_argument("--data-root", help="folder holding msr_action3d/, utkinect/, hdm05/, bandai2/ (default: loaders' own)")

@@ -12,7 +12,8 @@ from motionvigil.io.video import VIDEO_EXTENSIONS  # light: the video backend is
 _FORMATS = {
     ".bvh": "BVH (any hierarchy and channel order)",
     ".amc": "ASF/AMC (the .asf skeleton is found next to the .amc, or passed as asf=)",
-    ".txt": "Kinect v1 skeletons: MSR Action3D *_skeleton3D.txt or UTKinect joints_*.txt",
+    ".txt": "Kinect v1 skeletons: MSR Action3D *_skeleton3D.txt or UTKinect joints_*.txt; "
+            "DeepMimic humanoid clips (JSON, e.g. pybullet_data's humanoid3d_*.txt)",
     ".npy": "HumanML3D new_joints/*.npy (frames x 22 x 3, 20 fps)",
     ".npz": "generic npz with 'joints' [T, J, 3] in metres, 'fps', optional 'joint_names', 'parents'",
     **{
@@ -71,7 +72,11 @@ def load_motion(path: str | Path, **kwargs) -> Motion:
 
         return read_amc(path, **kwargs)
     if ext == ".txt":
+        from motionvigil.io.deepmimic import is_deepmimic, read_deepmimic
         from motionvigil.io.kinect import read_msr_action3d, read_utkinect
+
+        if is_deepmimic(path):
+            return read_deepmimic(path, **kwargs)
 
         kind = _sniff_kinect_txt(path)
         return read_msr_action3d(path, **kwargs) if kind == "msr" else read_utkinect(path, **kwargs)

@@ -1,0 +1,198 @@
+"""Training a :class:`~motionvigil.detect.head.ViolenceHead` and choosing its threshold.
+
+Training windows come from labelled clips: every ``window``-frame window (hop
+``stride``) of a clip takes the clip's violent/calm label, and each clip's windows share
+one unit of weight (a long calm clip does not outvote a short punch). The built-in
+procedural corpus (:func:`procedural_clips`) is always part of the training data: it
+carries all six violent categories (kick, punch, hit, martial art, evade, grab person)
+and 31 calm ones on varied bodies, so a head can be trained even from a handful of real
+clips.
+
+The threshold is set on **calm** motion for a target rate of false alerts per minute
+(:func:`alert_rate_threshold`): the calm clips are stitched into long motions, scanned
+window by window as a deployed detector scans a stream, and the threshold is the lowest
+one at which they raise at most ``target`` alerts per minute (an alert is a run of
+overlapping alerting windows). When the calm clips are also training data they are
+scored out of fold (:func:`out_of_fold_calm_scans`): each group of clips (by subject)
+is scored by a head trained without it, so the threshold is not set on scores the head
+was fitted to. (:func:`calm_threshold` is the clip-level alternative: a target share of
+calm clips flagged.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from motionvigil.datasets.clip import Clip
+from motionvigil.datasets.sequences import stitch
+from motionvigil.detect.head import ViolenceHead, kinematic_matrix
+from motionvigil.detect.windows import window_starts
+from motionvigil.metrics.classification import threshold_for_fpr
+
+DEFAULT_HEAD_WINDOW = 64  # frames at 20 Hz (3.2 s); chosen on validation folds (docs/detection.md)
+DEFAULT_HEAD_STRIDE = 10
+DEFAULT_HEAD_C = 1.0
+DEFAULT_TARGET_FPR = 0.02  # clip-level false-positive rate on calm clips (calm_threshold)
+DEFAULT_ALERTS_PER_MIN = 0.1  # false alerts per minute of calm motion (alert_rate_threshold)
+PROCEDURAL_CLIPS_PER_CLASS = 20
+
+
+def procedural_clips(seed: int = 0, clips_per_class: int = PROCEDURAL_CLIPS_PER_CLASS) -> list[Clip]:
+    """Single-action clips of the procedural corpus (training split) for head training."""
+    from motionvigil.datasets.synthetic import generate_corpus
+
+    corpus = generate_corpus(clips_per_class, seed, 0)
+    return [c for c in corpus.clips if len(c.labels) == 1 and c.split in (None, "train")]
+
+
+def clip_windows(joints: np.ndarray, window: int, stride: int) -> list[np.ndarray]:
+    """The detector's windows of one clip (a clip shorter than a window is one window)."""
+    return [joints[s : s + window] for s in window_starts(len(joints), window, stride)]
+
+
+@dataclass
+class WindowTable:
+    """Kinematic features of every window of a list of clips, with each clip's rows."""
+
+    features: np.ndarray  # [N, F]
+    clip_index: np.ndarray  # [N] which clip each row came from
+    violent: np.ndarray  # [C] per clip
+    groups: np.ndarray  # [C] per clip: subject (or clip id) for out-of-fold splits
+
+    @classmethod
+    def build(cls, clips: Sequence[Clip], window: int, stride: int) -> "WindowTable":
+        feats, index = [], []
+        for i, clip in enumerate(clips):
+            rows = kinematic_matrix(clip_windows(clip.joints, window, stride))
+            feats.append(rows)
+            index.append(np.full(len(rows), i))
+        features = np.concatenate(feats) if feats else np.zeros((0, 0), dtype=np.float32)
+        return cls(features, np.concatenate(index) if index else np.zeros(0, int),
+                   np.array([c.violent for c in clips], dtype=bool),
+                   np.array([c.subject or c.clip_id for c in clips], dtype=object))
+
+    def take(self, clips: np.ndarray) -> "WindowTable":
+        """The table restricted to clip indices ``clips`` (renumbered 0..len-1)."""
+        clips = np.asarray(clips, dtype=int)
+        renumber = np.full(len(self.violent), -1)
+        renumber[clips] = np.arange(len(clips))
+        rows = np.isin(self.clip_index, clips)
+        return WindowTable(self.features[rows], renumber[self.clip_index[rows]], self.violent[clips],
+                           self.groups[clips])
+
+    @staticmethod
+    def concat(tables: Sequence["WindowTable"]) -> "WindowTable":
+        offset, idx = 0, []
+        for t in tables:
+            idx.append(t.clip_index + offset)
+            offset += len(t.violent)
+        return WindowTable(np.concatenate([t.features for t in tables]), np.concatenate(idx),
+                           np.concatenate([t.violent for t in tables]), np.concatenate([t.groups for t in tables]))
+
+    def fit(self, c: float = DEFAULT_HEAD_C) -> ViolenceHead:
+        counts = np.bincount(self.clip_index, minlength=len(self.violent))
+        weights = 1.0 / counts[self.clip_index]
+        return ViolenceHead.fit(self.features, self.violent[self.clip_index], "kinematic", c, weights)
+
+    def clip_scores(self, head: ViolenceHead) -> np.ndarray:
+        """``[C]`` each clip's highest window score."""
+        scores = head.score(self.features)
+        out = np.full(len(self.violent), -np.inf)
+        np.maximum.at(out, self.clip_index, scores)
+        return out
+
+
+def out_of_fold_scores(fixed: WindowTable, own: WindowTable, folds: int = 5, c: float = DEFAULT_HEAD_C,
+                       seed: int = 0) -> np.ndarray:
+    """``[len(own clips)]`` clip scores of ``own`` from heads trained on ``fixed`` plus the
+    other folds of ``own`` (folds by group, so a subject's clips are scored together)."""
+    groups = np.unique(own.groups.astype(str))
+    rng = np.random.default_rng(seed)
+    fold_of = dict(zip(groups[rng.permutation(len(groups))], np.arange(len(groups)) % max(1, folds)))
+    clip_fold = np.array([fold_of[str(g)] for g in own.groups])
+    out = np.full(len(own.violent), np.nan)
+    for k in np.unique(clip_fold):
+        held = np.flatnonzero(clip_fold == k)
+        rest = np.flatnonzero(clip_fold != k)
+        head = WindowTable.concat([fixed, own.take(rest)]).fit(c)
+        out[held] = own.take(held).clip_scores(head)
+    return out
+
+
+def calm_threshold(calm_scores: np.ndarray, target_fpr: float = DEFAULT_TARGET_FPR) -> float:
+    """The lowest threshold flagging at most ``target_fpr`` of the calm clips' scores."""
+    s = np.asarray(calm_scores, dtype=np.float64)
+    s = s[np.isfinite(s)]
+    if s.size == 0:
+        raise ValueError("no calm clips to set the threshold on: give calm motion (--calm)")
+    return threshold_for_fpr(s, target_fpr)
+
+
+@dataclass
+class CalmScan:
+    """Window scores of one long calm motion: ``scores[i]`` for the window at ``starts[i]``."""
+
+    scores: np.ndarray
+    starts: np.ndarray
+    frames: int
+
+
+def count_alerts(scan: CalmScan, window: int, threshold: float) -> int:
+    """Alerts a detector raises on ``scan``: runs of alerting windows whose spans overlap."""
+    hit = scan.starts[scan.scores >= threshold]
+    if hit.size == 0:
+        return 0
+    return int(1 + np.count_nonzero(np.diff(hit) > window))
+
+
+def alert_rate_threshold(scans: Sequence[CalmScan], window: int, target_per_min: float = DEFAULT_ALERTS_PER_MIN,
+                         fps: float = 20.0) -> tuple[float, float]:
+    """``(threshold, rate)``: the lowest threshold such that it and every higher one raise
+    at most ``target_per_min`` alerts per minute over ``scans`` (``rate`` at it).
+
+    Raises:
+        ValueError: no calm motion to measure on.
+    """
+    minutes = sum(s.frames for s in scans) / fps / 60.0
+    values = np.unique(np.concatenate([s.scores for s in scans])) if scans else np.zeros(0)
+    if minutes <= 0 or values.size == 0:
+        raise ValueError("no calm motion to set the threshold on: give calm clips (--calm)")
+    threshold, rate = float(np.nextafter(values[-1], np.inf)), 0.0
+    for t in values[::-1]:  # from the top down; stop at the first threshold over the target
+        r = sum(count_alerts(s, window, t) for s in scans) / minutes
+        if r > target_per_min:
+            break
+        threshold, rate = float(t), r
+    return threshold, rate
+
+
+def scan(head: ViolenceHead, joints: np.ndarray, window: int, stride: int) -> CalmScan:
+    starts = np.asarray(window_starts(len(joints), window, stride), dtype=int)
+    wins = [joints[s : s + window] for s in starts]
+    return CalmScan(head.score(kinematic_matrix(wins)) if wins else np.zeros(0), starts, len(joints))
+
+
+def out_of_fold_calm_scans(fixed: WindowTable, own: Sequence[Clip], window: int, stride: int,
+                           c: float = DEFAULT_HEAD_C, folds: int = 5, seed: int = 0,
+                           table: WindowTable | None = None) -> list[CalmScan]:
+    """One long calm motion per fold of ``own`` (folds by subject): that fold's calm
+    clips stitched in a seeded order, scanned by a head trained on ``fixed`` plus the
+    other folds (violent clips included). ``table`` is ``own``'s window table if known."""
+    own = list(own)
+    table = table if table is not None else WindowTable.build(own, window, stride)
+    groups = sorted({str(g) for g in table.groups})
+    rng = np.random.default_rng([seed, 5])
+    fold_of = {g: i % max(1, folds) for i, g in enumerate(np.array(groups)[rng.permutation(len(groups))])}
+    clip_fold = np.array([fold_of[str(g)] for g in table.groups])
+    scans = []
+    for k in np.unique(clip_fold):
+        calm = [own[i] for i in np.flatnonzero((clip_fold == k) & ~table.violent)]
+        if not calm:
+            continue
+        head = WindowTable.concat([fixed, table.take(np.flatnonzero(clip_fold != k))]).fit(c)
+        joints, _ = stitch([calm[i].joints for i in rng.permutation(len(calm))])
+        scans.append(scan(head, joints, window, stride))
+    return scans

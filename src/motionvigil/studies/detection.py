@@ -1,0 +1,458 @@
+"""``motionvigil study detection``: does the violence detector work on motion from a
+source it never saw?
+
+Protocols (each scored by the learned detector and by the non-learned limb-speed
+baseline, ``speed_baseline``):
+
+``in_domain``
+    Train on the procedural corpus + the training splits of all four real sources of
+    ``mocap_violence``; score its test split. Clip score = highest window score.
+``loso_msr_action3d``, ``loso_hdm05``
+    Leave one source out: that source plays no part in training, model selection or the
+    threshold; its test clips are scored (its calm classes count as calm).
+``deepmimic``
+    The 15 DeepMimic humanoid clips PyBullet ships (punch, kick, spinkick violent; 12
+    calm), scored by the ``in_domain`` detector. Evaluation only.
+``utkinect_sequences``
+    UTKinect's 20 long real sequences (no violence) scored by a detector built without
+    UTKinect: false alerts per minute.
+``real_sequences``
+    Long motions stitched from held-out real test clips of every source, scored by the
+    ``in_domain`` detector: event recall/precision (matching rule in
+    :mod:`motionvigil.metrics.detection`), alerted vs violent seconds.
+
+How a detector is built for a protocol (the same code as ``build-detector --head``):
+a :class:`~motionvigil.detect.head.ViolenceHead` on body-size-free kinematic features,
+trained on windows of the procedural corpus (seeded) and the protocol's real training
+clips. Its window length and regularisation are chosen from :data:`GRID` by mean
+clip AUROC on **validation folds inside the training sources**: each real source with
+violent clips among the training sources is held out in turn (its *training* split is
+the validation set). The threshold flags at most ``target_fpr`` of the real calm
+training clips, scored out of fold. Test clips are touched once, at the end.
+Trained parts run once per seed (the procedural corpus and fold assignment change with
+it); metrics are the mean over seeds, with each seed's value and a 95% bootstrap CI
+over test items (resampled jointly for all seeds).
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from motionvigil.datasets.clip import Clip
+from motionvigil.datasets.sequences import stitch
+from motionvigil.detect.head import ViolenceHead
+from motionvigil.detect.windows import window_starts
+from motionvigil.detect.head_fit import (
+    CalmScan,
+    WindowTable,
+    alert_rate_threshold,
+    clip_windows,
+    out_of_fold_calm_scans,
+    procedural_clips,
+)
+from motionvigil.errors import MotionFileError
+from motionvigil.features.kinematics import limb_speed_score
+from motionvigil.metrics.detection import (
+    auroc,
+    bootstrap_ci,
+    decision_summary,
+    event_summary,
+    interval_union_length,
+    match_events,
+)
+from motionvigil.metrics.classification import average_precision
+
+SOURCES = ("msr_action3d", "hdm05", "utkinect", "bandai2")
+VIOLENT_SOURCES = ("msr_action3d", "hdm05")
+GRID: tuple[tuple[int, float], ...] = ((32, 0.1), (32, 1.0), (64, 0.1), (64, 1.0))  # (window, C)
+STRIDE = {32: 5, 64: 10}
+FPS = 20.0
+DEEPMIMIC_VIOLENT = ("punch", "kick", "spinkick")
+
+
+@dataclass(frozen=True)
+class DetectionSettings:
+    seeds: tuple[int, ...] = (0, 1, 2)
+    alerts_per_min: float = 0.1  # the detector's threshold: false alerts per minute of calm training motion
+    procedural_clips_per_class: int = 20
+    bootstrap: int = 1000
+    sequences: int = 8  # real_sequences: long motions ...
+    clips_per_sequence: int = 12  # ... of this many test clips, 3 of them violent
+    progress: bool = True
+
+
+PRESETS = {"tiny": DetectionSettings(), "quick": DetectionSettings(seeds=(0,), procedural_clips_per_class=4,
+                                                                    bootstrap=50, sequences=2)}
+
+
+# ----------------------------------------------------------------------------- data
+
+
+@dataclass
+class StudyData:
+    real: list[Clip]  # single-label clips of mocap_violence, all sources, both splits
+    deepmimic: list[Clip]
+    utk_sequences: list[Clip]
+    notes: list[str] = field(default_factory=list)
+
+    def clips(self, split: str, sources: Sequence[str]) -> list[Clip]:
+        return [c for c in self.real if c.split == split and c.dataset in sources]
+
+
+def deepmimic_clips() -> tuple[list[Clip], str | None]:
+    """The DeepMimic humanoid clips in PyBullet's data (SMPL-22, 20 Hz), or a reason."""
+    try:
+        import pybullet_data
+    except ImportError:
+        return [], "pybullet not installed (pip install 'motionvigil[dev]'): deepmimic protocol skipped"
+    from motionvigil.io.deepmimic import read_deepmimic
+    from motionvigil.skeleton.retarget import to_smpl22
+
+    clips = []
+    for path in sorted((Path(pybullet_data.getDataPath()) / "data" / "motions").glob("humanoid3d_*.txt")):
+        name = path.stem.removeprefix("humanoid3d_")
+        smpl = to_smpl22(read_deepmimic(path))
+        clips.append(Clip(f"deepmimic/{name}", smpl.joints, (name,), name in DEEPMIMIC_VIOLENT, "deepmimic",
+                          subject="deepmimic", source=str(path), split="test"))
+    return clips, None
+
+
+def load_study_data(root: str | Path | None = None) -> StudyData:
+    """``mocap_violence`` (unusable files skipped), UTKinect sequences and DeepMimic.
+
+    Raises:
+        MotionFileError: a source folder is missing (named in the message).
+    """
+    from motionvigil.data_root import default_data_root
+    from motionvigil.datasets.registry import load_dataset
+
+    base = Path(root) if root is not None else default_data_root()
+    for source in SOURCES:
+        if not (base / source).is_dir():
+            raise MotionFileError(base / source, f"source {source!r} of the detection study is missing")
+    pool = load_dataset("mocap_violence", base, skip_bad=True)
+    real = [c for c in pool.clips if len(c.labels) == 1]
+    utk = load_dataset("utkinect", base / "utkinect", mode="sequences").clips
+    dm, why = deepmimic_clips()
+    return StudyData(real, dm, list(utk), [why] if why else [])
+
+
+# ------------------------------------------------------------------------ detectors
+
+
+@dataclass
+class BuiltHead:
+    head: ViolenceHead
+    window: int
+    threshold: float
+    selection: dict[str, Any]
+
+
+class TableCache:
+    """Window tables per (clip list identity, window); features are computed once."""
+
+    def __init__(self) -> None:
+        self._tables: dict[tuple[str, int], WindowTable] = {}
+
+    def table(self, clips: Sequence[Clip], window: int) -> WindowTable:
+        parts = []
+        for c in clips:
+            key = (c.clip_id, window)
+            if key not in self._tables:
+                self._tables[key] = WindowTable.build([c], window, STRIDE[window])
+            parts.append(self._tables[key])
+        return WindowTable.concat(parts)
+
+
+def select_and_build(train_real: list[Clip], procedural: list[Clip], cache: TableCache, s: DetectionSettings,
+                     seed: int) -> BuiltHead:
+    """Choose (window, C) on validation folds, fit on all training data, set the threshold."""
+    sources = sorted({c.dataset for c in train_real})
+    folds = [v for v in VIOLENT_SOURCES if v in sources]
+    scores: dict[str, list[float]] = {}
+    for window, c in GRID:
+        key = f"w{window}_c{c:g}"
+        scores[key] = []
+        for v in folds:
+            fit = [x for x in train_real if x.dataset != v]
+            head = cache.table(procedural + fit, window).fit(c)
+            val = [x for x in train_real if x.dataset == v]
+            table = cache.table(val, window)
+            scores[key].append(auroc(table.clip_scores(head), table.violent))
+    means = {k: float(np.mean(v)) if v else float("nan") for k, v in scores.items()}
+    best = 0 if not folds else int(np.nanargmax([means[f"w{w}_c{c:g}"] for w, c in GRID]))
+    window, c = GRID[best]
+    head = cache.table(procedural + train_real, window).fit(c)
+    scans = out_of_fold_calm_scans(cache.table(procedural, window), train_real, window, STRIDE[window], c,
+                                   seed=seed, table=cache.table(train_real, window))
+    threshold, rate = alert_rate_threshold(scans, window, s.alerts_per_min)
+    selection = {"validation_folds": [f"hold out {v} (train split)" for v in folds], "validation_auroc": means,
+                 "chosen": {"window": window, "c": c}, "calibration_alerts_per_min": rate,
+                 "calibration_minutes": sum(x.frames for x in scans) / FPS / 60.0}
+    return BuiltHead(head, window, threshold, selection)
+
+
+def speed_scores(clips: Sequence[Clip], window: int = 64) -> np.ndarray:
+    return np.array([max(limb_speed_score(w) for w in clip_windows(c.joints, window, STRIDE[window]))
+                     for c in clips])
+
+
+# ------------------------------------------------------------------------ protocols
+
+
+def window_alerts(scores: np.ndarray, starts: Sequence[int], window: int, threshold: float) -> list[tuple[float, float]]:
+    """Alert segments (seconds): the connected parts of the union of alerting windows."""
+    spans = sorted((st / FPS, (st + window) / FPS) for st, v in zip(starts, scores) if v >= threshold)
+    merged: list[list[float]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1] + 1e-9:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return [(a, b) for a, b in merged]
+
+
+@dataclass
+class Scorer:
+    """Scores a joints array's windows: the learned head or the speed baseline."""
+
+    name: str
+    window: int
+    threshold: float
+    score: Callable[[list[np.ndarray]], np.ndarray]
+
+    def windows(self, joints: np.ndarray) -> tuple[list[int], np.ndarray]:
+        stride = STRIDE[self.window]
+        starts = window_starts(len(joints), self.window, stride)
+        wins = [joints[st : st + self.window] for st in starts]
+        return starts, self.score(wins) if wins else np.zeros(0)
+
+
+def head_scorer(built: BuiltHead) -> Scorer:
+    from motionvigil.detect.head import kinematic_matrix
+
+    return Scorer("detector", built.window, built.threshold, lambda w: built.head.score(kinematic_matrix(w)))
+
+
+def speed_scorer(calm_train: list[Clip], alerts_per_min: float) -> Scorer:
+    """The baseline with the detector's threshold policy, on the calm clips stitched together."""
+    score = lambda w: np.array([limb_speed_score(x) for x in w])  # noqa: E731
+    joints, _ = stitch([c.joints for c in calm_train])
+    starts = np.asarray(window_starts(len(joints), 64, STRIDE[64]))
+    calm = CalmScan(score([joints[i : i + 64] for i in starts]), starts, len(joints))
+    threshold, _ = alert_rate_threshold([calm], 64, alerts_per_min)
+    return Scorer("speed_baseline", 64, threshold, score)
+
+
+def sequence_result(scorer: Scorer, sequences: Sequence[tuple[np.ndarray, list[tuple[float, float]]]]) -> dict:
+    """Per sequence: alerts, matched events, minutes, alerted and violent seconds."""
+    out = []
+    for joints, events in sequences:
+        starts, scores = scorer.windows(joints)
+        alerts = window_alerts(scores, starts, scorer.window, scorer.threshold)
+        counts = match_events(alerts, events)
+        out.append({"counts": counts, "minutes": len(joints) / FPS / 60.0,
+                    "alerted_s": interval_union_length(alerts), "violent_s": interval_union_length(events)})
+    return {"sequences": out}
+
+
+def summarise_sequences(items: Sequence[dict]) -> dict[str, float]:
+    keys = ("events_found", "events", "alerts_matched", "alerts")
+    counts = {k: sum(i["counts"][k] for i in items) for k in keys}
+    return event_summary(counts, sum(i["minutes"] for i in items), sum(i["alerted_s"] for i in items),
+                         sum(i["violent_s"] for i in items))
+
+
+def real_sequences(test: list[Clip], s: DetectionSettings, seed: int) -> list[tuple[np.ndarray, list]]:
+    """``s.sequences`` long motions: each ``s.clips_per_sequence`` held-out test clips
+    (3 violent, the rest calm, from every source), stitched; violent events in seconds."""
+    rng = np.random.default_rng([seed, 16])
+    violent = [c for c in test if c.violent and 20 <= c.num_frames <= 200]
+    calm = [c for c in test if not c.violent and 20 <= c.num_frames <= 200]
+    out = []
+    for _ in range(s.sequences):
+        picks = [violent[i] for i in rng.choice(len(violent), 3, replace=False)]
+        picks += [calm[i] for i in rng.choice(len(calm), s.clips_per_sequence - 3, replace=False)]
+        order = rng.permutation(len(picks))
+        parts = [picks[i] for i in order]
+        joints, bounds = stitch([c.joints for c in parts])
+        events = [(a / FPS, b / FPS) for c, (a, b) in zip(parts, bounds) if c.violent]
+        out.append((joints, events))
+    return out
+
+
+# --------------------------------------------------------------------------- study
+
+
+def clip_metrics(per_seed: list[np.ndarray], truth: np.ndarray, thresholds: list[float], s: DetectionSettings,
+                 seed: int = 0) -> dict[str, Any]:
+    """Mean-over-seeds metrics, per-seed values and bootstrap CIs over clips."""
+    rows = [decision_summary(sc, truth, t) for sc, t in zip(per_seed, thresholds)]
+    out: dict[str, Any] = {}
+    for key in ("auroc", "ap", "vdr", "fpr", "threshold"):
+        vals = [r[key] for r in rows]
+        out[key] = float(np.mean(vals))
+        out[f"{key}_per_seed"] = vals
+    out["n_violent"], out["n_calm"] = rows[0]["n_violent"], rows[0]["n_calm"]
+    out["alerted_violent_per_seed"] = [r["tp"] for r in rows]
+    out["alerted_calm_per_seed"] = [r["fp"] for r in rows]
+    stacked = np.stack(per_seed)
+    index = np.arange(len(truth))
+
+    def mean_over_seeds(fn: Callable[[np.ndarray, np.ndarray, int], float]) -> Callable:
+        return lambda idx, y: float(np.mean([fn(stacked[k][idx.astype(int)], y, k) for k in range(len(per_seed))]))
+
+    metrics = {
+        "auroc": lambda sc, y, k: auroc(sc, y),
+        "ap": lambda sc, y, k: average_precision(sc, y) if y.any() else float("nan"),
+        "vdr": lambda sc, y, k: float((sc[y] >= thresholds[k]).mean()) if y.any() else float("nan"),
+        "fpr": lambda sc, y, k: float((sc[~y] >= thresholds[k]).mean()) if (~y).any() else float("nan"),
+    }
+    for key, fn in metrics.items():
+        out[f"{key}_ci"] = bootstrap_ci(mean_over_seeds(fn), index.astype(float), truth, s.bootstrap, seed)
+    return out
+
+
+def sequence_metrics(per_seed: list[dict], s: DetectionSettings) -> dict[str, Any]:
+    """Event metrics pooled over sequences, mean over seeds, CIs by resampling sequences."""
+    summaries = [summarise_sequences(r["sequences"]) for r in per_seed]
+    out: dict[str, Any] = {}
+    for key in ("event_recall", "event_precision", "false_alerts_per_min", "alerted_s", "violent_s"):
+        vals = [x[key] for x in summaries]
+        out[key] = float(np.nanmean(vals)) if not all(math.isnan(v) for v in vals) else float("nan")
+        out[f"{key}_per_seed"] = vals
+    out["minutes"] = summaries[0]["minutes"]
+    out["events"] = summaries[0]["events"]
+    out["alerts_per_seed"] = [x["alerts"] for x in summaries]
+    n = len(per_seed[0]["sequences"])
+    rng = np.random.default_rng(0)
+    boots: dict[str, list[float]] = {"event_recall": [], "event_precision": [], "false_alerts_per_min": []}
+    for _ in range(s.bootstrap):
+        idx = rng.integers(0, n, n)
+        pooled = [summarise_sequences([r["sequences"][i] for i in idx]) for r in per_seed]
+        for key in boots:
+            v = float(np.nanmean([p[key] for p in pooled])) if any(np.isfinite(p[key]) for p in pooled) else np.nan
+            if np.isfinite(v):
+                boots[key].append(v)
+    for key, vals in boots.items():
+        out[f"{key}_ci"] = [float(np.percentile(vals, 2.5)), float(np.percentile(vals, 97.5))] if vals else [None, None]
+    return out
+
+
+def run_detection_study(data: StudyData, s: DetectionSettings) -> tuple[dict[str, list], dict[str, Any]]:
+    """Every protocol for the learned detector and the speed baseline (see the module doc).
+
+    Returns the PR-curve score sets per clip protocol and the result dictionary."""
+    t0 = time.time()
+    cache = TableCache()
+    protocols: dict[str, dict[str, Any]] = {}
+    test_all = data.clips("test", SOURCES)
+    clip_sets = {"in_domain": (SOURCES, test_all)}
+    for held in VIOLENT_SOURCES:
+        clip_sets[f"loso_{held}"] = (tuple(x for x in SOURCES if x != held), data.clips("test", (held,)))
+    scores: dict[str, list[np.ndarray]] = {k: [] for k in clip_sets}
+    thresholds: dict[str, list[float]] = {k: [] for k in clip_sets}
+    selections: dict[str, list[dict]] = {k: [] for k in clip_sets}
+    dm_scores, dm_thr, utk_runs, seq_runs = [], [], [], []
+    seeds = tqdm(s.seeds, desc="detection study (seeds)", disable=not s.progress)
+    for seed in seeds:
+        procedural = procedural_clips(seed, s.procedural_clips_per_class)
+        built_by: dict[str, BuiltHead] = {}
+        for name, (train_sources, test) in clip_sets.items():
+            built = select_and_build(data.clips("train", train_sources), procedural, cache, s, seed)
+            built_by[name] = built
+            table = cache.table(test, built.window)
+            scores[name].append(table.clip_scores(built.head))
+            thresholds[name].append(built.threshold)
+            selections[name].append(built.selection)
+        home = built_by["in_domain"]
+        if data.deepmimic:
+            dm_scores.append(cache.table(data.deepmimic, home.window).clip_scores(home.head))
+            dm_thr.append(home.threshold)
+        no_utk = select_and_build(data.clips("train", tuple(x for x in SOURCES if x != "utkinect")), procedural,
+                                  cache, s, seed)
+        utk_runs.append(sequence_result(head_scorer(no_utk), [(c.joints, []) for c in data.utk_sequences]))
+        seq_runs.append(sequence_result(head_scorer(home), real_sequences(test_all, s, seed)))
+    for name, (train_sources, test) in clip_sets.items():
+        truth = np.array([c.violent for c in test])
+        protocols[name] = {"kind": "clips", **clip_metrics(scores[name], truth, thresholds[name], s),
+                           "selection_per_seed": selections[name],
+                           "trained_on": ["procedural"] + [x for x in train_sources]}
+    if data.deepmimic:
+        truth = np.array([c.violent for c in data.deepmimic])
+        protocols["deepmimic"] = {"kind": "clips", **clip_metrics(dm_scores, truth, dm_thr, s),
+                                  "clips": {c.clip_id: [float(x[i]) for x in dm_scores]
+                                            for i, c in enumerate(data.deepmimic)},
+                                  "trained_on": protocols["in_domain"]["trained_on"]}
+    protocols["utkinect_sequences"] = {"kind": "sequences", **sequence_metrics(utk_runs, s),
+                                       "trained_on": ["procedural", "msr_action3d", "hdm05", "bandai2"]}
+    protocols["real_sequences"] = {"kind": "sequences", **sequence_metrics(seq_runs, s),
+                                   "trained_on": protocols["in_domain"]["trained_on"]}
+    protocols["speed_baseline"] = speed_baseline(data, s, clip_sets)
+    curves = {}
+    from motionvigil.report.figures import ScoreSet
+
+    for name, (_, test) in list(clip_sets.items()) + [("deepmimic", (None, data.deepmimic))]:
+        if name in protocols:
+            truth = np.array([c.violent for c in test])
+            first = scores[name][0] if name in scores else dm_scores[0]
+            curves[name] = [ScoreSet(f"detector (seed {s.seeds[0]})", first, truth),
+                            ScoreSet("speed baseline", speed_scores(test), truth)]
+    return curves, {"protocols": protocols, "settings": asdict(s), "notes": data.notes,
+            "machine": machine_info(), "seeds": list(s.seeds), "seconds": round(time.time() - t0, 1)}
+
+
+def speed_baseline(data: StudyData, s: DetectionSettings, clip_sets: dict) -> dict[str, Any]:
+    """The same protocols scored by p99 wrist/ankle speed (threshold: the same target FPR
+    on the protocol's real calm training clips)."""
+    out: dict[str, Any] = {}
+    one = DetectionSettings(seeds=(0,), bootstrap=s.bootstrap)
+    for name, (train_sources, test) in clip_sets.items():
+        calm = [c for c in data.clips("train", train_sources) if not c.violent]
+        scorer = speed_scorer(calm, s.alerts_per_min)
+        truth = np.array([c.violent for c in test])
+        out[name] = clip_metrics([speed_scores(test)], truth, [scorer.threshold], one)
+    home = speed_scorer([c for c in data.clips("train", SOURCES) if not c.violent], s.alerts_per_min)
+    if data.deepmimic:
+        out["deepmimic"] = clip_metrics([speed_scores(data.deepmimic)], np.array([c.violent for c in data.deepmimic]),
+                                        [home.threshold], one)
+    no_utk = speed_scorer([c for c in data.clips("train", ("msr_action3d", "hdm05", "bandai2")) if not c.violent],
+                          s.alerts_per_min)
+    out["utkinect_sequences"] = sequence_metrics(
+        [sequence_result(no_utk, [(c.joints, []) for c in data.utk_sequences])], one)
+    out["real_sequences"] = sequence_metrics(
+        [sequence_result(home, real_sequences(data.clips("test", SOURCES), s, seed)) for seed in s.seeds], s)
+    return {"kind": "baseline", "protocols": out}
+
+
+def machine_info() -> dict[str, Any]:
+    import os
+
+    import torch
+
+    return {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(), "python": platform.python_version()}
+
+
+def detection_study(output: str | Path, preset: str = "tiny", data_root: str | Path | None = None,
+                    seeds: Sequence[int] | None = None, progress: bool = True) -> dict[str, Any]:
+    """``motionvigil study detection``: load, run every protocol, write ``output``."""
+    from dataclasses import replace
+
+    from motionvigil.studies.detection_report import write_detection_study
+
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; known: {', '.join(PRESETS)}")
+    s = replace(PRESETS[preset], progress=progress, **({"seeds": tuple(seeds)} if seeds else {}))
+    curves, result = run_detection_study(load_study_data(data_root), s)
+    result["preset"] = preset
+    return write_detection_study(result, output, curves)

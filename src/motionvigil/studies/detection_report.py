@@ -1,0 +1,102 @@
+"""Writing the detection study: ``detection.json``, ``detection.md`` and PR-curve PNGs.
+
+The JSON is ``{"protocols": {NAME: {...}}, "machine": ..., "seeds": [...], ...}`` with
+NaN written as ``null``. The markdown table is rendered from that JSON only, so the
+numbers a reader sees are the ones stored (``render_markdown`` is also what the docs
+check uses).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from motionvigil.atomic import write_text_atomic
+
+CLIP_PROTOCOLS = ("in_domain", "loso_msr_action3d", "loso_hdm05", "deepmimic")
+SEQUENCE_PROTOCOLS = ("utkinect_sequences", "real_sequences")
+
+
+def clean(value: Any) -> Any:
+    """JSON-safe copy: NaN/inf -> None, numpy scalars -> Python numbers."""
+    if isinstance(value, dict):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        v = float(value)
+        return v if math.isfinite(v) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def _num(v: Any, digits: int = 3) -> str:
+    return "n/a" if v is None else f"{v:.{digits}f}"
+
+
+def _ci(row: dict, key: str, digits: int = 3) -> str:
+    ci = row.get(f"{key}_ci") or [None, None]
+    if row.get(key) is None:
+        return "n/a"
+    if ci[0] is None:
+        return _num(row[key], digits)
+    return f"{_num(row[key], digits)} [{_num(ci[0], digits)}, {_num(ci[1], digits)}]"
+
+
+def render_markdown(result: dict) -> str:
+    """The study's tables (clip protocols, then sequence protocols), from the JSON."""
+    p = result["protocols"]
+    base = p.get("speed_baseline", {}).get("protocols", {})
+    seeds = ", ".join(str(s) for s in result.get("seeds", []))
+    target = result.get("settings", {}).get("alerts_per_min", "n/a")
+    lines = [f"Detection study: mean over seeds {seeds}, 95% bootstrap CI in brackets. Each scorer sets its own "
+             f"threshold on calm training motion (at most {target} false alerts per minute, out of fold for the "
+             "detector); VDR/FPR are clip rates at that threshold.", "",
+             "| protocol | scorer | violent / calm | AUROC | AP (chance) | VDR | FPR |",
+             "|---|---|---|---|---|---|---|"]
+    for name in CLIP_PROTOCOLS:
+        for scorer, row in (("detector", p.get(name)), ("speed baseline", base.get(name))):
+            if not row:
+                continue
+            chance = row["n_violent"] / max(1, row["n_violent"] + row["n_calm"])
+            lines.append(f"| {name} | {scorer} | {row['n_violent']} / {row['n_calm']} | {_ci(row, 'auroc')} | "
+                         f"{_ci(row, 'ap')} ({chance:.3f}) | {_ci(row, 'vdr')} | {_ci(row, 'fpr')} |")
+    lines += ["", "Sequences: an alert finds an event when they overlap by at least 50% of the shorter one.", "",
+              "| protocol | scorer | minutes | events | event recall | event precision | false alerts / min | "
+              "alerted s / violent s |", "|---|---|---|---|---|---|---|---|"]
+    for name in SEQUENCE_PROTOCOLS:
+        for scorer, row in (("detector", p.get(name)), ("speed baseline", base.get(name))):
+            if not row:
+                continue
+            lines.append(f"| {name} | {scorer} | {_num(row['minutes'], 1)} | {row['events']} | "
+                         f"{_ci(row, 'event_recall')} | {_ci(row, 'event_precision')} | "
+                         f"{_ci(row, 'false_alerts_per_min', 2)} | {_num(row['alerted_s'], 0)} / "
+                         f"{_num(row['violent_s'], 0)} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_detection_study(result: dict, output: str | Path, curves: dict[str, list] | None = None) -> dict:
+    """Write ``detection.json`` and ``detection.md`` (and ``pr_<protocol>.png`` from
+    ``curves``: protocol -> list of :class:`~motionvigil.report.figures.ScoreSet`)."""
+    out = Path(output)
+    out.mkdir(parents=True, exist_ok=True)
+    result = clean(result)
+    figures = []
+    if curves:
+        from motionvigil.report.figures import plot_pr_curves
+
+        for name, sets in curves.items():
+            path = out / f"pr_{name}.png"
+            plot_pr_curves(sets, path, f"{name}: clip violence score")
+            figures.append(path.name)
+    result["figures"] = figures
+    write_text_atomic(out / "detection.json", json.dumps(result, indent=1, allow_nan=False) + "\n")
+    write_text_atomic(out / "detection.md", render_markdown(result))
+    return result
