@@ -292,7 +292,8 @@ def _cmd_build_detector(args: argparse.Namespace) -> int:
         detector = build_from_specs(args.model, args.support, args.output, classes=args.classes, shots=args.shots,
                                     target_fpr=args.target_fpr, adapt=args.adapt, alert_classes=args.alert,
                                     window=args.window, stride=args.stride, seed=args.seed, device=args.device,
-                                    skip_bad=args.skip_bad)
+                                    skip_bad=args.skip_bad, head=args.head, calm=args.calm or (),
+                                    alerts_per_min=args.alerts_per_min)
     except ValueError as exc:  # bad classes, shots or threshold policy for this support set
         if isinstance(exc, MotionFileError):
             raise
@@ -672,8 +673,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--classes", nargs="+", help="classes to detect (default: all classes of the data)")
     p.add_argument("--alert", nargs="+", help="classes that raise alerts (default: the violent ones)")
     p.add_argument("--shots", type=int, default=5, help="support examples per class")
-    p.add_argument("--target-fpr", type=float, help="threshold for this false-positive rate on the support clips "
-                                                    "(default: the F1-maximising threshold)")
+    p.add_argument("--target-fpr", type=float, help="with --no-head: threshold for this false-positive rate on the "
+                                                    "support clips (default: the F1-maximising threshold)")
+    p.add_argument("--head", action=argparse.BooleanOptionalAction, default=True,
+                   help="score violence with a kinematic head trained on the support data, calm clips and the "
+                        "procedural corpus (transfers to unseen sources; docs/detection.md); --no-head: the "
+                        "prototype score of the paper")
+    p.add_argument("--calm", action="append", metavar="NAME[:ROOT]|FOLDER",
+                   help="calm motion from your own domain for the head and its threshold (repeatable; default: "
+                        "the support data's calm training clips)")
+    p.add_argument("--alerts-per-min", type=float, help="head threshold: false alerts per minute allowed on the calm "
+                                                        "clips (default 0.1)")
     p.add_argument("--adapt", action="store_true",
                    help="adapt the motion encoder to the support set (FOMAML inner loop)")
     p.add_argument("--window", type=int, default=64, help="window length in frames at 20 Hz")

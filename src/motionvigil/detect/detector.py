@@ -8,6 +8,13 @@ the text encoder. The violence score of a window is its highest similarity to a 
 class; the detector raises an alert when it reaches ``threshold``, which is chosen on
 the support clips (:mod:`.thresholds`: best F1, or a target false-positive rate).
 
+With a violence **head** (:meth:`Detector.with_head`, the default of
+``build-detector``) the violence score is instead the head's probability that the window
+is violent, computed from body-size-free kinematics (:mod:`.head`), and the threshold
+keeps calm motion under a target rate of false alerts per minute (:mod:`.head_fit`).
+The prototypes still name the violent class of an alert. This is what transfers to
+sources the detector never saw (``motionvigil study detection``, docs/detection.md).
+
 Saved as one checkpoint folder: the model (adapted weights included) as
 ``weights.safetensors`` with the prototypes as the extra tensor
 ``detector.prototypes``, and ``config.json`` with a ``"detector"`` section (classes,
@@ -28,6 +35,7 @@ import torch
 from motionvigil.datasets.clip import Clip
 from motionvigil.datasets.labelled import LabelledSet
 from motionvigil.datasets.violence import is_violent
+from motionvigil.detect.head import ViolenceHead, kinematic_matrix
 from motionvigil.detect.thresholds import choose_threshold, cosine_scores, leave_one_out_violence, violence_of
 from motionvigil.detect.windows import (
     DEFAULT_STRIDE,
@@ -87,11 +95,13 @@ class Detector:
         window, stride: window length and hop in frames at 20 Hz.
         calibration: the threshold's summary on the clips it was chosen on.
         info: provenance (support shots, adaptation, prompts).
+        head: a violence head; when set, it (not the prototypes) gives the violence score.
     """
 
     def __init__(self, bundle: MotionTextBundle, prototypes: np.ndarray, classes: Sequence[str], violent: np.ndarray,
                  threshold: float, policy: str = "fixed", window: int = DEFAULT_WINDOW, stride: int = DEFAULT_STRIDE,
-                 calibration: dict[str, Any] | None = None, info: dict[str, Any] | None = None):
+                 calibration: dict[str, Any] | None = None, info: dict[str, Any] | None = None,
+                 head: ViolenceHead | None = None):
         self.bundle = bundle
         self.prototypes = np.ascontiguousarray(prototypes, dtype=np.float32)
         self.classes = tuple(classes)
@@ -102,6 +112,9 @@ class Detector:
         self.stride = int(stride)
         self.calibration = dict(calibration or {})
         self.info = dict(info or {})
+        self.head = head
+        if head is not None and head.uses_margin:
+            raise ValueError("a detector's head must use the kinematic features only")
         c = len(self.classes)
         if self.prototypes.shape != (c, bundle.config.embed_dim):
             raise ValueError(f"prototypes must be [{c}, {bundle.config.embed_dim}], got {self.prototypes.shape}")
@@ -183,12 +196,32 @@ class Detector:
         leave-one-out). Labels outside the detector's classes count as non-violent.
         """
         data = _labelled(clips, self.classes)
-        z = self.bundle.embed_clips([centre_crop(c, self.window) for c in data.clips])
+        cropped = [centre_crop(c, self.window) for c in data.clips]
         truth = (data.labels & self.violent[None]).any(1)
-        calibration = choose_threshold(violence_of(self.scores(z), self.violent), truth, target_fpr)
+        if self.head is not None:
+            violence = self.head.score(kinematic_matrix([c.joints for c in cropped]))
+        else:
+            violence = violence_of(self.scores(self.bundle.embed_clips(cropped)), self.violent)
+        calibration = choose_threshold(violence, truth, target_fpr)
         calibration["scores"] = f"{len(data.clips)} calibration clips"
         return Detector(self.bundle, self.prototypes, self.classes, self.violent, calibration["threshold"],
-                        _policy_name(target_fpr), self.window, self.stride, calibration, self.info)
+                        _policy_name(target_fpr), self.window, self.stride, calibration, self.info, self.head)
+
+    def with_head(self, clips: Sequence[Clip], violent: Sequence[bool], *, alerts_per_min: float | None = None,
+                  seed: int = 0, procedural: int | None = None) -> "Detector":
+        """A copy scored by a violence head trained on ``clips`` (labelled ``violent``)
+        plus the procedural corpus, with the threshold at ``alerts_per_min`` false alerts
+        per minute of the calm clips (see :func:`motionvigil.detect.head_fit.train_head`)."""
+        from motionvigil.detect import head_fit
+
+        kwargs: dict[str, Any] = {"seed": seed}
+        if alerts_per_min is not None:
+            kwargs["alerts_per_min"] = alerts_per_min
+        if procedural is not None:
+            kwargs["procedural"] = procedural
+        head, calibration = head_fit.train_head(clips, violent, self.window, self.stride, **kwargs)
+        return Detector(self.bundle, self.prototypes, self.classes, self.violent, calibration["threshold"],
+                        calibration["policy"], self.window, self.stride, calibration, self.info, head)
 
     # ---- scoring --------------------------------------------------------------------
     @property
@@ -205,11 +238,12 @@ class Detector:
         if not windows:
             return []
         scores = self.scores(embed_windows(self.bundle, windows, batch_size))
+        head = self.head.score(kinematic_matrix(windows)) if self.head is not None else None
         vidx = np.flatnonzero(self.violent)
         out = []
-        for s, w, row in zip(starts, windows, scores):
+        for i, (s, w, row) in enumerate(zip(starts, windows, scores)):
             best = int(vidx[np.argmax(row[vidx])])
-            violence = float(row[best])
+            violence = float(row[best]) if head is None else float(head[i])
             out.append(WindowResult(seconds(s), seconds(s + len(w)), dict(zip(self.classes, map(float, row))),
                                     violence, violence >= self.threshold, self.classes[best]))
         return out
@@ -233,8 +267,15 @@ class Detector:
                      f"({seconds(self.stride):.2f} s) at 20 Hz")
         if self.window > self.bundle.inputs.max_frames:
             lines.append(f"  note: the model sees the centred {self.bundle.inputs.max_frames} frames of each window")
+        if self.head is not None:
+            lines.append(f"violence score: kinematic head ({len(self.head.coef)} features; trained on "
+                         f"{cal.get('n_violent_clips', '?')} violent + {cal.get('n_calm_clips', '?')} calm clips and "
+                         f"{cal.get('procedural_clips', 0)} procedural clips)")
         line = f"threshold: {self.threshold:.4f} on the violence score (policy {self.policy}"
-        if cal:
+        if self.head is not None and cal:
+            line += (f"; {cal.get('alerts_per_min', 0):.3f} false alerts/min on {cal.get('calm_minutes', 0):.1f} min "
+                     "of calm motion, out of fold")
+        elif cal:
             fpr = "n/a" if cal.get("FPR") is None else f"{cal['FPR']:.3f}"
             vdr = "n/a" if cal.get("VDR") is None else f"{cal['VDR']:.3f}"
             line += (f"; on {cal.get('scores', 'calibration scores')}: VDR {vdr} over {cal['n_violent']} violent, "
@@ -248,7 +289,8 @@ class Detector:
         """The JSON ``"detector"`` section of the saved configuration."""
         return {"classes": list(self.classes), "violent": [bool(v) for v in self.violent],
                 "threshold": self.threshold, "policy": self.policy, "window": self.window, "stride": self.stride,
-                "calibration": self.calibration, "info": self.info}
+                "calibration": self.calibration, "info": self.info,
+                **({"head": self.head.to_json()} if self.head is not None else {})}
 
     def save(self, folder: str | Path) -> None:
         """Write the detector as one checkpoint folder (atomically, file by file)."""
@@ -278,7 +320,8 @@ class Detector:
             det = cls(bundle, protos, [str(c) for c in section["classes"]],
                       np.array([bool(v) for v in section["violent"]]), float(section["threshold"]),
                       str(section["policy"]), int(section["window"]), int(section["stride"]),
-                      section.get("calibration"), section.get("info"))
+                      section.get("calibration"), section.get("info"),
+                      ViolenceHead.from_json(section["head"]) if "head" in section else None)
         except (KeyError, TypeError, ValueError) as exc:
             raise MotionFileError(folder / CONFIG, f"invalid detector settings ({exc})") from None
         if not np.isfinite(det.prototypes).all():

@@ -63,7 +63,9 @@ class WindowTable:
     groups: np.ndarray  # [C] per clip: subject (or clip id) for out-of-fold splits
 
     @classmethod
-    def build(cls, clips: Sequence[Clip], window: int, stride: int) -> "WindowTable":
+    def build(cls, clips: Sequence[Clip], window: int, stride: int,
+              violent: Sequence[bool] | None = None) -> "WindowTable":
+        """Windows of ``clips``; a clip's label is ``violent[i]`` if given, else ``clip.violent``."""
         feats, index = [], []
         for i, clip in enumerate(clips):
             rows = kinematic_matrix(clip_windows(clip.joints, window, stride))
@@ -71,7 +73,7 @@ class WindowTable:
             index.append(np.full(len(rows), i))
         features = np.concatenate(feats) if feats else np.zeros((0, 0), dtype=np.float32)
         return cls(features, np.concatenate(index) if index else np.zeros(0, int),
-                   np.array([c.violent for c in clips], dtype=bool),
+                   np.array([c.violent for c in clips] if violent is None else list(violent), dtype=bool),
                    np.array([c.subject or c.clip_id for c in clips], dtype=object))
 
     def take(self, clips: np.ndarray) -> "WindowTable":
@@ -196,3 +198,37 @@ def out_of_fold_calm_scans(fixed: WindowTable, own: Sequence[Clip], window: int,
         joints, _ = stitch([calm[i].joints for i in rng.permutation(len(calm))])
         scans.append(scan(head, joints, window, stride))
     return scans
+
+
+def train_head(clips: Sequence[Clip], violent: Sequence[bool], window: int, stride: int, *,
+               c: float = DEFAULT_HEAD_C, alerts_per_min: float = DEFAULT_ALERTS_PER_MIN, seed: int = 0,
+               procedural: int = PROCEDURAL_CLIPS_PER_CLASS) -> tuple[ViolenceHead, dict]:
+    """The head of a detector and its calibration, as ``build-detector`` makes it.
+
+    ``clips`` are the user's labelled clips (support and calm background; ``violent[i]``
+    says which raise alerts). The head is trained on them plus ``procedural`` clips per
+    class of the procedural corpus (seeded by ``seed``); the threshold keeps the calm
+    clips, scanned out of fold as long motions, at ``alerts_per_min`` false alerts per
+    minute. Returns the head and a calibration summary with ``"threshold"``.
+
+    Raises:
+        ValueError: no calm clip (nothing to set the threshold on).
+    """
+    clips = list(clips)
+    if not any(not v for v in violent):
+        raise ValueError("the head's threshold needs calm clips: give calm motion (--calm NAME[:ROOT]|FOLDER)")
+    fixed = WindowTable.build(procedural_clips(seed, procedural), window, stride) if procedural else None
+    own = WindowTable.build(clips, window, stride, violent)
+    head = (WindowTable.concat([fixed, own]) if fixed is not None else own).fit(c)
+    empty = WindowTable(np.zeros((0, own.features.shape[1])), np.zeros(0, int), np.zeros(0, bool),
+                        np.zeros(0, object))
+    marked = [Clip(x.clip_id, x.joints, x.labels, bool(v), x.dataset, subject=x.subject) for x, v in zip(clips, violent)]
+    scans = out_of_fold_calm_scans(fixed if fixed is not None else empty, marked, window, stride, c, seed=seed,
+                                   table=own)
+    threshold, rate = alert_rate_threshold(scans, window, alerts_per_min)
+    minutes = sum(x.frames for x in scans) / 20.0 / 60.0
+    calibration = {"policy": f"alerts_per_min={alerts_per_min:g}", "threshold": threshold,
+                   "alerts_per_min": rate, "calm_minutes": minutes, "n_calm_clips": int((~own.violent).sum()),
+                   "n_violent_clips": int(own.violent.sum()), "procedural_clips": int(len(fixed.violent)) if fixed
+                   is not None else 0, "scores": "calm clips stitched into long motions, scored out of fold"}
+    return head, calibration

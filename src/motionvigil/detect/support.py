@@ -92,17 +92,49 @@ def select_support(datasets: Sequence[Dataset], classes: Sequence[str] | None, s
     return LabelledSet.build(chosen, classes)
 
 
+def head_training_clips(datasets: Sequence[Dataset], alert: Sequence[str],
+                        calm: Sequence[Dataset] = ()) -> tuple[list[Clip], list[bool]]:
+    """Clips for a detector's violence head: the single-label (or unlabelled) training
+    clips of ``datasets`` (violent when their label is one of ``alert``) and those of
+    ``calm`` that carry none of ``alert`` (calm background). Test clips never take part."""
+    alert = set(alert)
+    clips, violent = [], []
+    for ds, calm_only in [(d, False) for d in datasets] + [(d, True) for d in calm]:
+        for c in ds.clips:
+            if c.split not in (None, "train") or len(c.labels) > 1 or c.num_frames < 2:
+                continue
+            v = bool(set(c.labels) & alert)
+            if calm_only and v:
+                continue
+            clips.append(c)
+            violent.append(v)
+    return clips, violent
+
+
 def build_from_specs(model: str | Path, specs: Sequence[str], output: str | Path, *,
                      classes: Sequence[str] | None = None, shots: int = 5, target_fpr: float | None = None,
                      adapt: bool = False, alert_classes: Sequence[str] | None = None, window: int = 64,
-                     stride: int = 10, seed: int = 0, device: str = "cpu", skip_bad: bool = False) -> Detector:
-    """``motionvigil build-detector``: load the model and the support data, build, save."""
+                     stride: int = 10, seed: int = 0, device: str = "cpu", skip_bad: bool = False,
+                     head: bool = True, calm: Sequence[str] = (), alerts_per_min: float | None = None) -> Detector:
+    """``motionvigil build-detector``: load the model and the support data, build, save.
+
+    With ``head`` (the default) the violence score comes from a kinematic head trained on
+    the support data's training clips, the ``calm`` datasets' calm clips and the
+    procedural corpus; its threshold keeps the calm clips (out of fold) at
+    ``alerts_per_min`` false alerts per minute (``target_fpr`` is then not used).
+    """
     from motionvigil.datasets.select import load_specs
 
     bundle = MotionTextBundle.load(resolve_model(model), device)
-    support = select_support(load_specs(specs, skip_bad=skip_bad), classes, shots, seed)
+    datasets = load_specs(specs, skip_bad=skip_bad)
+    support = select_support(datasets, classes, shots, seed)
     detector = Detector.build(bundle, support, adapt=adapt, target_fpr=target_fpr, violent=alert_classes,
                               window=window, stride=stride, settings=AdaptSettings(), seed=seed)
+    if head:
+        calm_sets = load_specs(calm, skip_bad=skip_bad) if calm else []
+        clips, violent = head_training_clips(datasets, detector.violent_classes, calm_sets)
+        detector = detector.with_head(clips, violent, alerts_per_min=alerts_per_min, seed=seed)
+        detector.info["calm_data"] = list(calm) or list(specs)
     detector.info["model"] = str(resolve_model(model))
     detector.info["support_data"] = list(specs)
     detector.save(output)
