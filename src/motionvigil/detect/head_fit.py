@@ -48,6 +48,25 @@ def procedural_clips(seed: int = 0, clips_per_class: int = PROCEDURAL_CLIPS_PER_
     return [c for c in corpus.clips if len(c.labels) == 1 and c.split in (None, "train")]
 
 
+def augmented(clips: Sequence[Clip], seed: int = 0) -> list[Clip]:
+    """One perturbed copy of each clip, as another sensor or performer might give it:
+    played 0.75-1.33x as fast (resampled), and with Kinect-like per-frame jitter
+    (1 cm Gaussian noise on every joint). Copies keep labels, subject and split."""
+    from motionvigil.skeleton.resample import resample_joints
+
+    rng = np.random.default_rng([seed, 31])
+    out = []
+    for c in clips:
+        factor = float(np.exp(rng.uniform(np.log(0.75), np.log(1.33))))
+        joints = resample_joints(c.joints.astype(np.float64), 20.0 * factor, 20.0)
+        if len(joints) < 2:
+            continue
+        joints = joints + rng.normal(0.0, 0.01, joints.shape)
+        out.append(Clip(f"{c.clip_id}~aug", joints.astype(np.float32), c.labels, c.violent, c.dataset,
+                        subject=c.subject, split=c.split, meta={"augmented_from": c.clip_id, "speed": factor}))
+    return out
+
+
 def clip_windows(joints: np.ndarray, window: int, stride: int) -> list[np.ndarray]:
     """The detector's windows of one clip (a clip shorter than a window is one window)."""
     return [joints[s : s + window] for s in window_starts(len(joints), window, stride)]

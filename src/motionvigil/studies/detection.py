@@ -55,6 +55,7 @@ from motionvigil.detect.head_fit import (
     CalmScan,
     WindowTable,
     alert_rate_threshold,
+    augmented,
     clip_windows,
     out_of_fold_calm_scans,
     procedural_clips,
@@ -73,7 +74,8 @@ from motionvigil.metrics.classification import average_precision
 
 SOURCES = ("msr_action3d", "hdm05", "utkinect", "bandai2")
 VIOLENT_SOURCES = ("msr_action3d", "hdm05")
-GRID: tuple[tuple[int, float], ...] = ((32, 0.1), (32, 1.0), (64, 0.1), (64, 1.0))  # (window, C)
+GRID: tuple[tuple[int, float, bool], ...] = tuple(
+    (w, c, aug) for w in (32, 64) for c in (0.1, 1.0) for aug in (False, True))  # (window, C, augment)
 STRIDE = {32: 5, 64: 10}
 FPS = 20.0
 DEEPMIMIC_VIOLENT = ("punch", "kick", "spinkick")
@@ -158,15 +160,16 @@ class BuiltHead:
 
 
 class TableCache:
-    """Window tables per (clip list identity, window); features are computed once."""
+    """Window tables per (clip, window); features are computed once. A clip is known by
+    its id *and* its joints (procedural clips of different seeds share ids)."""
 
     def __init__(self) -> None:
-        self._tables: dict[tuple[str, int], WindowTable] = {}
+        self._tables: dict[tuple[str, int, int], WindowTable] = {}
 
     def table(self, clips: Sequence[Clip], window: int) -> WindowTable:
         parts = []
         for c in clips:
-            key = (c.clip_id, window)
+            key = (c.clip_id, hash(np.ascontiguousarray(c.joints).tobytes()), window)
             if key not in self._tables:
                 self._tables[key] = WindowTable.build([c], window, STRIDE[window])
             parts.append(self._tables[key])
@@ -175,30 +178,38 @@ class TableCache:
 
 def select_and_build(train_real: list[Clip], procedural: list[Clip], cache: TableCache, s: DetectionSettings,
                      seed: int) -> BuiltHead:
-    """Choose (window, C) on validation folds, fit on all training data, set the threshold."""
+    """Choose (window, C, augment) on validation folds, fit on all training data, set the threshold."""
     sources = sorted({c.dataset for c in train_real})
     folds = [v for v in VIOLENT_SOURCES if v in sources]
-    scores: dict[str, list[float]] = {}
-    for window, c in GRID:
-        key = f"w{window}_c{c:g}"
-        scores[key] = []
+    extra = {id(c): a for c, a in zip(train_real + procedural, augmented(train_real + procedural, seed))}
+
+    def with_aug(clips: list[Clip], aug: bool) -> list[Clip]:
+        return clips + [extra[id(c)] for c in clips if id(c) in extra] if aug else clips
+
+    means: dict[str, float] = {}
+    for window, c, aug in GRID:
+        values = []
         for v in folds:
             fit = [x for x in train_real if x.dataset != v]
-            head = cache.table(procedural + fit, window).fit(c)
-            val = [x for x in train_real if x.dataset == v]
-            table = cache.table(val, window)
-            scores[key].append(auroc(table.clip_scores(head), table.violent))
-    means = {k: float(np.mean(v)) if v else float("nan") for k, v in scores.items()}
-    best = 0 if not folds else int(np.nanargmax([means[f"w{w}_c{c:g}"] for w, c in GRID]))
-    window, c = GRID[best]
-    head = cache.table(procedural + train_real, window).fit(c)
-    scans = out_of_fold_calm_scans(cache.table(procedural, window), train_real, window, STRIDE[window], c,
-                                   seed=seed, table=cache.table(train_real, window))
+            head = cache.table(with_aug(procedural + fit, aug), window).fit(c)
+            table = cache.table([x for x in train_real if x.dataset == v], window)
+            values.append(auroc(table.clip_scores(head), table.violent))
+        means[grid_key(window, c, aug)] = float(np.mean(values)) if values else float("nan")
+    best = 0 if not folds else int(np.nanargmax([means[grid_key(*g)] for g in GRID]))
+    window, c, aug = GRID[best]
+    head = cache.table(with_aug(procedural + train_real, aug), window).fit(c)
+    fixed = cache.table(with_aug(procedural, aug), window)
+    scans = out_of_fold_calm_scans(fixed, train_real, window, STRIDE[window], c, seed=seed,
+                                   table=cache.table(train_real, window))
     threshold, rate = alert_rate_threshold(scans, window, s.alerts_per_min)
     selection = {"validation_folds": [f"hold out {v} (train split)" for v in folds], "validation_auroc": means,
-                 "chosen": {"window": window, "c": c}, "calibration_alerts_per_min": rate,
+                 "chosen": {"window": window, "c": c, "augment": aug}, "calibration_alerts_per_min": rate,
                  "calibration_minutes": sum(x.frames for x in scans) / FPS / 60.0}
     return BuiltHead(head, window, threshold, selection)
+
+
+def grid_key(window: int, c: float, aug: bool) -> str:
+    return f"w{window}_c{c:g}" + ("_aug" if aug else "")
 
 
 def speed_scores(clips: Sequence[Clip], window: int = 64) -> np.ndarray:

@@ -100,3 +100,44 @@ def write_detection_study(result: dict, output: str | Path, curves: dict[str, li
     write_text_atomic(out / "detection.json", json.dumps(result, indent=1, allow_nan=False) + "\n")
     write_text_atomic(out / "detection.md", render_markdown(result))
     return result
+
+
+START, END = "<!-- detection-table:start -->", "<!-- detection-table:end -->"
+
+
+def render_into(text: str, result: dict) -> str:
+    """``text`` with the part between the detection-table markers replaced by the tables."""
+    if START not in text or END not in text:
+        raise ValueError(f"no {START} ... {END} markers")
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{START}\n{render_markdown(result)}{END}{tail}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m motionvigil.studies.detection_report JSON DOC...``: re-render the tables
+    of the docs from a study's JSON (``--check``: exit 1 when a doc differs)."""
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m motionvigil.studies.detection_report")
+    p.add_argument("json", help="detection.json written by `motionvigil study detection`")
+    p.add_argument("docs", nargs="+", help="markdown files holding the detection-table markers")
+    p.add_argument("--check", action="store_true", help="only check that the docs are up to date")
+    args = p.parse_args(argv)
+    result = json.loads(Path(args.json).read_text())
+    stale = []
+    for doc in map(Path, args.docs):
+        text = doc.read_text()
+        new = render_into(text, result)
+        if new != text:
+            stale.append(str(doc))
+            if not args.check:
+                write_text_atomic(doc, new)
+    if args.check and stale:
+        print(f"detection tables out of date in: {', '.join(stale)} (re-render from {args.json})")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
