@@ -95,12 +95,15 @@ def select_support(datasets: Sequence[Dataset], classes: Sequence[str] | None, s
 def build_from_specs(model: str | Path, specs: Sequence[str], output: str | Path, *,
                      classes: Sequence[str] | None = None, shots: int = 5, target_fpr: float | None = None,
                      adapt: bool = False, alert_classes: Sequence[str] | None = None, window: int = 64,
-                     stride: int = 10, seed: int = 0, device: str = "cpu", skip_bad: bool = False) -> Detector:
-    """``motionvigil build-detector``: load the model and the support data, build, save."""
+                     stride: int = 10, seed: int = 0, device: str = "cpu", skip_bad: bool | None = False,
+                     reader_options: dict | None = None) -> Detector:
+    """``motionvigil build-detector``: load the model and the support data, build, save.
+    ``reader_options`` (``joint_map``, ``scale``) go to the dataset loaders that take them."""
     from motionvigil.datasets.select import load_specs
 
     bundle = MotionTextBundle.load(resolve_model(model), device)
-    support = select_support(load_specs(specs, skip_bad=skip_bad), classes, shots, seed)
+    datasets = load_specs(specs, skip_bad=skip_bad, **(reader_options or {}))
+    support = select_support(datasets, classes, shots, seed)
     detector = Detector.build(bundle, support, adapt=adapt, target_fpr=target_fpr, violent=alert_classes,
                               window=window, stride=stride, settings=AdaptSettings(), seed=seed)
     detector.info["model"] = str(resolve_model(model))

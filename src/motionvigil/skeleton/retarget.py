@@ -65,3 +65,19 @@ def to_smpl22(motion: Motion, fps: float = TARGET_FPS, canonical: bool = True) -
         joints = canonicalize(joints)
     meta = dict(motion.meta, source_layout=motion.layout.name, source_fps=motion.fps)
     return Motion(joints=joints, fps=fps, layout=SMPL22, source=motion.source, meta=meta)
+
+
+def mapping_info(motion: Motion) -> dict:
+    """What ``motionvigil info`` reports about units and the SMPL-22 mapping of ``motion``:
+    ``units`` and ``scale_to_metres`` (when the reader knows them), ``mapping`` (SMPL-22
+    joint -> file joint or ``{joint: weight}``) and ``mapping_notes``, or ``mapping_error``."""
+    info: dict = {k: motion.meta[k] for k in ("units", "scale_to_metres") if k in motion.meta}
+    try:
+        mapping = smpl22_mapping(motion)
+    except MotionFileError as exc:
+        info["mapping_error"] = exc.problem
+        return info
+    info["mapping"] = mapping.describe()
+    if mapping.notes:
+        info["mapping_notes"] = mapping.notes
+    return info
