@@ -38,8 +38,9 @@ def _looks_like_folder(spec: str) -> bool:
     return Path(spec).is_dir() and name not in dataset_names()
 
 
-def load_specs(specs: Sequence[str], skip_bad: bool | None = False, **reader_options) -> list[Dataset]:
-    """Load every ``NAME[:ROOT]`` spec (or folder); ``skip_bad`` goes to every loader that
+def load_specs(specs: Sequence[str], skip_bad: bool | None = None, **reader_options) -> list[Dataset]:
+    """Load every ``NAME[:ROOT]`` spec (or folder); ``skip_bad`` (``None``: each loader's own
+    default behaviour, i.e. class folders skip, the rest stop) goes to every loader that
     takes it (unusable files are then skipped and listed in ``dataset.bad_files``), and so
     do ``reader_options`` (``joint_map``, ``scale``: see ``load_motion``)."""
     out = []

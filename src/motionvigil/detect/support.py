@@ -95,7 +95,7 @@ def select_support(datasets: Sequence[Dataset], classes: Sequence[str] | None, s
 def build_from_specs(model: str | Path, specs: Sequence[str], output: str | Path, *,
                      classes: Sequence[str] | None = None, shots: int = 5, target_fpr: float | None = None,
                      adapt: bool = False, alert_classes: Sequence[str] | None = None, window: int = 64,
-                     stride: int = 10, seed: int = 0, device: str = "cpu", skip_bad: bool | None = False,
+                     stride: int = 10, seed: int = 0, device: str = "cpu", skip_bad: bool | None = None,
                      reader_options: dict | None = None) -> Detector:
     """``motionvigil build-detector``: load the model and the support data, build, save.
     ``reader_options`` (``joint_map``, ``scale``) go to the dataset loaders that take them."""
