@@ -303,7 +303,7 @@ def auto_map(
     """Map a hierarchy to SMPL-22 (see the module docstring).
 
     Args:
-        names, parents: the hierarchy (parents precede nothing in particular; -1 = root).
+        names, parents: the hierarchy (any joint order; parent -1 = a root).
         joints: ``[T, J, 3]`` positions (metres, Y up) used for the chain fractions and the
             geometric checks; ``None`` skips both (limbs without named sides then fail).
         fixed: SMPL-22 joint -> file joint (or mix) settled by hand; they take precedence.
