@@ -216,3 +216,27 @@ def test_hostile_hierarchies_raise_mapping_error_or_map(data, n):
 def test_mapping_of_a_fixed_layout_is_reported_too():
     motion = Motion(np.random.default_rng(0).normal(size=(4, 22, 3)), 20.0, SMPL22)
     assert smpl22_mapping(motion).describe()["head"] == "head"
+
+
+def _rotated(motion: Motion, rotation: np.ndarray, frames: slice = slice(None)) -> Motion:
+    joints = motion.joints.astype(np.float64).copy()
+    joints[frames] = joints[frames] @ rotation.T
+    return Motion(joints, motion.fps, motion.layout, motion.source, dict(motion.meta))
+
+
+def test_lying_down_clip_maps_by_its_upright_rest_pose():
+    motion = load_motion(FIXTURES / "lafan1.bvh")
+    lie_down = np.array([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]])  # Y -> -Z: the body lies on its back
+    lying = _rotated(motion, lie_down, slice(1, None))
+    assert smpl22_mapping(lying).describe()["left_hip"] == "LeftUpLeg"
+
+
+def test_z_up_file_is_refused():
+    motion = load_motion(FIXTURES / "lafan1.bvh")
+    z_up = np.array([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]])
+    meta = dict(motion.meta)
+    meta["offsets"] = np.asarray(meta["offsets"]) @ z_up.T
+    rotated = _rotated(motion, z_up)
+    rotated.meta = meta
+    with pytest.raises(MotionFileError, match="lafan1.bvh.*head .*above the pelvis.*Y-up"):
+        smpl22_mapping(rotated)

@@ -20,7 +20,8 @@ joint names and its tree:
    skeleton; a missing collar is halfway between spine3 and the shoulder; a missing
    toe is extrapolated below the ankle.
 3. **Geometry** (over the motion's frames, so that rest poses whose OFFSETs are not a
-   standing pose still work): the head must be above the pelvis, bone-length
+   standing pose still work): the head must be above the pelvis (in the rest pose, or in
+   at least a fifth of the frames: clips of people lying down pass), bone-length
    proportions human, and the left limbs on the body's left, the body's forward being
    where the toes point. Limbs whose names carry no side get it from this geometry;
    named sides that contradict it are an error.
@@ -88,6 +89,7 @@ _TAG_RE = re.compile(r"^(.*?[A-Za-z])(?:[ _.\-][A-Za-z0-9]|\d+)$")
 # -> spine3 -> neck -> head.
 _TRUNK_BONES = (0.131568, 0.143190, 0.057365, 0.219360, 0.143382)
 _MAX_NAMES_IN_ERROR = 80
+_MIN_UPRIGHT = 0.2  # share of frames with the head above the pelvis, unless the rest pose is upright
 
 
 class MappingError(ValueError):
@@ -299,6 +301,7 @@ def auto_map(
     *,
     fixed: Mapping[str, str | Mix] | None = None,
     layout_name: str = "bvh",
+    rest: np.ndarray | None = None,
 ) -> AutoMapping:
     """Map a hierarchy to SMPL-22 (see the module docstring).
 
@@ -308,6 +311,8 @@ def auto_map(
             geometric checks; ``None`` skips both (limbs without named sides then fail).
         fixed: SMPL-22 joint -> file joint (or mix) settled by hand; they take precedence.
         layout_name: for the error message.
+        rest: ``[J, 3]`` rest-pose positions (e.g. from BVH OFFSETs), if known: an upright
+            rest pose passes the head-above-pelvis check even when the motion lies down.
 
     Raises:
         MappingError: duplicate names, a cycle, joints that cannot be matched (listed),
@@ -425,7 +430,7 @@ def auto_map(
 
     result = AutoMapping(mapping, notes)
     if joints is not None and len(fixed) < len(SMPL22_NAMES):
-        _check_geometry(result, names, joints, side_from_names, fixed)
+        _check_geometry(result, names, joints, side_from_names, fixed, rest)
     return result
 
 
@@ -435,14 +440,20 @@ def _frames(mapping: AutoMapping, names: Sequence[str], joints: np.ndarray) -> d
 
 
 def _left_score(p: dict[str, np.ndarray], joint: str) -> float | None:
-    """Share of frames where ``left_<joint>`` is on the body's left (forward = toes), or None."""
+    """Share of frames where ``left_<joint>`` is on the body's left, or None without a cue.
+
+    In the body's own frame (so that it holds lying down too): up = pelvis -> head,
+    forward = where the toes point (across up), left = up x forward.
+    """
+    up = p["head"] - p["pelvis"]
+    up /= np.maximum(np.linalg.norm(up, axis=-1, keepdims=True), 1e-9)
     forward = (p["left_foot"] - p["left_ankle"]) + (p["right_foot"] - p["right_ankle"])
-    forward[:, 1] = 0.0
+    forward -= np.einsum("tc,tc->t", forward, up)[:, None] * up
     foot = np.linalg.norm(p["left_foot"] - p["left_ankle"], axis=-1) + 1e-9
     usable = np.linalg.norm(forward, axis=-1) > 0.3 * foot
     if usable.mean() < 0.5:
         return None
-    left = np.cross(np.array([0.0, 1.0, 0.0]), forward[usable])
+    left = np.cross(up[usable], forward[usable])
     across = (p[f"left_{joint}"] - p[f"right_{joint}"])[usable]
     return float((np.einsum("tc,tc->t", left, across) > 0).mean())
 
@@ -453,13 +464,20 @@ def _swap_sides(mapping: AutoMapping, kind_slots: Sequence[str]) -> None:
         mapping.mapping[left], mapping.mapping[right] = mapping.mapping[right], mapping.mapping[left]
 
 
-def _check_geometry(mapping: AutoMapping, names, joints, side_from_names, fixed) -> None:
+def _upright(p: dict[str, np.ndarray]) -> np.ndarray:
+    """Per frame: the head is above the pelvis by at least half their distance (Y up)."""
+    trunk = p["head"] - p["pelvis"]
+    return trunk[:, 1] > 0.5 * np.linalg.norm(trunk, axis=-1)
+
+
+def _check_geometry(mapping: AutoMapping, names, joints, side_from_names, fixed, rest=None) -> None:
     p = _frames(mapping, names, joints)
-    up = (p["head"][:, 1] > p["pelvis"][:, 1]).mean()
-    if up < 0.5:
+    upright = float(_upright(p).mean())
+    rest_upright = rest is not None and bool(_upright(_frames(mapping, names, np.asarray(rest)[None]))[0])
+    if upright < _MIN_UPRIGHT and not rest_upright:
         raise MappingError(
-            f"the head ({_name(mapping, 'head')}) is below the pelvis in {1 - up:.0%} of frames "
-            "(not a Y-up file, or a wrong mapping: pass --joint-map FILE)"
+            f"the head ({_name(mapping, 'head')}) is well above the pelvis in only {upright:.0%} of frames and "
+            "not in the rest pose (not a Y-up file, or a wrong mapping: pass --joint-map FILE)"
         )
     for kind, slots, joint in (("leg", LEG_SLOTS, "hip"), ("arm", ARM_SLOTS, "shoulder")):
         score = _left_score(p, joint)

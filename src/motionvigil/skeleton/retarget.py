@@ -34,9 +34,25 @@ def smpl22_mapping(motion: Motion) -> AutoMapping:
         }
         return AutoMapping(mapping, [f"fixed map of layout {layout.name!r}"])
     try:
-        return auto_map(layout.joint_names, layout.parents, motion.joints, fixed=joint_map, layout_name=layout.name)
+        return auto_map(layout.joint_names, layout.parents, motion.joints, fixed=joint_map, layout_name=layout.name,
+                        rest=_rest_pose(motion))
     except MappingError as exc:
         raise MotionFileError(motion.source, str(exc)) from None
+
+
+def _rest_pose(motion: Motion) -> np.ndarray | None:
+    """Rest-pose joint positions ``[J, 3]`` from ``meta["offsets"]`` (BVH), else None."""
+    offsets = motion.meta.get("offsets")
+    if offsets is None or np.shape(offsets) != (motion.num_joints, 3):
+        return None
+    offsets = np.asarray(offsets, dtype=np.float64)
+    rest = np.full_like(offsets, np.nan)
+    for _ in range(motion.num_joints):  # one pass when parents come first (BVH); more otherwise
+        for j, parent in enumerate(motion.layout.parents):
+            rest[j] = offsets[j] + (rest[parent] if parent >= 0 else 0.0)
+        if np.isfinite(rest).all():
+            break
+    return rest if np.isfinite(rest).all() else None
 
 
 def to_smpl22(motion: Motion, fps: float = TARGET_FPS, canonical: bool = True) -> Motion:
