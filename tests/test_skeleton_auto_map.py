@@ -240,3 +240,18 @@ def test_z_up_file_is_refused():
     rotated.meta = meta
     with pytest.raises(MotionFileError, match="lafan1.bvh.*head .*above the pelvis.*Y-up"):
         smpl22_mapping(rotated)
+
+
+def test_kinect_v2_style_names_without_geometry():
+    """``ShoulderLeft`` with no ``Arm`` joint is the shoulder joint; the collar is interpolated."""
+    tree = {"SpineBase": None, "SpineMid": "SpineBase", "SpineShoulder": "SpineMid", "Neck": "SpineShoulder",
+            "Head": "Neck"}
+    for side in ("Left", "Right"):
+        tree.update({f"Shoulder{side}": "SpineShoulder", f"Elbow{side}": f"Shoulder{side}",
+                     f"Wrist{side}": f"Elbow{side}", f"Hand{side}": f"Wrist{side}", f"Hip{side}": "SpineBase",
+                     f"Knee{side}": f"Hip{side}", f"Ankle{side}": f"Knee{side}", f"Foot{side}": f"Ankle{side}"})
+    names = list(tree)
+    mapping = auto_map(names, [-1 if p is None else names.index(p) for p in tree.values()]).describe()
+    assert mapping["pelvis"] == "SpineBase" and mapping["left_shoulder"] == "ShoulderLeft"
+    assert mapping["left_wrist"] == "WristLeft" and mapping["right_foot"] == "FootRight"
+    assert set(mapping["left_collar"]) == {"SpineMid", "SpineShoulder", "ShoulderLeft"}

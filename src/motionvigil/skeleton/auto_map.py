@@ -9,10 +9,11 @@ joint names and its tree:
    ``L_``/``_R``, ``.L``, ``LHipJoint``-style prefixes; what is left is looked up in
    :data:`LEG_PARTS`, :data:`ARM_PARTS` and :data:`CENTRE_PARTS`, synonyms across the
    naming families of the CMU BVH conversions, Mixamo, LAFAN1, Unreal's mannequin,
-   SMPL, Bandai Namco, Rokoko, Truebones and 3ds Max Biped. Names that are ambiguous
-   between families are settled by their neighbours: ``Shoulder`` is the upper arm when
-   the same arm has a ``Clavicle``/``Collar`` (SMPL), else the clavicle (Mixamo,
-   Bandai); ``Foot`` is SMPL's foot when the leg has an ``Ankle``, else the ankle.
+   SMPL, Bandai Namco, Rokoko, Truebones, 3ds Max Biped, Unity/Blender and Kinect v2
+   (``ShoulderLeft``). Names that are ambiguous between families are settled by their
+   neighbours: ``Shoulder`` is the clavicle when the same arm has an ``Arm``/``UpperArm``
+   (Mixamo, Bandai), else the shoulder joint (SMPL, Kinect); ``Foot`` is SMPL's foot when
+   the leg has an ``Ankle``, else the ankle.
 2. **Tree.** Each limb's joints must follow each other down the hierarchy; the pelvis is
    the hips joint above both legs (else the legs' lowest common ancestor). SMPL's
    three spine joints (and the neck, when the file has none) lie on the chain from the
@@ -51,17 +52,19 @@ LEG_SLOTS = ("hip", "knee", "ankle", "foot")
 ARM_SLOTS = ("collar", "shoulder", "elbow", "wrist")
 
 # Synonyms, after the side is removed and the rest lower-cased without separators.
-# Values: the limb slots the name can mean (several = settled by the limb's other names).
+# Values: the limb slots the name can mean. Two slots ``(usual, other)``: the name means
+# ``other`` when another joint of the limb is named for ``usual`` alone, else ``usual``
+# (e.g. "Shoulder": the clavicle beside an "Arm", the shoulder joint otherwise).
 LEG_PARTS: dict[str, tuple[int, ...]] = {
     **dict.fromkeys(("upleg", "upperleg", "thigh", "femur", "legupper", "hip", "uprleg", "thighbone"), (0,)),
     **dict.fromkeys(("leg", "lowerleg", "calf", "knee", "shin", "tibia", "leglower", "lowleg", "crus"), (1,)),
     "ankle": (2,),
-    "foot": (2, 3),
+    "foot": (2, 3),  # Mixamo, Bandai: the ankle; SMPL (beside "Ankle"): the foot
     **dict.fromkeys(("toebase", "toe", "toes", "ball", "toe0", "forefoot", "toe1", "football"), (3,)),
 }
 ARM_PARTS: dict[str, tuple[int, ...]] = {
     **dict.fromkeys(("clavicle", "collar", "collarbone", "clav"), (0,)),
-    "shoulder": (0, 1),
+    "shoulder": (1, 0),  # SMPL, Kinect: the shoulder joint; Mixamo, Bandai (beside "Arm"): the clavicle
     **dict.fromkeys(("arm", "upperarm", "humerus", "armupper", "uparm", "bicep"), (1,)),
     **dict.fromkeys(("forearm", "lowerarm", "elbow", "armlower", "lowarm", "radius", "ulna"), (2,)),
     **dict.fromkeys(("wrist", "hand"), (3,)),
@@ -239,10 +242,8 @@ def _assign_slots(tree: _Tree, cands: list) -> list[int | None]:
     exclusive = {c[2][0] for c in cands if len(c[2]) == 1}
     slots: list[list[int]] = [[] for _ in range(4)]
     for j, _, options in cands:
-        if len(options) == 1:
-            slots[options[0]].append(j)
-        else:  # ambiguous: the later slot if the earlier one is named explicitly
-            slots[options[1] if options[0] in exclusive else options[0]].append(j)
+        usual = options[0]
+        slots[options[1] if len(options) > 1 and usual in exclusive else usual].append(j)
     chosen = [min(s, key=lambda j: tree.depth[j]) if s else None for s in slots]
     found = [j for j in chosen if j is not None]
     for upper, lower in zip(found, found[1:]):
