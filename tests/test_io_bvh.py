@@ -247,9 +247,23 @@ def test_explicit_and_metre_scales(tmp_path):
 
 
 def test_units_that_cannot_be_inferred_ask_for_scale(tmp_path):
-    text = small_bvh(small_values(3)).replace("-90.0", "-2000.0")  # ~2 m tall in mm
-    with pytest.raises(MotionFileError, match="scale="):
-        read_bvh(write(tmp_path, text, "millimetres.bvh"))
+    text = small_bvh(small_values(3)).replace("-90.0", "-2000000.0")  # 2 km tall in mm
+    with pytest.raises(MotionFileError, match="--scale"):
+        read_bvh(write(tmp_path, text, "giant.bvh"))
+
+
+@pytest.mark.parametrize(
+    ("leg", "units", "scale"),
+    [("-2000.0", "millimetres", 0.001), ("-5.0", "inches", 0.0254), ("-2.0", "metres", 1.0)],
+)
+def test_millimetres_inches_and_metres_are_inferred(tmp_path, leg, units, scale):
+    text = small_bvh(small_values(3)).replace("-90.0", leg)
+    if units == "metres":  # every offset in metres
+        text = small_bvh(small_values(3)).replace(SMALL_HIERARCHY, re.sub(
+            r"OFFSET (\S+) (\S+) (\S+)",
+            lambda m: "OFFSET " + " ".join(str(float(v) / 100) for v in m.groups()), SMALL_HIERARCHY))
+    motion = read_bvh(write(tmp_path, text, f"{units}.bvh"))
+    assert motion.meta["units"] == units and motion.meta["scale_to_metres"] == scale
 
 
 def test_degenerate_offsets_use_frame_zero(tmp_path):

@@ -19,7 +19,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     if out.suffix != ".npz":
         raise SystemExit(f"motionvigil convert: output must end in .npz, got {out}")
     kwargs = {"asf": args.asf} if args.asf else {}
-    converted = convert_file(args.input, out, **kwargs)
+    converted = convert_file(args.input, out, **kwargs, **_reader_options(args))
     print(
         f"{args.input} -> {out}: {len(converted.joints)} frames at {converted.fps:g} Hz, "
         f"features {converted.features.shape[0]}x{converted.features.shape[1]}"
@@ -29,9 +29,10 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
 def _cmd_info(args: argparse.Namespace) -> int:
     from motionvigil.io import load_motion
+    from motionvigil.skeleton.retarget import mapping_info
 
     for path in args.inputs:
-        motion = load_motion(path)
+        motion = load_motion(path, **_reader_options(args))
         info = {
             "file": str(path),
             "layout": motion.layout.name,
@@ -39,9 +40,35 @@ def _cmd_info(args: argparse.Namespace) -> int:
             "frames": motion.num_frames,
             "fps": motion.fps,
             "duration_s": round(motion.duration, 3),
+            **mapping_info(motion),
         }
         print(json.dumps(info))
     return 0
+
+
+def _reader_options(args: argparse.Namespace) -> dict:
+    """``--joint-map`` and ``--scale`` as ``load_motion`` keywords (only those given)."""
+    return {k: v for k, v in (("joint_map", args.joint_map), ("scale", args.scale)) if v is not None}
+
+
+def _add_reader_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--joint-map", metavar="FILE",
+                   help="JSON {SMPL-22 joint: file joint} for skeletons not mapped automatically")
+    p.add_argument("--scale", type=_positive, metavar="S",
+                   help="file units -> metres (e.g. 0.001 for millimetres) when the unit cannot be inferred")
+
+
+def _add_strict_flags(parser: argparse.ArgumentParser) -> None:
+    """Every command with --skip-bad also takes --strict (class folders skip unreadable files
+    unless --strict; other datasets stop unless --skip-bad): skip_bad is None, True or False."""
+    for action in list(parser._actions):
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _add_strict_flags(sub)
+        elif "--skip-bad" in action.option_strings:
+            action.default = None
+            parser.add_argument("--strict", dest="skip_bad", action="store_false",
+                                help="stop at the first unreadable file (class folders otherwise skip and list them)")
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -293,7 +320,7 @@ def _cmd_build_detector(args: argparse.Namespace) -> int:
                                     target_fpr=args.target_fpr, adapt=args.adapt, alert_classes=args.alert,
                                     window=args.window, stride=args.stride, seed=args.seed, device=args.device,
                                     skip_bad=args.skip_bad, head=args.head, calm=args.calm or (),
-                                    alerts_per_min=args.alerts_per_min)
+                                    alerts_per_min=args.alerts_per_min, reader_options=_reader_options(args))
     except ValueError as exc:  # bad classes, shots or threshold policy for this support set
         if isinstance(exc, MotionFileError):
             raise
@@ -313,7 +340,7 @@ def _cmd_detect(args: argparse.Namespace) -> int:
     failed, taken = False, set()
     for path in args.inputs:
         try:
-            timeline = detect_motion(detector, load_motion(path))
+            timeline = detect_motion(detector, load_motion(path, **_reader_options(args)))
         except MotionFileError as exc:  # report it and go on with the other files
             print(f"motionvigil detect: error: {exc}", file=sys.stderr)
             failed = True
@@ -532,10 +559,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", help="BVH, AMC, Kinect txt, HumanML3D npy or npz file")
     p.add_argument("-o", "--output", required=True, help="output .npz (written atomically)")
     p.add_argument("--asf", help="ASF skeleton for an AMC input (default: found next to it)")
+    _add_reader_flags(p)
     p.set_defaults(func=_cmd_convert)
 
-    p = sub.add_parser("info", help="print layout, joints, frames and fps of motion files as JSON lines")
+    p = sub.add_parser("info", help="print layout, joints, frames, fps, units and SMPL-22 mapping of motion files "
+                                    "as JSON lines")
     p.add_argument("inputs", nargs="+")
+    _add_reader_flags(p)
     p.set_defaults(func=_cmd_info)
 
     data = sub.add_parser("data", help="dataset tools").add_subparsers(dest="data_command", required=True)
@@ -692,6 +722,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu")
     p.add_argument("-o", "--output", required=True, help="detector folder")
+    _add_reader_flags(p)
     p.set_defaults(func=_cmd_build_detector)
 
     p = sub.add_parser("detect", help="run a detector over motion files: alert segments (or JSON timelines)")
@@ -700,6 +731,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per file: file, timeline, alerts")
     p.add_argument("--plot-dir", help="write a PNG timeline per file into this folder")
     p.add_argument("--device", default="cpu")
+    _add_reader_flags(p)
     p.set_defaults(func=_cmd_detect)
 
     for name, helptext in (("metatrain", "FOMAML meta-training from a pre-trained model (torchrun-ready)"),
@@ -741,6 +773,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="tiny sizes (seconds, for tests); the numbers mean nothing")
     p.set_defaults(func=_cmd_demo)
     _add_synthesis_parsers(sub)
+    _add_strict_flags(parser)
     return parser
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from motionvigil.data_root import default_data_root
 from motionvigil.datasets.registry import get_spec
-from motionvigil.datasets.select import load_specs
+from motionvigil.datasets.select import load_specs, parse_data_spec
 
 
 def dataset_info(name: str, root: str | Path | None = None, load: bool = False) -> dict[str, Any]:
@@ -17,6 +17,8 @@ def dataset_info(name: str, root: str | Path | None = None, load: bool = False) 
     without reading motion unless ``load``; others are loaded (unusable files skipped
     and counted under ``"skipped_files"``).
     """
+    if root is None:
+        name, root = parse_data_spec(name)  # a folder path means the folder dataset
     spec = get_spec(name)
     folder = Path(root) if root else (default_data_root() / spec.default_subdir if spec.default_subdir else None)
     if name == "msr_action3d" and not load:

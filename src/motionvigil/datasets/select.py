@@ -7,29 +7,47 @@ Model selection uses a validation set taken from the training split (a dataset's
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
 from motionvigil.datasets.clip import Clip, Dataset
-from motionvigil.datasets.registry import get_spec, load_dataset
+from motionvigil.datasets.registry import dataset_names, get_spec, load_dataset
 
 
 def parse_data_spec(spec: str) -> tuple[str, str | None]:
-    """``"bandai2:/data/bandai"`` -> ``("bandai2", "/data/bandai")``; ``"synthetic"`` -> ``("synthetic", None)``."""
+    """``"bandai2:/data/bandai"`` -> ``("bandai2", "/data/bandai")``; ``"synthetic"`` -> ``("synthetic", None)``.
+
+    A folder path (``mydata/``, ``./mydata``, or an existing folder that is not a dataset
+    name) means the folder dataset: ``("folder", "mydata/")``.
+    """
+    if _looks_like_folder(spec):
+        return "folder", spec
     name, sep, root = spec.partition(":")
     if not name:
-        raise ValueError(f"bad data spec {spec!r}; expected NAME or NAME:ROOT")
+        raise ValueError(f"bad data spec {spec!r}; expected NAME, NAME:ROOT or a folder")
     return name, (root if sep and root else None)
 
 
-def load_specs(specs: Sequence[str], skip_bad: bool = False) -> list[Dataset]:
-    """Load every ``NAME[:ROOT]`` spec; ``skip_bad`` goes to every loader that takes it
-    (unusable files are then skipped and listed in ``dataset.bad_files``)."""
+def _looks_like_folder(spec: str) -> bool:
+    name = spec.partition(":")[0]
+    if any(sep in name for sep in ("/", os.sep)) or name in (".", "..") or name.startswith("~"):
+        return True
+    return Path(spec).is_dir() and name not in dataset_names()
+
+
+def load_specs(specs: Sequence[str], skip_bad: bool | None = None, **reader_options) -> list[Dataset]:
+    """Load every ``NAME[:ROOT]`` spec (or folder); ``skip_bad`` (``None``: each loader's own
+    default behaviour, i.e. class folders skip, the rest stop) goes to every loader that
+    takes it (unusable files are then skipped and listed in ``dataset.bad_files``), and so
+    do ``reader_options`` (``joint_map``, ``scale``: see ``load_motion``)."""
     out = []
     for name, root in map(parse_data_spec, specs):
-        accepts = "skip_bad" in inspect.signature(get_spec(name).loader).parameters
-        out.append(load_dataset(name, root, **({"skip_bad": skip_bad} if accepts else {})))
+        params = inspect.signature(get_spec(name).loader).parameters
+        options = {"skip_bad": skip_bad, **reader_options}
+        out.append(load_dataset(name, root, **{k: v for k, v in options.items() if k in params}))
     return out
 
 

@@ -114,10 +114,12 @@ def head_training_clips(datasets: Sequence[Dataset], alert: Sequence[str],
 def build_from_specs(model: str | Path, specs: Sequence[str], output: str | Path, *,
                      classes: Sequence[str] | None = None, shots: int = 5, target_fpr: float | None = None,
                      adapt: bool = False, alert_classes: Sequence[str] | None = None, window: int = 64,
-                     stride: int = 10, seed: int = 0, device: str = "cpu", skip_bad: bool = False,
-                     head: bool = True, calm: Sequence[str] = (), alerts_per_min: float | None = None) -> Detector:
+                     stride: int = 10, seed: int = 0, device: str = "cpu", skip_bad: bool | None = None,
+                     head: bool = True, calm: Sequence[str] = (), alerts_per_min: float | None = None,
+                     reader_options: dict | None = None) -> Detector:
     """``motionvigil build-detector``: load the model and the support data, build, save.
 
+    ``reader_options`` (``joint_map``, ``scale``) go to the dataset loaders that take them.
     With ``head`` (the default) the violence score comes from a kinematic head trained on
     the support data's training clips, the ``calm`` datasets' calm clips and the
     procedural corpus; its threshold keeps the calm clips (out of fold) at
@@ -126,12 +128,12 @@ def build_from_specs(model: str | Path, specs: Sequence[str], output: str | Path
     from motionvigil.datasets.select import load_specs
 
     bundle = MotionTextBundle.load(resolve_model(model), device)
-    datasets = load_specs(specs, skip_bad=skip_bad)
+    datasets = load_specs(specs, skip_bad=skip_bad, **(reader_options or {}))
     support = select_support(datasets, classes, shots, seed)
     detector = Detector.build(bundle, support, adapt=adapt, target_fpr=target_fpr, violent=alert_classes,
                               window=window, stride=stride, settings=AdaptSettings(), seed=seed)
     if head:
-        calm_sets = load_specs(calm, skip_bad=skip_bad) if calm else []
+        calm_sets = load_specs(calm, skip_bad=skip_bad, **(reader_options or {})) if calm else []
         clips, violent = head_training_clips(datasets, detector.violent_classes, calm_sets)
         detector = detector.with_head(clips, violent, alerts_per_min=alerts_per_min, seed=seed)
         detector.info["calm_data"] = list(calm) or list(specs)

@@ -40,7 +40,9 @@ __all__ = [
     "BvhData",
     "BvhJoint",
     "forward_kinematics",
+    "UNITS",
     "infer_scale",
+    "infer_units",
     "parse_bvh",
     "parse_bvh_text",
     "read_bvh",
@@ -67,10 +69,21 @@ _MAX_DECLARED_FRAMES = 100_000_000  # about 40 days at 30 fps: anything above is
 _FPS_SNAP_RTOL = 1e-4  # 0.0333333 s -> exactly 30 fps; 29.97 fps stays 29.97
 _MAX_ABS_COORD = 1e12  # raw units; beyond this the coordinates are garbage (and overflow float32)
 
-# Rest-pose height ranges (raw units) that identify the file's length unit.
-_METRE_RANGE = (0.5, 3.0)
-_CENTIMETRE_RANGE = (50.0, 300.0)
+# Length units recognised from the rest-pose height: (name, metres per file unit).
+# "CMU BVH units" are those of the CMU database's BVH conversions (inches / 0.45).
+CMU_BVH_SCALE = 0.0254 / 0.45
+UNITS: tuple[tuple[str, float], ...] = (
+    ("metres", 1.0),
+    ("centimetres", 0.01),
+    ("millimetres", 0.001),
+    ("inches", 0.0254),
+    ("CMU BVH units (inches / 0.45)", CMU_BVH_SCALE),
+)
+_ADULT_HEIGHT = (0.9, 2.3)  # metres: a unit giving a height in here is preferred
+_PLAUSIBLE_HEIGHT = (0.5, 3.0)  # metres: the widest range accepted
 _DEGENERATE_HEIGHT_FRACTION = 0.25
+# Joint names that only the CMU database's BVH conversions use: a hint for CMU units.
+_CMU_BVH_HINT = frozenset(("LHipJoint", "RHipJoint", "LowerBack"))
 
 _FRAMES_RE = re.compile(r"^Frames\s*:\s*(\S*)\s*$", re.IGNORECASE)
 _FRAME_TIME_RE = re.compile(r"^Frame\s+Time\s*:\s*(\S*)\s*$", re.IGNORECASE)
@@ -541,33 +554,50 @@ def _offset_skeleton(data: BvhData) -> np.ndarray:
     return np.concatenate([points, np.asarray(ends).reshape(-1, 3)], axis=0)
 
 
-def infer_scale(data: BvhData, positions: np.ndarray, source: str | Path) -> float:
-    """Multiplier from file units to metres, from the rest-pose height.
+def rest_height(data: BvhData, positions: np.ndarray) -> tuple[float, str]:
+    """``(height, basis)``: the rest-pose body height in file units and what it was measured on.
 
     The height is the Y extent of the OFFSET skeleton; if that skeleton is degenerate
     (Y extent under a quarter of its largest extent: all-zero offsets, or a rest pose
     lying flat) the Y extent of frame 0 of ``positions`` is used instead.
-    ~0.5-3 means metres, 50-300 centimetres; anything else raises.
     """
     rest = _offset_skeleton(data)
     extents = rest.max(axis=0) - rest.min(axis=0)
     height = float(extents[1])
-    basis = "OFFSET skeleton"
     if not height > _DEGENERATE_HEIGHT_FRACTION * float(extents.max()) or height == 0.0:
         frame0 = positions[0]
-        height = float(frame0[:, 1].max() - frame0[:, 1].min())
-        basis = "frame 0"
-    if _METRE_RANGE[0] <= height <= _METRE_RANGE[1]:
-        return 1.0
-    if _CENTIMETRE_RANGE[0] <= height <= _CENTIMETRE_RANGE[1]:
-        return 0.01
+        return float(frame0[:, 1].max() - frame0[:, 1].min()), "frame 0"
+    return height, "OFFSET skeleton"
+
+
+def infer_units(data: BvhData, positions: np.ndarray, source: str | Path) -> tuple[str, float]:
+    """``(unit name, metres per file unit)`` from the rest-pose height (see :func:`rest_height`).
+
+    Tried in the order of :data:`UNITS` (metres, centimetres, millimetres, inches, CMU
+    BVH units), the first unit that makes the body 0.9-2.3 m tall wins (CMU units first
+    when the joint names are the CMU database's); failing that, the first giving
+    0.5-3 m. Anything else raises, naming the ``--scale`` flag.
+    """
+    height, basis = rest_height(data, positions)
+    units = list(UNITS)
+    if _CMU_BVH_HINT <= set(data.joint_names):
+        units.insert(0, units.pop())
+    for low, high in (_ADULT_HEIGHT, _PLAUSIBLE_HEIGHT):
+        for name, scale in units:
+            if low <= height * scale <= high:
+                return name, scale
     raise MotionFileError(
         source,
-        f"cannot infer length units: rest-pose height ({basis}) is {height:.4g} file units, "
-        f"neither ~{_METRE_RANGE[0]}-{_METRE_RANGE[1]} (metres) nor "
-        f"~{_CENTIMETRE_RANGE[0]:g}-{_CENTIMETRE_RANGE[1]:g} (centimetres); "
-        "pass scale= (the factor from file units to metres, e.g. scale=0.001 for millimetres)",
+        f"cannot infer length units: rest-pose height ({basis}) is {height:.4g} file units, which is "
+        f"not {_PLAUSIBLE_HEIGHT[0]}-{_PLAUSIBLE_HEIGHT[1]} m in metres, centimetres, millimetres, inches "
+        "or CMU BVH units; pass --scale S (scale= in Python), the factor from file units to metres, "
+        "e.g. --scale 0.001 for millimetres",
     )
+
+
+def infer_scale(data: BvhData, positions: np.ndarray, source: str | Path) -> float:
+    """Multiplier from file units to metres (see :func:`infer_units`)."""
+    return infer_units(data, positions, source)[1]
 
 
 def _check_translation_range(data: BvhData, source: str | Path) -> None:
@@ -602,17 +632,18 @@ def read_bvh(path: str | Path, *, scale: float | None = None) -> Motion:
     Args:
         path: the ``.bvh`` file.
         scale: factor from the file's length unit to metres (0.01 for centimetres). If
-            ``None`` it is inferred from the rest-pose height (metres or centimetres).
+            ``None`` it is inferred from the rest-pose height (metres, centimetres,
+            millimetres, inches or CMU BVH units; see :func:`infer_units`).
 
     Returns:
         A Motion with one joint per ROOT/JOINT (End Sites excluded), ``fps = 1 / Frame
         Time``, layout ``"bandai_bvh"`` for the Bandai Namco skeleton else ``"bvh"``;
-        ``meta`` holds ``scale_to_metres``, ``frame_time``, ``channels`` (per joint),
+        ``meta`` holds ``scale_to_metres``, ``units`` (its name), ``frame_time``, ``channels`` (per joint),
         ``offsets`` ([J, 3] metres) and ``end_sites`` (parent index -> offsets in metres).
 
     Raises:
         MotionFileError: any unreadable, malformed, truncated or non-finite input, or
-            units that cannot be inferred (pass ``scale=``).
+            units that cannot be inferred (pass ``scale=``; ``--scale`` on the command line).
     """
     if scale is not None:
         try:
@@ -627,12 +658,15 @@ def read_bvh(path: str | Path, *, scale: float | None = None) -> Motion:
     if not np.all(np.abs(positions) < _MAX_ABS_COORD):
         raise MotionFileError(path, "joint coordinates out of range (corrupt OFFSET or position values?)")
     if scale is None:
-        scale = infer_scale(data, positions, path)
+        units, scale = infer_units(data, positions, path)
+    else:
+        units = next((name for name, value in UNITS if math.isclose(value, scale)), "given by scale")
     end_sites: dict[int, list[list[float]]] = {}
     for parent, offset in data.end_sites:
         end_sites.setdefault(parent, []).append([v * scale for v in offset])
     meta = {
         "scale_to_metres": scale,
+        "units": units,
         "frame_time": data.frame_time,
         "channels": {j.name: list(j.channels) for j in data.joints},
         "offsets": np.asarray([j.offset for j in data.joints], dtype=np.float64) * scale,

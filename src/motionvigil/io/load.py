@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -50,16 +51,41 @@ def _sniff_kinect_txt(path: Path) -> str:
     )
 
 
-def load_motion(path: str | Path, **kwargs) -> Motion:
+def load_motion(path: str | Path, *, joint_map=None, scale: float | None = None, **kwargs) -> Motion:
     """Read any supported motion file into a :class:`Motion` (metres, Y up).
 
-    Keyword arguments are passed to the format's reader (e.g. ``asf=`` for AMC files,
-    ``scale=`` for BVH files whose units cannot be inferred).
+    Keyword arguments are passed to the format's reader (e.g. ``asf=`` for AMC files).
+
+    Args:
+        joint_map: SMPL-22 joint -> file joint (a dict, or the path of a JSON file; see
+            ``skeleton.auto_map.read_joint_map``), kept in ``meta["joint_map"]`` for the
+            retargeting to SMPL-22.
+        scale: factor from the file's length unit to metres. BVH files use it instead of
+            inferring their unit; other formats (already in metres) are multiplied by it.
 
     Raises:
         MotionFileError: the file is missing, of an unknown format, or unusable.
     """
+    if joint_map is not None:
+        from motionvigil.skeleton.auto_map import check_joint_map, read_joint_map
+
+        joint_map = check_joint_map(joint_map) if isinstance(joint_map, dict) else read_joint_map(joint_map)
     path = Path(path)
+    if scale is not None and path.suffix.lower() == ".bvh":
+        kwargs["scale"] = scale
+        scale = None
+    motion = _read(path, **kwargs)
+    if scale is not None:
+        if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
+            raise MotionFileError(path, f"scale must be a positive finite number, got {scale!r}")
+        motion.joints = (motion.joints * scale).astype(motion.joints.dtype)
+        motion.meta["scale_to_metres"] = float(scale) * float(motion.meta.get("scale_to_metres", 1.0))
+    if joint_map:
+        motion.meta["joint_map"] = joint_map
+    return motion
+
+
+def _read(path: Path, **kwargs) -> Motion:
     if not path.is_file():
         raise MotionFileError(path, "no such file")
     ext = path.suffix.lower()
