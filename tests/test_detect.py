@@ -321,7 +321,7 @@ def test_cli_build_detector_from_folder_dataset(corpus, bundle, tmp_path, capsys
     bundle.save(tmp_path / "run" / "best")
     out = tmp_path / "det"
     rc = main(["build-detector", str(tmp_path / "run"), "--support", f"folder:{tmp_path / 'data'}",
-               "--classes", "kick", "punch", "walk", "--shots", "2", "--target-fpr", "0.5", "-o", str(out)])
+               "--classes", "kick", "punch", "walk", "--shots", "2", "--no-head", "--target-fpr", "0.5", "-o", str(out)])
     assert rc == 0 and "policy target_fpr=0.5" in capsys.readouterr().out
     det = Detector.load(out)
     assert det.classes == ("kick", "punch", "walk") and det.info["shots"] == {"kick": 2, "punch": 2, "walk": 2}

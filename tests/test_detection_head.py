@@ -186,6 +186,9 @@ def test_cli_build_detector_uses_the_head_by_default_and_calm_data(corpus, detec
     assert main(["build-detector", str(tmp_path / "model"), "--support", f"folder:{tmp_path / 'data'}",
                  "--no-head", "--shots", "2", "-o", str(tmp_path / "det2")]) == 0
     assert Detector.load(tmp_path / "det2").head is None
+    assert main(["build-detector", str(tmp_path / "model"), "--support", f"folder:{tmp_path / 'data'}",
+                 "--target-fpr", "0.1", "-o", str(tmp_path / "det3")]) == 2
+    assert "--no-head" in capsys.readouterr().err and not (tmp_path / "det3").exists()
 
 
 # ------------------------------------------------------------------------ metrics

@@ -127,6 +127,9 @@ def build_from_specs(model: str | Path, specs: Sequence[str], output: str | Path
     """
     from motionvigil.datasets.select import load_specs
 
+    if head and target_fpr is not None:
+        raise ValueError("--target-fpr sets the prototype score's threshold (--no-head); the head's threshold is "
+                         "set by --alerts-per-min on calm motion")
     bundle = MotionTextBundle.load(resolve_model(model), device)
     datasets = load_specs(specs, skip_bad=skip_bad, **(reader_options or {}))
     support = select_support(datasets, classes, shots, seed)
