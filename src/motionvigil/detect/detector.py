@@ -208,7 +208,8 @@ class Detector:
                         _policy_name(target_fpr), self.window, self.stride, calibration, self.info, self.head)
 
     def with_head(self, clips: Sequence[Clip], violent: Sequence[bool], *, alerts_per_min: float | None = None,
-                  seed: int = 0, procedural: int | None = None) -> "Detector":
+                  seed: int = 0, procedural: int | None = None, c: float | None = None,
+                  augment: bool | None = None) -> "Detector":
         """A copy scored by a violence head trained on ``clips`` (labelled ``violent``)
         plus the procedural corpus, with the threshold at ``alerts_per_min`` false alerts
         per minute of the calm clips (see :func:`motionvigil.detect.head_fit.train_head`)."""
@@ -217,8 +218,9 @@ class Detector:
         kwargs: dict[str, Any] = {"seed": seed}
         if alerts_per_min is not None:
             kwargs["alerts_per_min"] = alerts_per_min
-        if procedural is not None:
-            kwargs["procedural"] = procedural
+        for key, value in (("procedural", procedural), ("c", c), ("augment", augment)):
+            if value is not None:
+                kwargs[key] = value
         head, calibration = head_fit.train_head(clips, violent, self.window, self.stride, **kwargs)
         return Detector(self.bundle, self.prototypes, self.classes, self.violent, calibration["threshold"],
                         calibration["policy"], self.window, self.stride, calibration, self.info, head)

@@ -35,6 +35,7 @@ from motionvigil.metrics.classification import threshold_for_fpr
 DEFAULT_HEAD_WINDOW = 64  # frames at 20 Hz (3.2 s); chosen on validation folds (docs/detection.md)
 DEFAULT_HEAD_STRIDE = 10
 DEFAULT_HEAD_C = 1.0
+DEFAULT_AUGMENT = False
 DEFAULT_TARGET_FPR = 0.02  # clip-level false-positive rate on calm clips (calm_threshold)
 DEFAULT_ALERTS_PER_MIN = 0.1  # false alerts per minute of calm motion (alert_rate_threshold)
 PROCEDURAL_CLIPS_PER_CLASS = 20
@@ -221,33 +222,41 @@ def out_of_fold_calm_scans(fixed: WindowTable, own: Sequence[Clip], window: int,
 
 def train_head(clips: Sequence[Clip], violent: Sequence[bool], window: int, stride: int, *,
                c: float = DEFAULT_HEAD_C, alerts_per_min: float = DEFAULT_ALERTS_PER_MIN, seed: int = 0,
-               procedural: int = PROCEDURAL_CLIPS_PER_CLASS) -> tuple[ViolenceHead, dict]:
+               procedural: int = PROCEDURAL_CLIPS_PER_CLASS, augment: bool = DEFAULT_AUGMENT) -> tuple[ViolenceHead, dict]:
     """The head of a detector and its calibration, as ``build-detector`` makes it.
 
     ``clips`` are the user's labelled clips (support and calm background; ``violent[i]``
     says which raise alerts). The head is trained on them plus ``procedural`` clips per
-    class of the procedural corpus (seeded by ``seed``); the threshold keeps the calm
+    class of the procedural corpus (seeded by ``seed``) and, with ``augment``, one
+    perturbed copy of every clip (:func:`augmented`); the threshold keeps the user's calm
     clips, scanned out of fold as long motions, at ``alerts_per_min`` false alerts per
     minute. Returns the head and a calibration summary with ``"threshold"``.
 
     Raises:
         ValueError: no calm clip (nothing to set the threshold on).
     """
-    clips = list(clips)
-    if not any(not v for v in violent):
+    marked = [Clip(x.clip_id, x.joints, x.labels, bool(v), x.dataset, subject=x.subject, split=x.split)
+              for x, v in zip(clips, violent)]
+    if all(x.violent for x in marked):
         raise ValueError("the head's threshold needs calm clips: give calm motion (--calm NAME[:ROOT]|FOLDER)")
-    fixed = WindowTable.build(procedural_clips(seed, procedural), window, stride) if procedural else None
-    own = WindowTable.build(clips, window, stride, violent)
-    head = (WindowTable.concat([fixed, own]) if fixed is not None else own).fit(c)
+    always = procedural_clips(seed, procedural) if procedural else []
+    copies = augmented(always + marked, seed) if augment else []
+    always += [x for x in copies if not x.meta["augmented_from"] in {m.clip_id for m in marked}]
+    own = WindowTable.build(marked, window, stride)
+    fixed = WindowTable.build(always, window, stride) if always else None
+    parts = [t for t in (fixed, own) if t is not None]
+    own_copies = [x for x in copies if x.meta["augmented_from"] in {m.clip_id for m in marked}]
+    if own_copies:  # the user's perturbed clips train the head, but not the out-of-fold heads below
+        parts.append(WindowTable.build(own_copies, window, stride))
+    head = WindowTable.concat(parts).fit(c)
     empty = WindowTable(np.zeros((0, own.features.shape[1])), np.zeros(0, int), np.zeros(0, bool),
                         np.zeros(0, object))
-    marked = [Clip(x.clip_id, x.joints, x.labels, bool(v), x.dataset, subject=x.subject) for x, v in zip(clips, violent)]
     scans = out_of_fold_calm_scans(fixed if fixed is not None else empty, marked, window, stride, c, seed=seed,
                                    table=own)
     threshold, rate = alert_rate_threshold(scans, window, alerts_per_min)
     minutes = sum(x.frames for x in scans) / 20.0 / 60.0
     calibration = {"policy": f"alerts_per_min={alerts_per_min:g}", "threshold": threshold,
                    "alerts_per_min": rate, "calm_minutes": minutes, "n_calm_clips": int((~own.violent).sum()),
-                   "n_violent_clips": int(own.violent.sum()), "procedural_clips": int(len(fixed.violent)) if fixed
-                   is not None else 0, "scores": "calm clips stitched into long motions, scored out of fold"}
+                   "n_violent_clips": int(own.violent.sum()), "procedural_clips": len(always), "c": c,
+                   "augment": augment, "scores": "calm clips stitched into long motions, scored out of fold"}
     return head, calibration
