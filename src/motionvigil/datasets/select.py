@@ -33,6 +33,11 @@ def load_specs(specs: Sequence[str], skip_bad: bool = False) -> list[Dataset]:
     return out
 
 
+def training_clips(specs: Sequence[str], skip_bad: bool = False) -> list[Clip]:
+    """The non-test clips of every ``NAME[:ROOT]`` spec, pooled (test splits stay unseen)."""
+    return [c for ds in load_specs(specs, skip_bad=skip_bad) for c in ds.clips if c.split != "test"]
+
+
 def split_train_val_test(
     datasets: Sequence[Dataset], val_fraction: float = 0.1, seed: int = 0
 ) -> tuple[list[Clip], list[Clip], list[Clip]]:

@@ -99,6 +99,22 @@ class TmorSettings:
         return self.terms
 
 
+def settings_from_options(terms: str | None = None, visual_features: str | None = None,
+                          self_supervised_epochs: int = 0, dbscan_eps: str | float | None = "auto",
+                          dbscan_min_samples: str | int | None = "auto") -> TmorSettings:
+    """TmorSettings from command-line style options: ``terms`` is a comma-separated subset of
+    ``mm,mv,mt`` (default: ``mm,mt``, plus ``mv`` when ``visual_features`` is given); the DBSCAN
+    parameters are numbers or ``"auto"``/``None`` (chosen on validation). Raises ValueError."""
+    if terms:
+        chosen = tuple(t.strip() for t in terms.split(",") if t.strip())
+    else:
+        chosen = ("mm", "mv", "mt") if visual_features else ("mm", "mt")
+    auto = lambda v, cast: None if v in (None, "auto") else cast(v)  # noqa: E731
+    return TmorSettings(terms=chosen, self_supervised_epochs=self_supervised_epochs,
+                        eps=auto(dbscan_eps, float), min_samples=auto(dbscan_min_samples, int),
+                        visual_features=visual_features)
+
+
 # ---- clustering ---------------------------------------------------------------------------
 def cluster_embeddings(embeddings: np.ndarray, eps: float, min_samples: int,
                        center: np.ndarray | None = None) -> np.ndarray:

@@ -55,6 +55,16 @@ def few_shot_sample(clips: Sequence[Clip], classes: Sequence[str], shots: int, s
     return FewShotSet(chosen, kept, targets)
 
 
+def few_shot_from_spec(spec: str, shots: int, seed: int, skip_bad: bool = False) -> FewShotSet:
+    """``few_shot_sample`` of the training clips (split other than ``test``) of one
+    ``NAME[:ROOT]`` dataset, over its class vocabulary."""
+    from motionvigil.datasets.select import load_specs
+
+    target, = load_specs([spec], skip_bad=skip_bad)
+    train = [c for c in target.clips if c.split != "test"]
+    return few_shot_sample(train, target.classes, shots, seed)
+
+
 def mine(fewshot: FewShotSet, sources: Sequence[Clip], bundle: MotionTextBundle, sentences: SentenceFn,
          settings: MiningSettings = MiningSettings(), seed: int = 0, max_frames: int = 64
          ) -> tuple[list[np.ndarray], list[int], dict]:

@@ -56,6 +56,12 @@ def start_runtime(device: str | None = "cpu") -> Runtime:
     return Runtime(dev, rank, world)
 
 
+def is_main_process() -> bool:
+    """Whether this process reports: always outside ``torchrun``, rank 0 under it (read from
+    ``RANK`` without joining a process group)."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def stop_runtime(runtime: Runtime) -> None:
     if runtime.distributed and dist.is_initialized():
         dist.destroy_process_group()
