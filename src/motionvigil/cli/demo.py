@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from motionvigil.demo import run_demo
+    from motionvigil.report.demo import run_demo
 
     run_demo(out_dir=Path(args.out), data=args.data, quick=args.quick)
     return 0

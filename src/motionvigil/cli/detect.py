@@ -27,9 +27,10 @@ def cmd_build_detector(args: argparse.Namespace) -> int:
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
-    from motionvigil.detect import Detector, detect_motion, plot_timeline, timeline_json
+    from motionvigil.detect import Detector, detect_motion, timeline_json
     from motionvigil.detect.timeline import format_alerts, plot_name
     from motionvigil.io import load_motion
+    from motionvigil.report.timeline import plot_timeline
 
     detector = Detector.load(args.detector, device=args.device)
     failed, taken = False, set()

@@ -24,6 +24,16 @@ IOU_THRESHOLDS = (0.1, 0.3, 0.5)
 
 
 @dataclass(frozen=True)
+class TruthSegment:
+    """A ground-truth segment ``[start_s, end_s)`` of a long motion."""
+
+    label: str
+    start_s: float
+    end_s: float
+    violent: bool
+
+
+@dataclass(frozen=True)
 class Event:
     """A class occurring over frames ``[start, end)`` of one sequence (``score`` for predictions)."""
 
