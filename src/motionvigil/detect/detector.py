@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from motionvigil.datasets.captions import LABEL_TEMPLATE, label_caption
 from motionvigil.datasets.clip import Clip
 from motionvigil.datasets.labelled import LabelledSet
 from motionvigil.datasets.violence import is_violent
@@ -43,7 +44,6 @@ from motionvigil.losses import class_prototypes
 from motionvigil.models.bundle import MotionTextBundle
 from motionvigil.models.checkpoint import CONFIG, load_checkpoint, read_config
 from motionvigil.models.text import TextEmbeddingCache
-from motionvigil.pretrain.captions import LABEL_TEMPLATE, label_caption
 
 PROTOTYPES = "detector.prototypes"
 DEFAULT_PROMPT_THRESHOLD = 0.5  # zero-shot detectors: a placeholder until calibrate() is called
