@@ -84,7 +84,7 @@ def add_info(sub) -> None:
 def add_data(sub) -> None:
     data = sub.add_parser("data", help="dataset tools").add_subparsers(dest="data_command", required=True)
     p = data.add_parser("info", help="clips, classes, violent classes, subjects and splits of a dataset")
-    p.add_argument("name", help="registered dataset name (e.g. msr_action3d, hdm05, synthetic)")
+    p.add_argument("name", help="registered dataset name (e.g. msr_action3d, hdm05, procedural)")
     p.add_argument("--root", help="dataset folder (default: its folder under the shared data root)")
     p.add_argument("--load", action="store_true", help="load every clip (slower) instead of indexing files")
     p.add_argument("--json", action="store_true", help="print one JSON object")

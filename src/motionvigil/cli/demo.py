@@ -16,7 +16,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def add_demo(sub) -> None:
     p = sub.add_parser("demo", help="run the main job on the built-in data and write a report")
     p.add_argument("--out", default="out/demo", help="output folder")
-    p.add_argument("--data", default="synthetic", metavar="NAME[:ROOT]",
-                   help="synthetic (default: the built-in procedural corpus) or real data, e.g. mocap_violence[:ROOT]")
+    p.add_argument("--data", default="procedural", metavar="NAME[:ROOT]",
+                   help="procedural (default: the built-in procedural corpus; alias synthetic) or real data, "
+                        "e.g. mocap_violence[:ROOT]")
     p.add_argument("--quick", action="store_true", help="tiny sizes (seconds, for tests); the numbers mean nothing")
     p.set_defaults(func=cmd_demo)

@@ -52,7 +52,7 @@ def add_build_detector(sub) -> None:
     p.add_argument("model", metavar="RUN_OR_MODEL",
                    help="model folder, or a run folder (maml/best, best, pretrain/best)")
     add_data(p, flag="--support",
-             help="dataset whose training clips give the support examples (e.g. folder:PATH, synthetic); "
+             help="dataset whose training clips give the support examples (e.g. folder:PATH, procedural); "
                   "repeat to pool several")
     p.add_argument("--classes", nargs="+", help="classes to detect (default: all classes of the data)")
     p.add_argument("--alert", nargs="+", help="classes that raise alerts (default: the violent ones)")

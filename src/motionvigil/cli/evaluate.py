@@ -43,6 +43,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
 def cmd_study_fewshot(args: argparse.Namespace) -> int:
     import dataclasses
 
+    from motionvigil.datasets.select import is_procedural
     from motionvigil.studies.fewshot_study import StudySettings, run_fewshot_study
     from motionvigil.training.runtime import is_main_process
 
@@ -64,7 +65,7 @@ def cmd_study_fewshot(args: argparse.Namespace) -> int:
     out = Path(args.output)
     for name in ("table1", "table2"):
         print((out / f"{name}.md").read_text())
-    label = " (synthetic data)" if any(d.split(":")[0] == "synthetic" for d in args.data) else ""
+    label = " (synthetic data)" if any(is_procedural(d) for d in args.data) else ""
     print(f"tables{label} written to {out} (md, csv, json); total {result['summary']['timings']['total_s']:.0f} s")
     return 0
 

@@ -89,7 +89,8 @@ def cmd_synth_eval(args: argparse.Namespace) -> int:
 def add_parsers(sub) -> None:
     """The ``synth-*`` subcommands."""
     p = sub.add_parser("synth-train", help="train a text-to-motion diffusion prior on captioned data")
-    add_data(p, help="captioned dataset (synthetic, bandai2, humanml3d, ...); repeat to pool (test splits unused)")
+    add_data(p, help="captioned dataset (procedural, bandai2, humanml3d, ...); repeat to pool "
+                     "(test splits unused)")
     add_preset(p)
     p.add_argument("-o", "--output", required=True, help="checkpoint folder")
     p.add_argument("--steps", type=int, default=2000)

@@ -16,11 +16,20 @@ from motionvigil.datasets.registry import get_spec, load_dataset
 
 
 def parse_data_spec(spec: str) -> tuple[str, str | None]:
-    """``"bandai2:/data/bandai"`` -> ``("bandai2", "/data/bandai")``; ``"synthetic"`` -> ``("synthetic", None)``."""
+    """``"bandai2:/data/bandai"`` -> ``("bandai2", "/data/bandai")``;
+    ``"procedural"`` -> ``("procedural", None)``."""
     name, sep, root = spec.partition(":")
     if not name:
         raise ValueError(f"bad data spec {spec!r}; expected NAME or NAME:ROOT")
     return name, (root if sep and root else None)
+
+
+def is_procedural(spec: str) -> bool:
+    """Whether ``NAME[:ROOT]`` names the built-in procedural corpus (``procedural`` or its alias)."""
+    from motionvigil.datasets.registry import canonical_name
+    from motionvigil.datasets.synthetic import REGISTERED_NAME
+
+    return canonical_name(parse_data_spec(spec)[0]) == REGISTERED_NAME
 
 
 def load_specs(specs: Sequence[str], skip_bad: bool = False) -> list[Dataset]:

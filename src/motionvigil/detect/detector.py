@@ -3,7 +3,7 @@
 A :class:`Detector` scores 3.2 s windows of motion (see :mod:`.windows`) by their cosine
 similarity to one prototype per class. Prototypes come from a handful of labelled
 support clips per class (optionally after adapting the motion encoder to them with the
-MAML inner loop, seed 000 Section 3.3) or, zero-shot, from class-name prompts through
+MAML inner loop, TMR-to-Violence [docs/papers.md] Section 3.3) or, zero-shot, from class-name prompts through
 the text encoder. The violence score of a window is its highest similarity to a violent
 class; the detector raises an alert when it reaches ``threshold``, which is chosen on
 the support clips (:mod:`.thresholds`: best F1, or a target false-positive rate).

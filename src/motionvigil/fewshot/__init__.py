@@ -1,4 +1,4 @@
-"""Few-shot violence recognition: episodes, prototypes, FOMAML (seed 000)."""
+"""Few-shot violence recognition: episodes, prototypes, FOMAML (TMR-to-Violence [docs/papers.md])."""
 
 from motionvigil.fewshot.adaptation import AdaptSettings, adapt, encoder_params
 from motionvigil.datasets.labelled import LabelledSet

@@ -1,4 +1,4 @@
-"""Event-level mAP of frame-wise temporal action detection (seed 003, Table IV style).
+"""Event-level mAP of frame-wise temporal action detection (T-MOR [docs/papers.md], Table IV style).
 
 * Predicted events: per frame, the class with the highest probability (class 0 may be
   a background class, which makes no events); an event is a maximal run of frames with

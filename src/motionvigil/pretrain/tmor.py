@@ -1,4 +1,4 @@
-"""T-MOR's cluster-guided contrastive learning (seed 003, Section II-B): the pure parts.
+"""T-MOR's cluster-guided contrastive learning ([docs/papers.md], Section II-B): the pure parts.
 
 * Clustering: DBSCAN (cosine metric) on the motion embeddings of the whole training
   set, centred on the training mean and L2-normalised (without centring, a direction

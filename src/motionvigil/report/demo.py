@@ -1,6 +1,7 @@
 """``motionvigil demo``: the main job, end to end, with one self-contained HTML report.
 
-On the built-in synthetic corpus (default) or on real data (``--data mocap_violence[:ROOT]``):
+On the built-in procedural corpus (``--data procedural``, the default) or on real data
+(``--data mocap_violence[:ROOT]``):
 
 1. load the data and split it train / validation / test (subject-disjoint test split);
 2. pre-train the ``tiny`` TMR motion-text model on the training split's captions
@@ -55,7 +56,7 @@ from motionvigil.studies.demo import (
     FULL,
     OMITTED_SUPERVISED,
     QUICK,
-    SYNTHETIC,
+    PROCEDURAL,
     DemoData,
     DemoSettings,
     build_detector,
@@ -294,7 +295,7 @@ class _Steps:
             self._name = None
 
 
-def run_demo(out_dir: str | Path = "out/demo", data: str = SYNTHETIC, quick: bool = False,
+def run_demo(out_dir: str | Path = "out/demo", data: str = PROCEDURAL, quick: bool = False,
              settings: DemoSettings | None = None, device: str = "cpu") -> dict:
     """Run the whole demo; returns the summary (also written as ``summary_<data>.json``)."""
     s = settings or (QUICK if quick else FULL)

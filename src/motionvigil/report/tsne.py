@@ -1,4 +1,5 @@
-"""t-SNE of motion embeddings before and after MAML adaptation (seed 000, Figures 1-2)."""
+"""t-SNE of motion embeddings before and after MAML adaptation (TMR-to-Violence
+[docs/papers.md], Figures 1-2)."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ import numpy as np
 from motionvigil.atomic import write_text_atomic
 from motionvigil.datasets.clip import Clip, Dataset
 from motionvigil.datasets.labelled import LabelledSet
-from motionvigil.datasets.select import load_specs, parse_data_spec, split_train_val_test
+from motionvigil.datasets.select import is_procedural, load_specs, parse_data_spec, split_train_val_test
 from motionvigil.datasets.violence import is_violent
 from motionvigil.detect import Detector
 from motionvigil.detect.support import select_support
@@ -40,7 +40,8 @@ from motionvigil.studies.fewshot_study import pool, supervised_rows
 from motionvigil.supervised.train import SupervisedSettings
 from motionvigil.training.runtime import Runtime
 
-SYNTHETIC = "synthetic"
+SYNTHETIC = "synthetic"  # the tag of everything made from the procedural corpus
+PROCEDURAL = "procedural"  # its dataset name (alias: synthetic)
 # The long synthetic sequence: 14 actions (the generator makes 2-4.5 s per action, so
 # about 40 s), two kicks and two punches among their look-alikes (step, wave, reach, ...).
 LONG_ACTIONS = ("walk", "wave", "punch", "stand", "step", "kick", "look around", "clap", "throw", "punch",
@@ -89,7 +90,7 @@ OMITTED_SUPERVISED = ("the supervised baselines (Supervised BCE, BCE+Center+Inte
 @dataclass
 class DemoData:
     spec: str
-    tag: str  # "synthetic" or the dataset name: in every file name and heading
+    tag: str  # "synthetic" (procedural corpus) or the dataset name: in every file name and heading
     synthetic: bool
     datasets: list[Dataset]
     classes: tuple[str, ...]
@@ -116,7 +117,8 @@ class DemoData:
 
 def load_data(spec: str, s: DemoSettings) -> DemoData:
     name, _root = parse_data_spec(spec)
-    if name == SYNTHETIC:
+    procedural = is_procedural(spec)
+    if procedural:
         from motionvigil.datasets.synthetic import generate_corpus
 
         datasets = [generate_corpus(s.clips_per_class, s.seed, s.sequences)]
@@ -127,7 +129,7 @@ def load_data(spec: str, s: DemoSettings) -> DemoData:
         raise MotionFileError(None, f"{spec} has no violent class (kick, punch, ...): nothing for the detector "
                                     "to alert on")
     train, val, test = split_train_val_test(datasets, s.val_fraction, s.seed)
-    return DemoData(spec, name, name == SYNTHETIC, datasets, classes, train, val, test)
+    return DemoData(spec, SYNTHETIC if procedural else name, procedural, datasets, classes, train, val, test)
 
 
 # --------------------------------------------------------------------------- training

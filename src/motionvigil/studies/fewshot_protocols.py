@@ -1,4 +1,4 @@
-"""The paper's few-shot protocols (seed 000, Section 4.3, Tables 1-2).
+"""The paper's few-shot protocols (TMR-to-Violence [docs/papers.md], Section 4.3, Tables 1-2).
 
 - Episodic N-way K-shot (Table 1): episodes drawn uniformly from the test clips;
   "TMR" = prototypes of the pre-trained encoder (K = 0: class-name text prototypes);

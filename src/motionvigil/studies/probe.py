@@ -1,4 +1,4 @@
-"""Transfer evaluation of a pre-trained motion encoder (seed 003, Tables I-IV).
+"""Transfer evaluation of a pre-trained motion encoder (T-MOR [docs/papers.md], Tables I-IV).
 
 ``motionvigil probe RUN --data NAME --mode linear|finetune [--task classify|detect] [--scratch]``
 

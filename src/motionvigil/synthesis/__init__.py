@@ -1,4 +1,4 @@
-"""KineMIC (seed 002): few-shot action synthesis from a text-to-motion diffusion prior.
+"""KineMIC [docs/papers.md]: few-shot action synthesis from a text-to-motion diffusion prior.
 
 - :mod:`schedule`: cosine noise schedule, forward noising, DDIM steps;
 - :mod:`denoiser`: MDM-style Transformer denoiser (predicts x0) with text conditioning;
