@@ -415,7 +415,7 @@ def test_finetune_contrastive_term_flows_through_a_tmr_encoder():
 
 
 def test_augmentation_classifier_pieces():
-    from motionvigil.synthesis.augment import confusion, head_scores, per_class_top1, score_metrics, train_head
+    from motionvigil.studies.kinemic_augment import confusion, head_scores, per_class_top1, score_metrics, train_head
 
     scores = np.array([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.6, 0.3, 0.1], [0.1, 0.1, 0.8]])
     targets = np.array([[1, 0, 0], [0, 1, 0], [0, 1, 0], [0, 0, 1]], dtype=bool)
@@ -462,7 +462,7 @@ def test_features_to_clip_on_the_real_humanml3d_sample(data_path):
 def test_study_resumes_only_with_the_same_settings(tmp_path):
     from dataclasses import asdict
 
-    from motionvigil.synthesis.augment import ExperimentSettings, _previous
+    from motionvigil.studies.kinemic_augment import ExperimentSettings, _previous
 
     fresh = lambda s: {"settings": asdict(s), "prior": "p", "sources": ["synthetic"], "datasets": {}}  # noqa: E731
     path = tmp_path / "results.json"

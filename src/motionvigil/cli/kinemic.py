@@ -67,7 +67,7 @@ def cmd_synth_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_synth_preview(args: argparse.Namespace) -> int:
-    from motionvigil.synthesis.preview import write_preview
+    from motionvigil.report.kinemic_preview import write_preview
 
     path = write_preview(args.generated, args.real, args.output, per_class=args.per_class,
                          max_classes=args.max_classes, seed=args.seed)
@@ -76,7 +76,7 @@ def cmd_synth_preview(args: argparse.Namespace) -> int:
 
 
 def cmd_synth_eval(args: argparse.Namespace) -> int:
-    from motionvigil.synthesis.augment import ExperimentSettings, run_experiments
+    from motionvigil.studies.kinemic_augment import ExperimentSettings, run_experiments
     from motionvigil.synthesis.encoder import load_encoder
 
     settings = ExperimentSettings(shots=args.shots, seeds=args.seeds, per_class=args.per_class,

@@ -10,7 +10,9 @@
 - :mod:`mining`: semantic caption mining and motion-space window extraction;
 - :mod:`finetune`: LoRA fine-tuning into a few-shot action-to-motion generator;
 - :mod:`generate`: sampling clips and writing them as a folder dataset;
-- :mod:`quality`: FID, diversity, multimodality and kinematic plausibility;
-- :mod:`augment`: the augmentation experiment (real / synthetic / real + synthetic);
-- :mod:`preview`: GIF + HTML preview of generated beside real clips.
+- :mod:`quality`: FID, diversity, multimodality and kinematic plausibility.
+
+The augmentation experiment (real / synthetic / real + synthetic) is a study:
+:mod:`motionvigil.studies.kinemic_augment`; the GIF + HTML preview of generated beside
+real clips is a report: :mod:`motionvigil.report.kinemic_preview`.
 """
