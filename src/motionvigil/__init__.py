@@ -2,7 +2,7 @@
 
 Data flows one way (see "Architecture" in the README):
 io -> skeleton -> features -> datasets -> models -> training -> metrics -> detect -> studies -> report -> cli,
-where training is training/, pretrain/, fewshot/, supervised/ and synthesis/.
+where training is training/, pretrain/, fewshot/, supervised/ and kinemic/.
 """
 
 __version__ = "0.1.0"

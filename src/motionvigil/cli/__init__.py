@@ -3,7 +3,7 @@
 One module per command group, each defining its parsers beside its handlers: ``data``
 (convert, info, data), ``train`` (pretrain, metatrain, supervised), ``evaluate``
 (retrieval, probe, study, fewshot, tsne), ``detect`` (build-detector, detect), ``demo``
-and ``kinemic`` (synth-*); ``common`` holds the flags they share.
+and ``kinemic`` (kinemic-*, formerly synth-*); ``common`` holds the flags they share.
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for add in SUBCOMMANDS:
         add(sub)
+    hidden = set(kinemic.hidden_commands())
+    sub.metavar = "{" + ",".join(name for name in sub.choices if name not in hidden) + "}"
     return parser
 
 

@@ -1,19 +1,21 @@
-"""KineMIC synthesis (docs/kinemic.md): ``synth-train``, ``synth-finetune``, ``synth-generate``,
-``synth-preview``, ``synth-eval``."""
+"""KineMIC synthesis (docs/kinemic.md): ``kinemic-train``, ``kinemic-finetune``,
+``kinemic-generate``, ``kinemic-preview``, ``kinemic-eval``. The former names ``synth-*``
+still work (deprecated, hidden from ``--help``)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from motionvigil.cli.common import add_data, add_preset, add_seed, add_skip_bad
 
 
-def cmd_synth_train(args: argparse.Namespace) -> int:
+def cmd_train(args: argparse.Namespace) -> int:
     from motionvigil.datasets.select import training_clips
-    from motionvigil.synthesis.denoiser import denoiser_preset
-    from motionvigil.synthesis.prior import PriorSettings, train_prior
-    from motionvigil.synthesis.text import sentence_fn
+    from motionvigil.kinemic.denoiser import denoiser_preset
+    from motionvigil.kinemic.prior import PriorSettings, train_prior
+    from motionvigil.kinemic.text import sentence_fn
 
     clips = training_clips(args.data, skip_bad=args.skip_bad)
     settings = PriorSettings(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
@@ -23,12 +25,12 @@ def cmd_synth_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_synth_finetune(args: argparse.Namespace) -> int:
+def cmd_finetune(args: argparse.Namespace) -> int:
     from motionvigil.datasets.select import training_clips
-    from motionvigil.synthesis.encoder import load_encoder
-    from motionvigil.synthesis.finetune import FinetuneSettings
-    from motionvigil.synthesis.kinemic import MiningSettings, build_generator, few_shot_from_spec
-    from motionvigil.synthesis.text import sentence_fn
+    from motionvigil.kinemic.encoder import load_encoder
+    from motionvigil.kinemic.finetune import FinetuneSettings
+    from motionvigil.kinemic.pipeline import MiningSettings, build_generator, few_shot_from_spec
+    from motionvigil.kinemic.text import sentence_fn
 
     fewshot = few_shot_from_spec(args.data, args.shots, args.seed, skip_bad=args.skip_bad)
     sources = training_clips(args.source, skip_bad=args.skip_bad)
@@ -43,20 +45,20 @@ def cmd_synth_finetune(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_synth_generate(args: argparse.Namespace) -> int:
-    from motionvigil.synthesis.generate import generate_clips, plan_generation, write_generated
-    from motionvigil.synthesis.model import SynthesisModel
+def cmd_generate(args: argparse.Namespace) -> int:
+    from motionvigil.kinemic.generate import generate_clips, plan_generation, write_generated
+    from motionvigil.kinemic.model import SynthesisModel
 
     model = SynthesisModel.load(args.model)
     try:
         names, captions, lengths = plan_generation(model, args.classes, args.prompt, args.frames)
     except ValueError as exc:
-        raise SystemExit(f"motionvigil synth-generate: {exc}") from None
+        raise SystemExit(f"motionvigil {args.command}: {exc}") from None
     conditions = None
     if captions is not None:
         import torch
 
-        from motionvigil.synthesis.text import sentence_fn
+        from motionvigil.kinemic.text import sentence_fn
 
         conditions = torch.from_numpy(sentence_fn()(captions))
     clips = generate_clips(model, names, args.per_class, lengths, seed=args.seed, conditions=conditions,
@@ -66,7 +68,7 @@ def cmd_synth_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_synth_preview(args: argparse.Namespace) -> int:
+def cmd_preview(args: argparse.Namespace) -> int:
     from motionvigil.report.kinemic_preview import write_preview
 
     path = write_preview(args.generated, args.real, args.output, per_class=args.per_class,
@@ -75,9 +77,9 @@ def cmd_synth_preview(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_synth_eval(args: argparse.Namespace) -> int:
+def cmd_eval(args: argparse.Namespace) -> int:
     from motionvigil.studies.kinemic_augment import ExperimentSettings, run_experiments
-    from motionvigil.synthesis.encoder import load_encoder
+    from motionvigil.kinemic.encoder import load_encoder
 
     settings = ExperimentSettings(shots=args.shots, seeds=args.seeds, per_class=args.per_class,
                                   finetune_steps=args.finetune_steps)
@@ -86,9 +88,14 @@ def cmd_synth_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parsers(sub) -> None:
-    """The ``synth-*`` subcommands."""
-    p = sub.add_parser("synth-train", help="train a text-to-motion diffusion prior on captioned data")
+def _parser(sub, name: str, help: str | None) -> argparse.ArgumentParser:
+    """A subcommand; without ``help`` it is left out of the command list (argparse lists only
+    subcommands added with a help text)."""
+    return sub.add_parser(name, help=help) if help is not None else sub.add_parser(name)
+
+
+def _add_train(sub, name: str, help: str | None) -> argparse.ArgumentParser:
+    p = _parser(sub, name, help)
     add_data(p, help="captioned dataset (procedural, bandai2, humanml3d, ...); repeat to pool "
                      "(test splits unused)")
     add_preset(p)
@@ -98,10 +105,13 @@ def add_parsers(sub) -> None:
     p.add_argument("--lr", type=float, default=2e-4)
     add_seed(p)
     add_skip_bad(p, help=None)
-    p.set_defaults(func=cmd_synth_train)
+    p.set_defaults(func=cmd_train)
+    return p
 
-    p = sub.add_parser("synth-finetune", help="KineMIC: few-shot LoRA fine-tuning of a prior on a labelled dataset")
-    p.add_argument("prior", help="text-to-motion prior folder (synth-train)")
+
+def _add_finetune(sub, name: str, help: str | None) -> argparse.ArgumentParser:
+    p = _parser(sub, name, help)
+    p.add_argument("prior", help="text-to-motion prior folder (kinemic-train)")
     p.add_argument("--data", required=True, metavar="NAME[:ROOT]", help="target dataset (its training split)")
     add_data(p, flag="--source", help="captioned source corpus to mine; repeat to pool")
     p.add_argument("--encoder", required=True, help="pre-trained TMR motion encoder (pretrain run or model folder)")
@@ -113,9 +123,12 @@ def add_parsers(sub) -> None:
     add_seed(p)
     add_skip_bad(p, help=None)
     p.add_argument("-o", "--output", required=True, help="checkpoint folder of the generator")
-    p.set_defaults(func=cmd_synth_finetune)
+    p.set_defaults(func=cmd_finetune)
+    return p
 
-    p = sub.add_parser("synth-generate", help="sample clips from a synthesis model into a folder dataset")
+
+def _add_generate(sub, name: str, help: str | None) -> argparse.ArgumentParser:
+    p = _parser(sub, name, help)
     p.add_argument("model", help="fine-tuned generator or text-to-motion prior folder")
     p.add_argument("-o", "--output", required=True, help="dataset folder (annotations.json + clips/)")
     p.add_argument("--class", dest="classes", action="append", metavar="NAME", help="class to generate (repeat)")
@@ -124,18 +137,24 @@ def add_parsers(sub) -> None:
     p.add_argument("--frames", type=int, help="feature frames per clip (default: the few-shot lengths)")
     p.add_argument("--guidance", type=float, help="classifier-free guidance scale (default: the model's)")
     add_seed(p)
-    p.set_defaults(func=cmd_synth_generate)
+    p.set_defaults(func=cmd_generate)
+    return p
 
-    p = sub.add_parser("synth-preview", help="HTML page with GIFs of generated clips beside real ones")
-    p.add_argument("generated", help="folder written by synth-generate")
+
+def _add_preview(sub, name: str, help: str | None) -> argparse.ArgumentParser:
+    p = _parser(sub, name, help)
+    p.add_argument("generated", help="folder written by kinemic-generate")
     p.add_argument("--real", metavar="NAME[:ROOT]", help="dataset with real clips of the same classes")
     p.add_argument("-o", "--output", required=True, help="HTML file")
     p.add_argument("--per-class", type=int, default=2)
     p.add_argument("--max-classes", type=int, default=8)
     add_seed(p)
-    p.set_defaults(func=cmd_synth_preview)
+    p.set_defaults(func=cmd_preview)
+    return p
 
-    p = sub.add_parser("synth-eval", help="KineMIC augmentation study: real / synthetic / real + synthetic")
+
+def _add_eval(sub, name: str, help: str | None) -> argparse.ArgumentParser:
+    p = _parser(sub, name, help)
     add_data(p, help="target dataset (repeat)")
     p.add_argument("--prior", required=True, help="text-to-motion prior folder")
     p.add_argument("--encoder", required=True, help="pre-trained TMR motion encoder")
@@ -145,4 +164,42 @@ def add_parsers(sub) -> None:
     p.add_argument("--per-class", type=int, default=20, help="synthetic clips per class")
     p.add_argument("--finetune-steps", type=int, default=300)
     p.add_argument("-o", "--output", required=True, help="result folder (results.json, tables.md)")
-    p.set_defaults(func=cmd_synth_eval)
+    p.set_defaults(func=cmd_eval)
+    return p
+
+
+# (builder, name, former name, help)
+COMMANDS = (
+    (_add_train, "kinemic-train", "synth-train", "train a text-to-motion diffusion prior on captioned data"),
+    (_add_finetune, "kinemic-finetune", "synth-finetune",
+     "KineMIC: few-shot LoRA fine-tuning of a prior on a labelled dataset"),
+    (_add_generate, "kinemic-generate", "synth-generate", "sample clips from a synthesis model into a folder dataset"),
+    (_add_preview, "kinemic-preview", "synth-preview", "HTML page with GIFs of generated clips beside real ones"),
+    (_add_eval, "kinemic-eval", "synth-eval", "KineMIC augmentation study: real / synthetic / real + synthetic"),
+)
+DEPRECATED = {old: new for _, new, old, _ in COMMANDS}
+
+
+def _deprecated(func):
+    """Run ``func`` after a one-line note that the command's name is deprecated."""
+
+    def run(args: argparse.Namespace) -> int:
+        print(f"motionvigil {args.command}: deprecated name, use {DEPRECATED[args.command]}", file=sys.stderr)
+        return func(args)
+
+    return run
+
+
+def add_parsers(sub) -> None:
+    """The ``kinemic-*`` subcommands, then their former ``synth-*`` names (hidden from the
+    command list; see ``hidden_commands``)."""
+    for add, name, _, help in COMMANDS:
+        add(sub, name, help)
+    for add, _, old, help in COMMANDS:
+        p = add(sub, old, None)
+        p.set_defaults(func=_deprecated(p.get_default("func")))
+
+
+def hidden_commands() -> tuple[str, ...]:
+    """Subcommand names left out of ``--help`` (the deprecated ``synth-*`` ones)."""
+    return tuple(DEPRECATED)

@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 
 from motionvigil.datasets.clip import Clip
+from motionvigil.kinemic.encoder import check_bundle, embed_features
+from motionvigil.kinemic.finetune import FinetuneSettings, finetune
+from motionvigil.kinemic.mining import mine_sources, mine_windows
+from motionvigil.kinemic.model import SynthesisModel
+from motionvigil.kinemic.text import SentenceFn, class_description
 from motionvigil.models.bundle import MotionTextBundle
-from motionvigil.synthesis.encoder import check_bundle, embed_features
-from motionvigil.synthesis.finetune import FinetuneSettings, finetune
-from motionvigil.synthesis.mining import mine_sources, mine_windows
-from motionvigil.synthesis.model import SynthesisModel
-from motionvigil.synthesis.text import SentenceFn, class_description
 
 
 @dataclass(frozen=True)

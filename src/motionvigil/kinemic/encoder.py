@@ -11,8 +11,8 @@ import numpy as np
 import torch
 
 from motionvigil.features.normalize import Normalizer
+from motionvigil.kinemic.data import crop
 from motionvigil.models.bundle import MotionTextBundle
-from motionvigil.synthesis.data import crop
 
 
 def load_encoder(path: str | Path) -> MotionTextBundle:

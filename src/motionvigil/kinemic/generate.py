@@ -13,9 +13,9 @@ from motionvigil.datasets.clip import Clip, Dataset
 from motionvigil.datasets.folder import export_dataset
 from motionvigil.datasets.violence import is_violent
 from motionvigil.features.humanml3d import features_to_joints
-from motionvigil.synthesis.data import valid_mask
-from motionvigil.synthesis.diffusion import sample
-from motionvigil.synthesis.model import SynthesisModel
+from motionvigil.kinemic.data import valid_mask
+from motionvigil.kinemic.diffusion import sample
+from motionvigil.kinemic.model import SynthesisModel
 
 MIN_GEN_FRAMES = 8
 
@@ -93,7 +93,7 @@ def plan_generation(model: SynthesisModel, classes: Sequence[str] | None = None,
     text-to-motion prior; ``None``: the model's action conditions) and the candidate
     lengths per class (``frames``, else the few-shot lengths stored with the model, else the
     model's maximum). Raises ValueError for a request the model cannot serve."""
-    from motionvigil.synthesis.text import class_description
+    from motionvigil.kinemic.text import class_description
 
     captions = None
     if prompts or model.actions is None:
