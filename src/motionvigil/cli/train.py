@@ -15,9 +15,8 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     from motionvigil.models import preset
     from motionvigil.pretrain.tmor import settings_from_options
     from motionvigil.pretrain.trainer import TrainSettings, pretrain_on
-    from motionvigil.training.runtime import start_runtime, stop_runtime
+    from motionvigil.training.runtime import joined_runtime
 
-    runtime = start_runtime(args.device)
     try:
         tmor = settings_from_options(args.tmor_terms, args.visual_features, args.self_supervised_epochs,
                                      args.dbscan_eps, args.dbscan_min_samples)
@@ -25,52 +24,52 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
         raise SystemExit(f"motionvigil pretrain: {exc}") from None
     settings = TrainSettings(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                              objective=args.objective, tmor=tmor)
-    try:
+    with joined_runtime(args.device) as runtime:
         bundle = pretrain_on(args.data, args.output, preset(args.preset, args.encoder), settings, runtime,
                              skip_bad=args.skip_bad)
-    finally:
-        stop_runtime(runtime)
     if runtime.is_main:
         print(f"best model (epoch {bundle.info.get('best_epoch')}) saved in {Path(args.output) / 'best'}")
     return 0
 
 
+def _fit_from_start(args: argparse.Namespace, settings_for, fit):
+    """``metatrain`` and ``supervised``: under the runtime (the process group under torchrun),
+    load the training and validation sets and the starting model, and ``fit`` them with
+    ``settings_for(runtime)``. Returns what ``fit`` returns and whether this process reports."""
+    from motionvigil.training.data import start_model, train_val_sets
+    from motionvigil.training.runtime import joined_runtime
+
+    with joined_runtime(args.device) as runtime:
+        train, val = train_val_sets(args.data, args.val_fraction, args.seed, args.skip_bad)
+        settings = settings_for(runtime)
+        result = fit(start_model(args.start, runtime.device), train, val, args.output, settings, runtime=runtime)
+    return result, runtime.is_main
+
+
 def cmd_metatrain(args: argparse.Namespace) -> int:
     from motionvigil.fewshot.maml import MetaSettings, meta_train
-    from motionvigil.training.data import start_model, train_val_sets
-    from motionvigil.training.runtime import start_runtime, stop_runtime
 
-    runtime = start_runtime(args.device)  # joins the process group under torchrun
-    try:
-        train, val = train_val_sets(args.data, args.val_fraction, args.seed, args.skip_bad)
-        settings = MetaSettings(iterations=args.iterations, ways=args.ways, shots=args.shots,
-                                meta_batch=args.meta_batch, outer_lr=args.outer_lr, seed=args.seed,
-                                val_every=args.val_every, val_episodes=args.val_episodes,
-                                progress=runtime.is_main, inner=adapt_settings(args))
-        best = meta_train(start_model(args.start, runtime.device), train, val, args.output, settings, runtime=runtime)
-    finally:
-        stop_runtime(runtime)
-    if runtime.is_main:
+    def settings(runtime):
+        return MetaSettings(iterations=args.iterations, ways=args.ways, shots=args.shots, meta_batch=args.meta_batch,
+                            outer_lr=args.outer_lr, seed=args.seed, val_every=args.val_every,
+                            val_episodes=args.val_episodes, progress=runtime.is_main, inner=adapt_settings(args))
+
+    best, is_main = _fit_from_start(args, settings, meta_train)
+    if is_main:
         print(f"best initialisation (iteration {best.info.get('meta_iteration')}) saved in {Path(args.output) / 'best'}")
     return 0
 
 
 def cmd_supervised(args: argparse.Namespace) -> int:
     from motionvigil.supervised import SupervisedSettings, train_supervised
-    from motionvigil.training.data import start_model, train_val_sets
-    from motionvigil.training.runtime import start_runtime, stop_runtime
 
-    runtime = start_runtime(args.device)  # joins the process group under torchrun
-    try:
-        train, val = train_val_sets(args.data, args.val_fraction, args.seed, args.skip_bad)
-        settings = SupervisedSettings(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                                      head_lr=args.head_lr, objective=args.objective, patience=args.patience,
-                                      seed=args.seed, progress=runtime.is_main)
-        model = train_supervised(start_model(args.start, runtime.device), train, val, args.output, settings,
-                                 runtime=runtime)
-    finally:
-        stop_runtime(runtime)
-    if runtime.is_main:
+    def settings(runtime):
+        return SupervisedSettings(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, head_lr=args.head_lr,
+                                  objective=args.objective, patience=args.patience, seed=args.seed,
+                                  progress=runtime.is_main)
+
+    model, is_main = _fit_from_start(args, settings, train_supervised)
+    if is_main:
         print(f"best epoch {model.bundle.info.get('supervised_best_epoch')} saved in {Path(args.output) / 'best'}")
     return 0
 
