@@ -1,13 +1,14 @@
 # Two commands do everything on a fresh machine with Python 3.11 and pip:
 #   make demo   - create/reuse .venv, install motionvigil, run the main job
 #   make test   - create/reuse .venv, install with dev extras, run the test suite
+#   make test-fast - the same without the tests marked slow (subprocess, torchrun, demo)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 OUT    ?= out
 
-.PHONY: demo test install install-dev browser clean
+.PHONY: demo test test-fast install install-dev browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +27,16 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+
+# The built-in detector (src/motionvigil/zoo/): trained from scratch with a fixed seed (about 5 min).
+model: $(VENV)/.installed-dev
+	$(BIN)/motionvigil zoo build
+	$(BIN)/python -m motionvigil.report.model_card docs/model_card.md
+
+# The detection benchmark (results/detection/) and the tables the docs quote from it.
+results: $(VENV)/.installed-dev
+	$(BIN)/motionvigil study detection -o results/detection
+	$(BIN)/python -m motionvigil.report.detection results/detection/detection.json docs/detection.md README.md
 
 demo: $(VENV)/.installed
 	$(BIN)/motionvigil demo --out $(OUT)/demo
@@ -54,6 +65,11 @@ browser:
 test: $(VENV)/.installed-dev browser
 	$(BIN)/python -m pytest -q; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+# Everything except the tests marked slow (subprocesses, torchrun, the demo): minutes less.
+test-fast: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -q -m "not slow"; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test-fast: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache build src/*.egg-info

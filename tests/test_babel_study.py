@@ -59,6 +59,7 @@ def test_fewshot_study_runs_on_babel_schema(babel_folder, tmp_path, capsys):
     assert "Table 1" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 @needs_torchrun
 def test_fewshot_study_under_torchrun(babel_folder, tmp_path):
     """The one-command study with 2 processes: every step spread, rank 0 writes the tables

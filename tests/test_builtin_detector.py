@@ -82,3 +82,32 @@ def test_card_figures_are_the_detection_study_figures():
             assert study["protocols"][name][key] == value, (name, key)
     det = load_builtin_detector()
     assert det.head is not None and np.isclose(det.threshold, card["threshold"])
+
+
+def test_head_defaults_are_the_detection_studys_validation_choice():
+    from collections import Counter
+
+    from motionvigil.detect.head_fit import DEFAULT_AUGMENT, DEFAULT_HEAD_C, DEFAULT_HEAD_WINDOW
+
+    study = json.loads(RESULTS.read_text())
+    chosen = [s["chosen"] for s in study["protocols"]["in_domain"]["selection_per_seed"]]
+    assert Counter(c["window"] for c in chosen).most_common(1)[0][0] == DEFAULT_HEAD_WINDOW
+    assert Counter(c["c"] for c in chosen).most_common(1)[0][0] == DEFAULT_HEAD_C
+    assert Counter(c["augment"] for c in chosen).most_common(1)[0][0] == DEFAULT_AUGMENT
+
+
+def test_docs_detection_tables_match_the_results_json():
+    from motionvigil.report.detection import main as render
+
+    root = RESULTS.parents[2]
+    assert render([str(RESULTS), str(root / "docs" / "detection.md"), str(root / "README.md"), "--check"]) == 0
+
+
+@shipped
+def test_model_card_is_rendered_from_the_manifest():
+    from motionvigil.detect.builtin import read_manifest
+    from motionvigil.report.model_card import render_card
+
+    card = (RESULTS.parents[2] / "docs" / "model_card.md").read_text()
+    assert card == render_card(read_manifest())
+    assert "non-commercial research use only" in card and "CC BY-NC 4.0" in card and "## Misuse" in card

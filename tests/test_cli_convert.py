@@ -36,6 +36,7 @@ def test_convert_real_file(rel, data_path, tmp_path, capsys):
     assert "20 Hz" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_bad_input_leaves_no_output_and_one_line_error(tmp_path):
     bad = tmp_path / "broken.bvh"
     bad.write_text("HIERARCHY\nROOT Hips\n{\n  OFFSET 0 0 0\n  CHANNELS 6 Xposition")

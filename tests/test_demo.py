@@ -10,6 +10,9 @@ import pytest
 from motionvigil.cli import main
 
 
+pytestmark = pytest.mark.slow  # the whole demo (make test-fast skips it)
+
+
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")

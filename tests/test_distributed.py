@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import torch
 
 from finetune_script import start_bundle, train_val
@@ -14,6 +15,8 @@ from motionvigil.models.bundle import MotionTextBundle
 from motionvigil.models.checkpoint import load_checkpoint
 from motionvigil.supervised import SupervisedModel
 from proc_helpers import max_abs_diff, needs_torchrun, run_script
+
+pytestmark = pytest.mark.slow  # torchrun subprocesses (make test-fast skips them)
 
 TOLERANCE = 1e-4  # max abs weight difference after 2 epochs (float32 reduction order)
 META_TOLERANCE = 1e-6  # measured 0.0: a sum of two gradients does not depend on which rank holds which

@@ -9,6 +9,8 @@ import pytest
 
 from proc_helpers import needs_torchrun, run_script
 
+pytestmark = pytest.mark.slow  # torchrun subprocesses (make test-fast skips them)
+
 TOLERANCE = 1e-5  # per-episode computations are the same; only thread timing differs
 
 

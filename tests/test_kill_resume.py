@@ -9,11 +9,14 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
 import torch
 
 from motionvigil.models.bundle import MotionTextBundle
 from motionvigil.supervised import SupervisedModel
 from proc_helpers import kill_when, needs_torchrun, run_script, same_weights, start_script
+
+pytestmark = pytest.mark.slow  # subprocesses killed and resumed (make test-fast skips them)
 
 EPOCHS = 4
 META_ITERATIONS = 6  # checkpoints after iterations 2, 4, 6 (val_every=2)

@@ -15,7 +15,7 @@ from motionvigil.models.bundle import MotionTextBundle
 from motionvigil.models.checkpoint import CONFIG, read_config, weights_path
 from motionvigil.models.text import TextEmbeddingCache
 from motionvigil.pretrain import PretrainRun, TrainSettings
-from motionvigil.pretrain.captions import clip_captions, readable_label
+from motionvigil.datasets.captions import clip_captions, readable_label
 from motionvigil.training.runtime import Runtime
 
 from toy_motion import ACTIONS, toy_clip

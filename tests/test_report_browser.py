@@ -255,6 +255,7 @@ def _by_caption(tables: list[dict], start: str) -> dict:
     return found[0]
 
 
+@pytest.mark.slow
 def test_demo_report_renders(browser, demo_report, tmp_path):
     from motionvigil.studies.fewshot_protocols import TABLE_HEADERS
 

@@ -15,14 +15,14 @@ from motionvigil.datasets.clip import Clip
 from motionvigil.datasets.folder import load_folder
 from motionvigil.errors import MotionFileError
 from motionvigil.features.normalize import Normalizer
-from motionvigil.synthesis.denoiser import DenoiserConfig, MotionDenoiser, denoiser_preset
-from motionvigil.synthesis.diffusion import guided_x0, masked_mse, sample
-from motionvigil.synthesis.finetune import class_prototypes, contrastive_term, finetune
-from motionvigil.synthesis.generate import generate_clips, write_generated
-from motionvigil.synthesis.lora import LoRALinear, add_lora, lora_state
-from motionvigil.synthesis.mining import best_window, mine_sources, rank_captions, window_starts
-from motionvigil.synthesis.model import SynthesisModel
-from motionvigil.synthesis.quality import (
+from motionvigil.kinemic.denoiser import DenoiserConfig, MotionDenoiser, denoiser_preset
+from motionvigil.kinemic.diffusion import guided_x0, masked_mse, sample
+from motionvigil.kinemic.finetune import class_prototypes, contrastive_term, finetune
+from motionvigil.kinemic.generate import generate_clips, write_generated
+from motionvigil.kinemic.lora import LoRALinear, add_lora, lora_state
+from motionvigil.kinemic.mining import best_window, mine_sources, rank_captions, window_starts
+from motionvigil.kinemic.model import SynthesisModel
+from motionvigil.kinemic.quality import (
     bone_length_variation,
     diversity,
     fid,
@@ -31,7 +31,7 @@ from motionvigil.synthesis.quality import (
     kinematics,
     multimodality,
 )
-from motionvigil.synthesis.schedule import NoiseSchedule, cosine_betas
+from motionvigil.kinemic.schedule import NoiseSchedule, cosine_betas
 
 TINY = DenoiserConfig(preset="test", width=32, layers=2, heads=4, ff=64, dropout=0.0, diffusion_steps=50,
                       sampling_steps=5, max_frames=24)
@@ -197,7 +197,7 @@ def test_finetune_trains_only_adapters_and_action_offsets_and_round_trips(tmp_pa
     rng = np.random.default_rng(0)
     feats = [rng.normal(size=(n, 263)).astype(np.float32) for n in (12, 20, 9)]
     desc = rng.normal(size=(2, 384)).astype(np.float32)
-    from motionvigil.synthesis.finetune import FinetuneSettings
+    from motionvigil.kinemic.finetune import FinetuneSettings
 
     finetune(model, ["kick", "walk"], desc, feats, [0, 1, 0], feats[:1], [1], None,
              FinetuneSettings(steps=3, batch_size=2, rank=2, lr=1e-2, w_mined=0.5, log_every=1))
@@ -252,7 +252,7 @@ def test_rank_captions_on_hand_made_embeddings():
 
 def test_mine_sources_with_the_real_sentence_model(tmp_path):
     from motionvigil.models.text import TextEmbeddingCache
-    from motionvigil.synthesis.text import class_description, sentence_fn
+    from motionvigil.kinemic.text import class_description, sentence_fn
 
     try:
         sentences = sentence_fn(TextEmbeddingCache(tmp_path / "text"))
@@ -305,21 +305,41 @@ def test_cli_generate_from_a_saved_generator(tmp_path, capsys):
     model = _model()
     model.set_actions(["punch", "wave"], np.random.default_rng(1).normal(size=(2, 384)))
     model.save(tmp_path / "gen_model")
-    assert main(["synth-generate", str(tmp_path / "gen_model"), "-o", str(tmp_path / "out"), "--per-class", "3",
+    assert main(["kinemic-generate", str(tmp_path / "gen_model"), "-o", str(tmp_path / "out"), "--per-class", "3",
                  "--frames", "12", "--class", "punch"]) == 0
     doc = json.loads((tmp_path / "out" / "annotations.json").read_text())
     assert len(doc["clips"]) == 3 and doc["classes"] == ["punch"]
     assert len(load_folder(tmp_path / "out").clips) == 3
-    assert main(["synth-preview", str(tmp_path / "out"), "-o", str(tmp_path / "p.html"), "--per-class", "1"]) == 0
+    assert main(["kinemic-preview", str(tmp_path / "out"), "-o", str(tmp_path / "p.html"), "--per-class", "1"]) == 0
     page = (tmp_path / "p.html").read_text()
     assert page.count("data:image/gif;base64,") == 1 and "punch" in page
-    assert main(["synth-generate", str(tmp_path / "nothing"), "-o", str(tmp_path / "o2")]) == 2
+    assert main(["kinemic-generate", str(tmp_path / "nothing"), "-o", str(tmp_path / "o2")]) == 2
     assert "nothing" in capsys.readouterr().err
+
+
+def test_former_synth_command_names_still_work(tmp_path, capsys):
+    """``synth-*`` are deprecated names of ``kinemic-*``: same options and behaviour, a note
+    on stderr, and left out of ``--help``."""
+    model = _model()
+    model.set_actions(["punch", "wave"], np.random.default_rng(1).normal(size=(2, 384)))
+    model.save(tmp_path / "gen_model")
+    for name, out in (("kinemic-generate", "new"), ("synth-generate", "old")):
+        assert main([name, str(tmp_path / "gen_model"), "-o", str(tmp_path / out), "--per-class", "2",
+                     "--frames", "12", "--class", "wave"]) == 0
+    for name in ("new", "old"):
+        (tmp_path / name / "annotations.json").write_text(
+            (tmp_path / name / "annotations.json").read_text().replace(str(tmp_path / "gen_model"), "M"))
+    assert (tmp_path / "new" / "annotations.json").read_text() == (tmp_path / "old" / "annotations.json").read_text()
+    assert "synth-generate: deprecated name, use kinemic-generate" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    listing = capsys.readouterr().out
+    assert "kinemic-generate" in listing and "synth-" not in listing
 
 
 def test_train_prior_on_a_small_captioned_corpus(tmp_path):
     from motionvigil.datasets.synthetic.corpus import generate_corpus
-    from motionvigil.synthesis.prior import PriorSettings, train_prior
+    from motionvigil.kinemic.prior import PriorSettings, train_prior
 
     corpus = generate_corpus(2, seed=0, num_sequences=0, classes=("kick", "walk"))
     rng = np.random.default_rng(0)
@@ -392,8 +412,8 @@ def test_finetune_contrastive_term_flows_through_a_tmr_encoder():
     from motionvigil.models.bundle import MotionTextBundle
     from motionvigil.models.inputs import MotionInputs
     from motionvigil.models.motion_text import MotionTextModel
-    from motionvigil.synthesis.encoder import embed_features, encode_normalised
-    from motionvigil.synthesis.finetune import FinetuneSettings
+    from motionvigil.kinemic.encoder import embed_features, encode_normalised
+    from motionvigil.kinemic.finetune import FinetuneSettings
 
     corpus = generate_corpus(2, seed=1, num_sequences=0, classes=("kick", "walk"))
     torch.manual_seed(0)
@@ -415,7 +435,7 @@ def test_finetune_contrastive_term_flows_through_a_tmr_encoder():
 
 
 def test_augmentation_classifier_pieces():
-    from motionvigil.synthesis.augment import confusion, head_scores, per_class_top1, score_metrics, train_head
+    from motionvigil.studies.kinemic_augment import confusion, head_scores, per_class_top1, score_metrics, train_head
 
     scores = np.array([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.6, 0.3, 0.1], [0.1, 0.1, 0.8]])
     targets = np.array([[1, 0, 0], [0, 1, 0], [0, 1, 0], [0, 0, 1]], dtype=bool)
@@ -429,7 +449,7 @@ def test_augmentation_classifier_pieces():
 
 
 def test_few_shot_sample_is_seeded_single_label_and_drops_empty_classes():
-    from motionvigil.synthesis.kinemic import few_shot_sample
+    from motionvigil.kinemic.pipeline import few_shot_sample
 
     joints = np.zeros((30, 22, 3), np.float32)
     clips = [Clip(f"k{i}", joints, ("kick",), True, "t") for i in range(6)]
@@ -444,7 +464,7 @@ def test_few_shot_sample_is_seeded_single_label_and_drops_empty_classes():
 
 def test_features_to_clip_on_the_real_humanml3d_sample(data_path):
     """The generation path (features -> joints -> Clip) on real HumanML3D features."""
-    from motionvigil.synthesis.generate import features_to_clip
+    from motionvigil.kinemic.generate import features_to_clip
 
     feats = np.load(data_path("humanml3d/new_joint_vecs/012314.npy"))
     joints = np.load(data_path("humanml3d/new_joints/012314.npy"))
@@ -462,7 +482,7 @@ def test_features_to_clip_on_the_real_humanml3d_sample(data_path):
 def test_study_resumes_only_with_the_same_settings(tmp_path):
     from dataclasses import asdict
 
-    from motionvigil.synthesis.augment import ExperimentSettings, _previous
+    from motionvigil.studies.kinemic_augment import ExperimentSettings, _previous
 
     fresh = lambda s: {"settings": asdict(s), "prior": "p", "sources": ["synthetic"], "datasets": {}}  # noqa: E731
     path = tmp_path / "results.json"

@@ -16,7 +16,7 @@ TMR_TEMPERATURE = 0.1
 # TMR filters negatives whose caption similarity, mapped to [0, 1] as (cos + 1) / 2,
 # exceeds 0.8, i.e. cosine > 0.6.
 TMR_NEGATIVE_FILTER = 0.8
-CLIP_TEMPERATURE = 0.07  # seed 004 follows CLIP
+CLIP_TEMPERATURE = 0.07  # Motion Patches [docs/papers.md] follows CLIP
 
 
 def gaussian_kl(mu_q: torch.Tensor, logvar_q: torch.Tensor, mu_p: torch.Tensor, logvar_p: torch.Tensor) -> torch.Tensor:
@@ -64,7 +64,7 @@ def clip_loss(text: torch.Tensor, motion: torch.Tensor, temperature: float = CLI
     return infonce(text, motion, temperature, sentence_emb=None)
 
 
-# ---- few-shot adaptation (seed 000, Section 3.3) -----------------------------------------
+# ---- few-shot adaptation (TMR-to-Violence, Section 3.3) -----------------------------------------
 FEWSHOT_WEIGHTS = {"bce": 1.0, "center": 0.5, "hinge": 0.7}
 PROTOTYPE_TEMPERATURE = 0.1  # cosine scores / 0.1 -> logits for BCE
 

@@ -2,7 +2,7 @@
 
 Retargeting to SMPL-22 mixes and drops joints (Kinect hands, the ASF fingers and
 thumbs, Bandai's floor-projected ``joint_Root``). Cross-skeleton models (motion patches
-from each skeleton's own kinematic chains, seed 004) need the joints as recorded, so
+from each skeleton's own kinematic chains, Motion Patches [docs/papers.md]) need the joints as recorded, so
 loaders keep them in ``clip.meta``:
 
 - ``meta["native_joints"]``: float32 ``[T, J, 3]``, the file's joints resampled to the

@@ -22,6 +22,7 @@ class DatasetSpec:
 
 
 _REGISTRY: dict[str, DatasetSpec] = {}
+_ALIASES: dict[str, str] = {}  # alias -> registered name (old names kept working)
 
 
 def register_dataset(name: str, default_subdir: str | None, description: str) -> Callable[[Loader], Loader]:
@@ -36,16 +37,29 @@ def register_dataset(name: str, default_subdir: str | None, description: str) ->
     return wrap
 
 
+def register_alias(alias: str, name: str) -> None:
+    """Make ``alias`` another name of the registered dataset ``name``."""
+    if alias in _REGISTRY or alias in _ALIASES:
+        raise ValueError(f"dataset name {alias!r} is taken")
+    _ALIASES[alias] = name
+
+
+def canonical_name(name: str) -> str:
+    """The registered name behind ``name`` (itself unless it is an alias)."""
+    _import_builtin_loaders()
+    return _ALIASES.get(name, name)
+
+
 def dataset_names() -> list[str]:
     _import_builtin_loaders()
     return sorted(_REGISTRY)
 
 
 def get_spec(name: str) -> DatasetSpec:
-    _import_builtin_loaders()
-    if name not in _REGISTRY:
+    spec = _REGISTRY.get(canonical_name(name))
+    if spec is None:
         raise UnknownDatasetError(f"unknown dataset {name!r}; known: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[name]
+    return spec
 
 
 def load_dataset(name: str, root: str | Path | None = None, **options) -> Dataset:

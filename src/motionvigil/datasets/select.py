@@ -18,7 +18,8 @@ from motionvigil.datasets.registry import dataset_names, get_spec, load_dataset
 
 
 def parse_data_spec(spec: str) -> tuple[str, str | None]:
-    """``"bandai2:/data/bandai"`` -> ``("bandai2", "/data/bandai")``; ``"synthetic"`` -> ``("synthetic", None)``.
+    """``"bandai2:/data/bandai"`` -> ``("bandai2", "/data/bandai")``;
+    ``"procedural"`` -> ``("procedural", None)``.
 
     A folder path (``mydata/``, ``./mydata``, or an existing folder that is not a dataset
     name) means the folder dataset: ``("folder", "mydata/")``.
@@ -38,6 +39,14 @@ def _looks_like_folder(spec: str) -> bool:
     return Path(spec).is_dir() and name not in dataset_names()
 
 
+def is_procedural(spec: str) -> bool:
+    """Whether ``NAME[:ROOT]`` names the built-in procedural corpus (``procedural`` or its alias)."""
+    from motionvigil.datasets.registry import canonical_name
+    from motionvigil.datasets.synthetic import REGISTERED_NAME
+
+    return canonical_name(parse_data_spec(spec)[0]) == REGISTERED_NAME
+
+
 def load_specs(specs: Sequence[str], skip_bad: bool | None = None, **reader_options) -> list[Dataset]:
     """Load every ``NAME[:ROOT]`` spec (or folder); ``skip_bad`` (``None``: each loader's own
     default behaviour, i.e. class folders skip, the rest stop) goes to every loader that
@@ -49,6 +58,11 @@ def load_specs(specs: Sequence[str], skip_bad: bool | None = None, **reader_opti
         options = {"skip_bad": skip_bad, **reader_options}
         out.append(load_dataset(name, root, **{k: v for k, v in options.items() if k in params}))
     return out
+
+
+def training_clips(specs: Sequence[str], skip_bad: bool | None = None) -> list[Clip]:
+    """The non-test clips of every ``NAME[:ROOT]`` spec, pooled (test splits stay unseen)."""
+    return [c for ds in load_specs(specs, skip_bad=skip_bad) for c in ds.clips if c.split != "test"]
 
 
 def split_train_val_test(

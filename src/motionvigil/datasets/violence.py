@@ -1,6 +1,6 @@
 """Which actions are violent, and how dataset labels map to the six violent categories.
 
-The method (seed 000) treats six BABEL categories as violent: kick, punch, hit,
+The method (TMR-to-Violence [docs/papers.md]) treats six BABEL categories as violent: kick, punch, hit,
 martial art, evade, grab person. Dataset labels that mean one of these map to it;
 everything else is non-violent. Borderline actions are non-violent by decision:
 MSR Action3D's ``hammer`` (hitting a nail, not a person) and BABEL's ``throw``,

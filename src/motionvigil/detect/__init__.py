@@ -4,8 +4,8 @@
   support clips (optionally MAML-adapted) or class-name prompts; save/load one folder.
 - :class:`StreamingDetector` (``stream.py``): push raw frames of any layout and rate,
   get a :class:`WindowResult` per completed window.
-- :func:`detect_motion` (``timeline.py``): all windows of a file, alert segments, JSON
-  and a PNG plot.
+- :func:`detect_motion` (``timeline.py``): all windows of a file, alert segments and JSON
+  (the PNG plot: :func:`motionvigil.report.timeline.plot_timeline`).
 """
 
 from motionvigil.detect.detector import Detector
@@ -15,7 +15,6 @@ from motionvigil.detect.timeline import (
     Timeline,
     alert_segments,
     detect_motion,
-    plot_timeline,
     timeline_json,
 )
 from motionvigil.detect.windows import DEFAULT_STRIDE, DEFAULT_WINDOW, WindowResult
@@ -31,6 +30,5 @@ __all__ = [
     "WindowResult",
     "alert_segments",
     "detect_motion",
-    "plot_timeline",
     "timeline_json",
 ]

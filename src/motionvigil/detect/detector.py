@@ -3,7 +3,7 @@
 A :class:`Detector` scores 3.2 s windows of motion (see :mod:`.windows`) by their cosine
 similarity to one prototype per class. Prototypes come from a handful of labelled
 support clips per class (optionally after adapting the motion encoder to them with the
-MAML inner loop, seed 000 Section 3.3) or, zero-shot, from class-name prompts through
+MAML inner loop, TMR-to-Violence [docs/papers.md] Section 3.3) or, zero-shot, from class-name prompts through
 the text encoder. The violence score of a window is its highest similarity to a violent
 class; the detector raises an alert when it reaches ``threshold``, which is chosen on
 the support clips (:mod:`.thresholds`: best F1, or a target false-positive rate).
@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from motionvigil.datasets.captions import LABEL_TEMPLATE, label_caption
 from motionvigil.datasets.clip import Clip
 from motionvigil.datasets.labelled import LabelledSet
 from motionvigil.datasets.violence import is_violent
@@ -51,7 +52,6 @@ from motionvigil.losses import class_prototypes
 from motionvigil.models.bundle import MotionTextBundle
 from motionvigil.models.checkpoint import CONFIG, load_checkpoint, read_config
 from motionvigil.models.text import TextEmbeddingCache
-from motionvigil.pretrain.captions import LABEL_TEMPLATE, label_caption
 
 PROTOTYPES = "detector.prototypes"
 DEFAULT_PROMPT_THRESHOLD = 0.5  # zero-shot detectors: a placeholder until calibrate() is called

@@ -30,7 +30,7 @@ cmu_asf    root-lowerback-upperback-thorax-  thorax-lclavicle-lhumerus-lradius-l
 
 The chains differ in joint count and in where they end (the Kinect arm ends at the
 hand, SMPL's at the wrist); arc-length resampling gives every skeleton 16 points per
-chain, which is what makes the patches of different skeletons comparable (seed 004,
+chain, which is what makes the patches of different skeletons comparable (Motion Patches [docs/papers.md],
 Section 5.1). :func:`chain_points` works on any layout of these families, so motion
 patches can be built from a clip's own (native) skeleton, not only after retargeting.
 """

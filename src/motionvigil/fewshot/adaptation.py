@@ -30,7 +30,8 @@ Params = dict[str, torch.Tensor]
 
 @dataclass(frozen=True)
 class AdaptSettings:
-    """Inner-loop settings (seed 000: T = 20 steps, alpha = 0.02, BCE + 0.5 center + 0.7 hinge).
+    """Inner-loop settings (TMR-to-Violence [docs/papers.md]: T = 20 steps, alpha = 0.02,
+    BCE + 0.5 center + 0.7 hinge).
 
     ``top_layers = None`` adapts the whole encoder (the paper's FOMAML). ``top_layers = k``
     is the fast mode: only the top ``k`` Transformer layers (and the ViT's read-out) are

@@ -2,7 +2,7 @@
 
 An episode draws ``N`` classes, ``K`` support clips and up to ``Q`` query clips per class
 (support and query disjoint). Clips may carry several labels: a clip's target row marks
-every episode class it belongs to. Violence-aware sampling (seed 000, Section 3.4.1)
+every episode class it belongs to. Violence-aware sampling (TMR-to-Violence [docs/papers.md], Section 3.4.1)
 takes ``round(rho * N)`` of the classes from the violent set (``rho = 0.4``), as many
 as exist; uniform sampling (evaluation) draws the N classes at random.
 """

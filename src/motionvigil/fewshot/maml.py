@@ -1,4 +1,4 @@
-"""First-order MAML meta-training of the motion encoder (seed 000, Section 3.2).
+"""First-order MAML meta-training of the motion encoder (TMR-to-Violence [docs/papers.md], Section 3.2).
 
 Each meta-iteration samples a violence-aware N-way K-shot episode from the training
 clips, adapts the encoder on the support set (``adapt``: T inner steps of plain SGD on

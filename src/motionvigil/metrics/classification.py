@@ -1,6 +1,7 @@
 """Few-shot classification and violence-detection metrics, in pure numpy.
 
-The metrics of the seed paper (Section 4.3, Tables 1-2) on one evaluation episode:
+The metrics of the TMR-to-Violence paper [docs/papers.md] (Section 4.3, Tables 1-2) on one
+evaluation episode:
 
 * ``scores [Q, C]``: one row per query, one column per class, higher = more likely
   (cosine similarities to prototypes, probabilities, logits ...).

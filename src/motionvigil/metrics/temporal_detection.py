@@ -1,4 +1,4 @@
-"""Event-level mAP of frame-wise temporal action detection (seed 003, Table IV style).
+"""Event-level mAP of frame-wise temporal action detection (T-MOR [docs/papers.md], Table IV style).
 
 * Predicted events: per frame, the class with the highest probability (class 0 may be
   a background class, which makes no events); an event is a maximal run of frames with
@@ -21,6 +21,16 @@ from dataclasses import dataclass
 import numpy as np
 
 IOU_THRESHOLDS = (0.1, 0.3, 0.5)
+
+
+@dataclass(frozen=True)
+class TruthSegment:
+    """A ground-truth segment ``[start_s, end_s)`` of a long motion."""
+
+    label: str
+    start_s: float
+    end_s: float
+    violent: bool
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ class TransformerConfig:
 
 @dataclass(frozen=True)
 class ViTConfig:
-    """ViT over motion patches (seed 004: ViT-B/16, patches 16x16, 224 frames -> 70 patches)."""
+    """ViT over motion patches (Motion Patches [docs/papers.md]: ViT-B/16, patches 16x16,
+    224 frames -> 70 patches)."""
 
     width: int = 768
     num_layers: int = 12
@@ -38,7 +39,7 @@ class ViTConfig:
 
 @dataclass(frozen=True)
 class UnikConfig:
-    """UNIK-style skeleton backbone (seed 003 / Yang et al. 2021): one block per entry of
+    """UNIK-style skeleton backbone (T-MOR / Yang et al. 2021): one block per entry of
     ``channels`` (spatial attention over joints + learnable dependency matrix, then a
     temporal convolution), spatio-temporal pooling. Input: SMPL-22 joints ``[T, 22, 3]``."""
 

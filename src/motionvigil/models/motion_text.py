@@ -3,8 +3,8 @@
 ``motion_encoder="tmr"``: TMR (Petrovich et al. 2023) - ACTOR-style Transformer VAE
 encoders for motion features and for text token embeddings, plus a motion decoder used
 by the reconstruction losses. ``motion_encoder="vit"``: motion patches through a ViT
-(seed 004), with the same text encoder, trained with a plain CLIP loss.
-``motion_encoder="unik"``: a UNIK-style backbone over SMPL-22 joints (seed 003).
+(Motion Patches [docs/papers.md]), with the same text encoder, trained with a plain CLIP loss.
+``motion_encoder="unik"``: a UNIK-style backbone over SMPL-22 joints (T-MOR).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A UNIK-style skeleton backbone (Yang et al., BMVC 2021; the motion encoder of seed 003).
+"""A UNIK-style skeleton backbone (Yang et al., BMVC 2021; the motion encoder of T-MOR [docs/papers.md]).
 
 Input: z-scored SMPL-22 joint coordinates ``[B, T, 22 * 3]`` with a frame mask
 ``[B, T]``. Each block is

@@ -1,4 +1,4 @@
-"""Vision Transformer over motion patches (seed 004), randomly initialised.
+"""Vision Transformer over motion patches (Motion Patches [docs/papers.md]), randomly initialised.
 
 ImageNet weights cannot be installed here (no hub access), so this ViT always starts
 from random initialisation; the paper's Table 4 shows what pre-trained weights add.

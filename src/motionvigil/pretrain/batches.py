@@ -8,11 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from motionvigil.datasets.captions import clip_captions
 from motionvigil.datasets.clip import Clip
 from motionvigil.models.bundle import pad_tokens
 from motionvigil.models.inputs import MotionInputs
 from motionvigil.models.text import TextEmbeddingCache
-from motionvigil.pretrain.captions import clip_captions
 
 
 @dataclass

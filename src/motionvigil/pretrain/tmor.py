@@ -1,4 +1,4 @@
-"""T-MOR's cluster-guided contrastive learning (seed 003, Section II-B): the pure parts.
+"""T-MOR's cluster-guided contrastive learning ([docs/papers.md], Section II-B): the pure parts.
 
 * Clustering: DBSCAN (cosine metric) on the motion embeddings of the whole training
   set, centred on the training mean and L2-normalised (without centring, a direction
@@ -97,6 +97,22 @@ class TmorSettings:
                 raise ValueError("stage 1 (self-supervised) needs 'mm' or 'mv' among the terms")
             return active
         return self.terms
+
+
+def settings_from_options(terms: str | None = None, visual_features: str | None = None,
+                          self_supervised_epochs: int = 0, dbscan_eps: str | float | None = "auto",
+                          dbscan_min_samples: str | int | None = "auto") -> TmorSettings:
+    """TmorSettings from command-line style options: ``terms`` is a comma-separated subset of
+    ``mm,mv,mt`` (default: ``mm,mt``, plus ``mv`` when ``visual_features`` is given); the DBSCAN
+    parameters are numbers or ``"auto"``/``None`` (chosen on validation). Raises ValueError."""
+    if terms:
+        chosen = tuple(t.strip() for t in terms.split(",") if t.strip())
+    else:
+        chosen = ("mm", "mv", "mt") if visual_features else ("mm", "mt")
+    auto = lambda v, cast: None if v in (None, "auto") else cast(v)  # noqa: E731
+    return TmorSettings(terms=chosen, self_supervised_epochs=self_supervised_epochs,
+                        eps=auto(dbscan_eps, float), min_samples=auto(dbscan_min_samples, int),
+                        visual_features=visual_features)
 
 
 # ---- clustering ---------------------------------------------------------------------------

@@ -17,8 +17,10 @@ import numpy as np
 
 from motionvigil.atomic import atomic_path
 from motionvigil.plotting import pyplot, save_png
-from motionvigil.detect.timeline import Timeline, draw_score_track
+from motionvigil.detect.timeline import Timeline
 from motionvigil.io.layouts import SMPL22_PARENTS
+from motionvigil.metrics.temporal_detection import TruthSegment
+from motionvigil.report.timeline import draw_score_track
 
 @dataclass(frozen=True)
 class ScoreSet:
@@ -76,19 +78,9 @@ def plot_pr_curves(sets: Sequence[ScoreSet], path: str | Path, title: str,
     return summaries
 
 
-@dataclass(frozen=True)
-class TruthSegment:
-    """A ground-truth segment ``[start_s, end_s)`` of a long motion."""
-
-    label: str
-    start_s: float
-    end_s: float
-    violent: bool
-
-
 def plot_timeline_with_truth(timeline: Timeline, truth: Sequence[TruthSegment], path: str | Path,
                              title: str) -> Path:
-    """The detector's timeline (as :func:`motionvigil.detect.timeline.plot_timeline`) with
+    """The detector's timeline (as :func:`motionvigil.report.timeline.plot_timeline`) with
     a ground-truth band below it: every true segment labelled, violent ones in red."""
     plt = pyplot()
     path = Path(path)

@@ -1,4 +1,5 @@
-"""t-SNE of motion embeddings before and after MAML adaptation (seed 000, Figures 1-2)."""
+"""t-SNE of motion embeddings before and after MAML adaptation (TMR-to-Violence
+[docs/papers.md], Figures 1-2)."""
 
 from __future__ import annotations
 
@@ -63,3 +64,34 @@ def tsne_before_after(pre: MotionTextBundle, maml: MotionTextBundle, train: Labe
     plot_scatter(tsne_2d(before, seed), labels, violent, "pre-trained encoder (prototypes)", paths[0])
     plot_scatter(tsne_2d(after, seed), labels, violent, f"after MAML adaptation (k={shots})", paths[1])
     return paths
+
+
+def tsne_classes(train: LabelledSet, test: LabelledSet, count: int, shots: int, seed: int = 0) -> list[int]:
+    """Up to ``count`` classes to show: those with at least 2 test clips and ``shots`` training
+    clips, the violent ones first, then the others in a seeded random order."""
+    usable = [c for c in range(len(test.classes))
+              if test.labels[:, c].sum() >= 2 and train.labels[:, c].sum() >= shots]
+    rng = np.random.default_rng(seed)
+    violent = [c for c in usable if test.violent[c]]
+    calm = [c for c in rng.permutation([c for c in usable if not test.violent[c]])]
+    return (violent + calm)[:count]
+
+
+def tsne_study(run: str | Path, data: Sequence[str], out_dir: str | Path | None = None, count: int = 8,
+               shots: int = 5, seed: int = 0, skip_bad: bool = False) -> list[Path]:
+    """``tsne_before_after`` for a few-shot study folder (``pretrain/best`` and ``maml/best``)
+    on the test split of ``data`` (the study's own split); the PNGs go to ``out_dir`` (default:
+    the run folder)."""
+    from motionvigil.datasets.select import load_specs, split_train_val_test
+    from motionvigil.studies.fewshot_study import pool
+
+    run = Path(run)
+    pre = MotionTextBundle.load(run / "pretrain" / "best")
+    maml = MotionTextBundle.load(run / "maml" / "best")
+    datasets = load_specs(data, skip_bad=skip_bad)
+    classes = pool(datasets)
+    train_c, _, test_c = split_train_val_test(datasets, 0.15, seed)
+    train, test = LabelledSet.build(train_c, classes), LabelledSet.build(test_c, classes)
+    chosen = tsne_classes(train, test, count, shots, seed)
+    out = Path(out_dir) if out_dir else run
+    return tsne_before_after(pre, maml, train, test, out, chosen, shots=shots, seed=seed)

@@ -1,4 +1,4 @@
-"""Cross-skeleton transfer study (seed 004, Section 5.1 / Table 5, extended).
+"""Cross-skeleton transfer study (Motion Patches [docs/papers.md], Section 5.1 / Table 5, extended).
 
 One model is trained on one skeleton FAMILY and evaluated on another:
 

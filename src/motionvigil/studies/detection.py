@@ -362,7 +362,8 @@ def sequence_metrics(per_seed: list[dict], s: DetectionSettings) -> dict[str, An
 def run_detection_study(data: StudyData, s: DetectionSettings) -> tuple[dict[str, list], dict[str, Any]]:
     """Every protocol for the learned detector and the speed baseline (see the module doc).
 
-    Returns the PR-curve score sets per clip protocol and the result dictionary."""
+    Returns ``(curves, result)``: per clip protocol, ``(label, scores, truth)`` for its
+    PR curves, and the result dictionary (written by :mod:`motionvigil.report.detection`)."""
     t0 = time.time()
     cache = TableCache()
     protocols: dict[str, dict[str, Any]] = {}
@@ -409,15 +410,13 @@ def run_detection_study(data: StudyData, s: DetectionSettings) -> tuple[dict[str
     protocols["real_sequences"] = {"kind": "sequences", **sequence_metrics(seq_runs, s),
                                    "trained_on": protocols["in_domain"]["trained_on"]}
     protocols["speed_baseline"] = speed_baseline(data, s, clip_sets)
-    curves = {}
-    from motionvigil.report.figures import ScoreSet
-
+    curves: dict[str, list[tuple[str, np.ndarray, np.ndarray]]] = {}
     for name, (_, test) in list(clip_sets.items()) + [("deepmimic", (None, data.deepmimic))]:
         if name in protocols:
             truth = np.array([c.violent for c in test])
             first = scores[name][0] if name in scores else dm_scores[0]
-            curves[name] = [ScoreSet(f"detector (seed {s.seeds[0]})", first, truth),
-                            ScoreSet("speed baseline", speed_scores(test), truth)]
+            curves[name] = [(f"detector (seed {s.seeds[0]})", first, truth),
+                            ("speed baseline", speed_scores(test), truth)]
     return curves, {"protocols": protocols, "settings": asdict(s), "notes": data.notes,
             "machine": machine_info(), "seeds": list(s.seeds), "seconds": round(time.time() - t0, 1)}
 
@@ -453,17 +452,3 @@ def machine_info() -> dict[str, Any]:
     return {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
             "torch_threads": torch.get_num_threads(), "python": platform.python_version()}
 
-
-def detection_study(output: str | Path, preset: str = "tiny", data_root: str | Path | None = None,
-                    seeds: Sequence[int] | None = None, progress: bool = True) -> dict[str, Any]:
-    """``motionvigil study detection``: load, run every protocol, write ``output``."""
-    from dataclasses import replace
-
-    from motionvigil.studies.detection_report import write_detection_study
-
-    if preset not in PRESETS:
-        raise ValueError(f"unknown preset {preset!r}; known: {', '.join(PRESETS)}")
-    s = replace(PRESETS[preset], progress=progress, **({"seeds": tuple(seeds)} if seeds else {}))
-    curves, result = run_detection_study(load_study_data(data_root), s)
-    result["preset"] = preset
-    return write_detection_study(result, output, curves)

@@ -1,4 +1,4 @@
-"""The paper's few-shot protocols (seed 000, Section 4.3, Tables 1-2).
+"""The paper's few-shot protocols (TMR-to-Violence [docs/papers.md], Section 4.3, Tables 1-2).
 
 - Episodic N-way K-shot (Table 1): episodes drawn uniformly from the test clips;
   "TMR" = prototypes of the pre-trained encoder (K = 0: class-name text prototypes);
@@ -24,8 +24,8 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from motionvigil.studies.spread import gather_results, my_share, rank_and_world
-from motionvigil.metrics.classification import METRIC_KEYS, aggregate, classification_metrics, format_mean_std
+from motionvigil.datasets.captions import label_caption
+from motionvigil.datasets.labelled import LabelledSet
 from motionvigil.fewshot.adaptation import (
     AdaptSettings,
     InputCache,
@@ -35,12 +35,12 @@ from motionvigil.fewshot.adaptation import (
     embed_indices,
     encoder_params,
 )
-from motionvigil.datasets.labelled import LabelledSet
 from motionvigil.fewshot.episodes import EpisodeSampler
 from motionvigil.losses import class_prototypes
+from motionvigil.metrics.classification import METRIC_KEYS, aggregate, classification_metrics, format_mean_std
 from motionvigil.models.bundle import MotionTextBundle
 from motionvigil.models.text import TextEmbeddingCache
-from motionvigil.pretrain.captions import label_caption
+from motionvigil.studies.spread import gather_results, my_share, rank_and_world
 
 TABLE_KEYS = ("mAP", "top1", "top5", "recall1", "recall5", "VDR", "FPR")
 TABLE_HEADERS = ("mAP", "Top-1", "Top-5", "Recall@1", "Recall@5", "VDR", "FPR")

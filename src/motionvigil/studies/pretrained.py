@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from motionvigil.datasets.captions import clip_captions, label_caption
 from motionvigil.datasets.clip import Clip
 from motionvigil.metrics.retrieval import (
     protocol_all,
@@ -17,7 +18,6 @@ from motionvigil.metrics.retrieval import (
 )
 from motionvigil.models.bundle import MotionTextBundle
 from motionvigil.models.text import TextEmbeddingCache
-from motionvigil.pretrain.captions import clip_captions, label_caption
 
 
 def retrieval_report(bundle: MotionTextBundle, clips: Sequence[Clip], cache: TextEmbeddingCache) -> dict:

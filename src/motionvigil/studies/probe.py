@@ -1,4 +1,4 @@
-"""Transfer evaluation of a pre-trained motion encoder (seed 003, Tables I-IV).
+"""Transfer evaluation of a pre-trained motion encoder (T-MOR [docs/papers.md], Tables I-IV).
 
 ``motionvigil probe RUN --data NAME --mode linear|finetune [--task classify|detect] [--scratch]``
 
@@ -40,6 +40,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from motionvigil.datasets.captions import label_caption
 from motionvigil.datasets.clip import Clip, Dataset
 from motionvigil.metrics.classification import mean_average_precision, top_k_accuracy
 from motionvigil.metrics.retrieval import zero_shot_classification
@@ -48,7 +49,6 @@ from motionvigil.models.bundle import MotionTextBundle
 from motionvigil.models.inputs import MotionInputs
 from motionvigil.models.motion_text import MotionTextModel
 from motionvigil.models.text import TextEmbeddingCache
-from motionvigil.pretrain.captions import label_caption
 
 MODES = ("linear", "finetune")
 TASKS = ("classify", "detect")

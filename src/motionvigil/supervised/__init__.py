@@ -1,5 +1,6 @@
-"""The fully supervised baseline (seed 000, Section 3.4.2): the pre-trained motion encoder
-fine-tuned with an MLP classification head, with BCE or BCE + center + violence hinge."""
+"""The fully supervised baseline (TMR-to-Violence [docs/papers.md], Section 3.4.2): the
+pre-trained motion encoder fine-tuned with an MLP classification head, with BCE or BCE +
+center + violence hinge."""
 
 from motionvigil.supervised.head import MLPHead
 from motionvigil.supervised.train import (

@@ -1,6 +1,7 @@
-"""The supervised projection head of the fully supervised baseline (seed 000, Section 3.1).
+"""The supervised projection head of the fully supervised baseline (TMR-to-Violence
+[docs/papers.md], Section 3.1).
 
-Seed 000 appends an MLP to the motion encoder that "projects the 256-dimensional input
+TMR-to-Violence appends an MLP to the motion encoder that "projects the 256-dimensional input
 into a 1024-dimensional hidden space, compresses it to 512 dimensions, and maps it to
 class scores", every hidden linear layer followed by Layer Normalization, GELU and
 Dropout::

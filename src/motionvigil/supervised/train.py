@@ -1,4 +1,4 @@
-"""The fully supervised baseline (seed 000, Section 3.4.2 and Table 2, bottom rows).
+"""The fully supervised baseline (TMR-to-Violence [docs/papers.md], Section 3.4.2 and Table 2, bottom rows).
 
 The pre-trained motion encoder (a copy: the caller's bundle is never modified) and an
 :class:`~motionvigil.supervised.head.MLPHead` are trained together on every training

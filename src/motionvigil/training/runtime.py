@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,6 +56,23 @@ def start_runtime(device: str | None = "cpu") -> Runtime:
     if not dist.is_initialized():
         dist.init_process_group(backend="nccl" if dev.type == "cuda" else "gloo")
     return Runtime(dev, rank, world)
+
+
+@contextmanager
+def joined_runtime(device: str | None = "cpu") -> Iterator[Runtime]:
+    """``start_runtime`` for a ``with`` block (joining the process group under ``torchrun``),
+    ``stop_runtime`` when it ends, also on an error."""
+    runtime = start_runtime(device)
+    try:
+        yield runtime
+    finally:
+        stop_runtime(runtime)
+
+
+def is_main_process() -> bool:
+    """Whether this process reports: always outside ``torchrun``, rank 0 under it (read from
+    ``RANK`` without joining a process group)."""
+    return int(os.environ.get("RANK", "0")) == 0
 
 
 def stop_runtime(runtime: Runtime) -> None:

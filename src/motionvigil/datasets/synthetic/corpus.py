@@ -1,4 +1,5 @@
-"""Synthetic clips, multi-action sequences and the registered ``"synthetic"`` dataset.
+"""Synthetic clips, multi-action sequences and the registered ``"procedural"`` dataset
+(alias ``"synthetic"``, the name its clips carry).
 
 A clip is one action from the library (``actions.ACTIONS``) on a random body, turned
 into joint positions by forward kinematics: the supporting foot stays planted (so the
@@ -19,7 +20,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 from motionvigil.datasets.clip import Clip, Dataset, Segment
-from motionvigil.datasets.registry import register_dataset
+from motionvigil.datasets.registry import register_alias, register_dataset
 from motionvigil.datasets.synthetic.actions import ACTION_NAMES, ACTIONS_BY_NAME, ActionSpec
 from motionvigil.datasets.synthetic.body import Body, euler_to_quat, forward_kinematics, random_body
 from motionvigil.datasets.synthetic.curves import smooth_noise, smoothstep
@@ -29,7 +30,8 @@ from motionvigil.datasets.violence import is_violent
 from motionvigil.skeleton.canonical import canonicalize
 from motionvigil.skeleton.smpl22 import FOOT_LEFT, FOOT_RIGHT
 
-DATASET_NAME = "synthetic"
+DATASET_NAME = "synthetic"  # the clips' dataset name: everything made from them says "synthetic"
+REGISTERED_NAME = "procedural"  # --data procedural (DATASET_NAME stays a working alias)
 CLIP_FRAMES = (40, 120)  # single-action clip length (frames at 20 Hz), inclusive
 SEGMENT_FRAMES = (40, 90)  # length of one action inside a sequence
 SEQUENCE_ACTIONS = (2, 4)
@@ -330,7 +332,7 @@ def generate_corpus(
     )
 
 
-@register_dataset(DATASET_NAME, None, "procedural synthetic motions of 37 actions (no files needed)")
+@register_dataset(REGISTERED_NAME, None, "procedural synthetic motions of 37 actions (no files needed)")
 def load_synthetic(
     root: str | Path | None = None,
     *,
@@ -339,6 +341,9 @@ def load_synthetic(
     seed: int = 0,
     test_fraction: float = 0.3,
 ) -> Dataset:
-    """Registry loader for ``"synthetic"``; ``root`` is ignored (nothing is read)."""
+    """Registry loader for ``"procedural"`` (alias ``"synthetic"``); ``root`` is ignored (nothing is read)."""
     del root
     return generate_corpus(clips_per_class, seed, sequences, test_fraction=test_fraction)
+
+
+register_alias(DATASET_NAME, REGISTERED_NAME)

@@ -1,4 +1,4 @@
-"""Kinetic mining (seed 002): semantic retrieval of source motions for each target
+"""Kinetic mining (KineMIC [docs/papers.md]): semantic retrieval of source motions for each target
 class, then the source window closest to each few-shot target sample in motion space.
 
 1. :func:`rank_captions`: cosine between the class description's sentence embedding

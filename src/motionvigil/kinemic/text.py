@@ -6,8 +6,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from motionvigil.datasets.captions import label_caption
 from motionvigil.models.text import TextEmbeddingCache
-from motionvigil.pretrain.captions import label_caption
 
 SentenceFn = Callable[[Sequence[str]], np.ndarray]
 

@@ -1,6 +1,7 @@
 """``motionvigil demo``: the main job, end to end, with one self-contained HTML report.
 
-On the built-in synthetic corpus (default) or on real data (``--data mocap_violence[:ROOT]``):
+On the built-in procedural corpus (``--data procedural``, the default) or on real data
+(``--data mocap_violence[:ROOT]``):
 
 1. load the data and split it train / validation / test (subject-disjoint test split);
 2. pre-train the ``tiny`` TMR motion-text model on the training split's captions
@@ -20,6 +21,10 @@ On the built-in synthetic corpus (default) or on real data (``--data mocap_viole
 Everything made from the procedural corpus carries "synthetic" in its file names and
 headings. ``--quick`` shrinks every step (for tests); the default sizes take well under
 10 minutes on 2 CPU cores (see ``FULL``).
+
+The pipeline (data, training, evaluation, detector, long motion) is in
+:mod:`motionvigil.studies.demo`; this module runs its steps in order, draws the figures
+and writes the report.
 """
 
 from __future__ import annotations
@@ -28,7 +33,6 @@ import dataclasses
 import json
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -38,197 +42,47 @@ from tqdm import tqdm
 from motionvigil.atomic import write_text_atomic
 from motionvigil.cache_dir import cache_root
 from motionvigil.data_root import default_data_root
-from motionvigil.datasets.clip import Clip, Dataset
-from motionvigil.datasets.labelled import LabelledSet
-from motionvigil.datasets.select import load_specs, parse_data_spec, split_train_val_test
-from motionvigil.datasets.violence import is_violent
-from motionvigil.detect import Detector, Timeline, detect_motion, timeline_json
-from motionvigil.detect.support import select_support
-from motionvigil.detect.thresholds import violence_of
-from motionvigil.detect.windows import centre_crop
-from motionvigil.errors import MotionFileError
-from motionvigil.metrics.classification import format_mean_std, vdr_fpr_at_threshold
-from motionvigil.studies.fewshot_protocols import (
-    TABLE_HEADERS,
-    TABLE_KEYS,
-    EpisodicProtocol,
-    GlobalProtocol,
-    rows_to_csv,
-    rows_to_markdown,
-    run_episodic,
-    run_global,
-)
-from motionvigil.studies.fewshot_study import pool, supervised_rows
+from motionvigil.datasets.select import parse_data_spec
+from motionvigil.detect import Timeline, detect_motion, timeline_json
 from motionvigil.fewshot.adaptation import AdaptSettings
-from motionvigil.fewshot.maml import MetaSettings, meta_train
 from motionvigil.io import SMPL22
 from motionvigil.io.motion import Motion
+from motionvigil.metrics.classification import format_mean_std, vdr_fpr_at_threshold
 from motionvigil.models.bundle import MotionTextBundle
-from motionvigil.models.config import preset
 from motionvigil.models.text import TextEmbeddingCache
-from motionvigil.pretrain.trainer import PretrainRun, TrainSettings
 from motionvigil.report import html as H
-from motionvigil.report.figures import (
-    ScoreSet,
-    TruthSegment,
-    animate_skeleton,
-    plot_pr_curves,
-    plot_timeline_with_truth,
+from motionvigil.report.figures import ScoreSet, animate_skeleton, plot_pr_curves, plot_timeline_with_truth
+from motionvigil.studies.demo import (
+    FULL,
+    OMITTED_SUPERVISED,
+    QUICK,
+    PROCEDURAL,
+    DemoData,
+    DemoSettings,
+    build_detector,
+    clip_violence_scores,
+    episodic_protocol,
+    global_rows,
+    headline,
+    load_data,
+    metatrain,
+    pretrain,
+    tsne_class_indices,
+    write_table,
 )
-from motionvigil.supervised.train import SupervisedSettings
+from motionvigil.studies.demo_long_motion import (
+    MIN_HIT_OVERLAP_S,
+    LongMotion,
+    operating_point,
+    overlap,
+    match_alerts,
+    real_long_motion,
+    synthetic_long_motion,
+    window_truth,
+)
+from motionvigil.studies.fewshot_protocols import TABLE_HEADERS, TABLE_KEYS, run_episodic
+from motionvigil.studies.front_end import front_end_rows
 from motionvigil.training.runtime import Runtime, resolve_device
-
-SYNTHETIC = "synthetic"
-# The long synthetic sequence: 14 actions (the generator makes 2-4.5 s per action, so
-# about 40 s), two kicks and two punches among their look-alikes (step, wave, reach, ...).
-LONG_ACTIONS = ("walk", "wave", "punch", "stand", "step", "kick", "look around", "clap", "throw", "punch",
-                "reach", "kick", "hug", "sit down")
-MIN_HIT_OVERLAP_S = 1.0  # an alert "finds" a true violent segment when they overlap this long
-
-
-@dataclass(frozen=True)
-class DemoSettings:
-    """Sizes of every step. ``FULL`` is what ``motionvigil demo`` runs; ``QUICK`` is for tests."""
-
-    clips_per_class: int = 20  # synthetic corpus: clips per class (37 classes) ...
-    sequences: int = 20  # ... plus multi-action sequences
-    val_fraction: float = 0.15
-    pretrain_epochs: int = 15
-    meta_iterations: int = 150
-    meta_val_every: int = 50
-    meta_val_episodes: int = 10
-    ways: int = 5
-    shots: tuple[int, ...] = (0, 1, 5)
-    episodes: int = 100
-    queries: int = 5
-    global_shots: tuple[int, ...] = (1, 5)  # empty: no Table 2
-    global_repeats: int = 3
-    supervised_epochs: int | None = 30  # None: no supervised rows (see OMITTED_SUPERVISED)
-    detector_shots: int = 5
-    tsne_classes: int = 8
-    long_actions: tuple[str, ...] = LONG_ACTIONS
-    real_long_clips: int = 12  # real data: test clips stitched into the long motion
-    animations: int = 3  # GIFs of the first alert segments (0: none)
-    seed: int = 0
-
-
-FULL = DemoSettings()
-QUICK = DemoSettings(clips_per_class=8, sequences=4, pretrain_epochs=1, meta_iterations=2, meta_val_every=1,
-                     meta_val_episodes=2, shots=(0, 1), episodes=2, global_shots=(1,), global_repeats=1,
-                     supervised_epochs=1, detector_shots=2, tsne_classes=6, animations=1)
-OMITTED_SUPERVISED = ("the supervised baselines (Supervised BCE, BCE+Center+Inter) are left out to keep the demo "
-                      "under 10 minutes; `motionvigil study fewshot --data {spec} -o runs/study` produces the full "
-                      "Table 2 with them (about 30 min on 2 cores)")
-
-
-# --------------------------------------------------------------------------- data
-
-
-@dataclass
-class DemoData:
-    spec: str
-    tag: str  # "synthetic" or the dataset name: in every file name and heading
-    synthetic: bool
-    datasets: list[Dataset]
-    classes: tuple[str, ...]
-    train_clips: list[Clip]
-    val_clips: list[Clip]
-    test_clips: list[Clip]
-    train: LabelledSet = field(init=False)
-    val: LabelledSet = field(init=False)
-    test: LabelledSet = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.train, self.val, self.test = (LabelledSet.build(c, self.classes)
-                                           for c in (self.train_clips, self.val_clips, self.test_clips))
-
-    @property
-    def violent_classes(self) -> list[str]:
-        return [c for c, v in zip(self.classes, self.train.violent) if v]
-
-    def describe(self) -> str:
-        what = "procedural synthetic motions (not real motion capture)" if self.synthetic else "real motion capture"
-        n = sum(len(d.clips) for d in self.datasets)
-        return f"{self.spec}: {what}, {n} clips, {len(self.classes)} classes"
-
-
-def load_data(spec: str, s: DemoSettings) -> DemoData:
-    name, _root = parse_data_spec(spec)
-    if name == SYNTHETIC:
-        from motionvigil.datasets.synthetic import generate_corpus
-
-        datasets = [generate_corpus(s.clips_per_class, s.seed, s.sequences)]
-    else:
-        datasets = load_specs([spec], skip_bad=True)
-    classes = pool(datasets)
-    if not any(is_violent(c) for c in classes):
-        raise MotionFileError(None, f"{spec} has no violent class (kick, punch, ...): nothing for the detector "
-                                    "to alert on")
-    train, val, test = split_train_val_test(datasets, s.val_fraction, s.seed)
-    return DemoData(spec, name, name == SYNTHETIC, datasets, classes, train, val, test)
-
-
-# --------------------------------------------------------------------------- training
-
-
-def pretrain(data: DemoData, work: Path, s: DemoSettings, runtime: Runtime,
-             text_cache: TextEmbeddingCache) -> MotionTextBundle:
-    settings = TrainSettings(epochs=s.pretrain_epochs, seed=s.seed)
-    run = PretrainRun(work / "pretrain", preset("tiny", "tmr"), settings, runtime, text_cache)
-    return run.fit(data.train_clips, data.val_clips, resume=False)
-
-
-def meta_settings(s: DemoSettings) -> MetaSettings:
-    return MetaSettings(iterations=s.meta_iterations, ways=s.ways, val_every=s.meta_val_every,
-                        val_episodes=s.meta_val_episodes, seed=s.seed)
-
-
-def metatrain(data: DemoData, work: Path, s: DemoSettings, runtime: Runtime) -> MotionTextBundle:
-    start = MotionTextBundle.load(work / "pretrain" / "best", runtime.device)  # a separate copy
-    return meta_train(start, data.train, data.val, work / "maml", meta_settings(s), resume=False)
-
-
-# --------------------------------------------------------------------------- evaluation
-
-
-def episodic_protocol(s: DemoSettings) -> EpisodicProtocol:
-    return EpisodicProtocol(ways=(s.ways,), shots=s.shots, episodes=s.episodes, queries=s.queries, seed=s.seed)
-
-
-def write_table(work: Path, name: str, rows: list[dict], lead: tuple[str, ...], title: str) -> None:
-    write_text_atomic(work / f"{name}.md", f"{title}\n\n{rows_to_markdown(rows, lead)}\n")
-    write_text_atomic(work / f"{name}.csv", rows_to_csv(rows, lead))
-    write_text_atomic(work / f"{name}.json", json.dumps(rows, indent=2, default=float))
-
-
-def global_rows(pre: MotionTextBundle, maml: MotionTextBundle, data: DemoData, work: Path, s: DemoSettings,
-                text_cache: TextEmbeddingCache) -> list[dict]:
-    if not s.global_shots:
-        return []
-    protocol = GlobalProtocol(shots=s.global_shots, repeats=s.global_repeats, seed=s.seed)
-    rows = run_global(pre, maml, data.train, data.test, protocol, text_cache, AdaptSettings())
-    if s.supervised_epochs:
-        sup = SupervisedSettings(epochs=s.supervised_epochs, seed=s.seed)
-        rows += supervised_rows(pre, data.train, data.val, data.test, work, sup, progress=True)
-    return rows
-
-
-def tsne_class_indices(data: DemoData, limit: int) -> list[int]:
-    """Violent classes and their look-alikes first (synthetic: ``CONFUSABLE_PAIRS``), then the
-    most frequent other classes; only classes with >= 2 test and >= 1 training clips."""
-    test_n, train_n = data.test.class_counts(), data.train.class_counts()
-    usable = {c for c, a, b in zip(data.classes, test_n, train_n) if a >= 2 and b >= 1}
-    order: list[str] = []
-    if data.synthetic:
-        from motionvigil.datasets.synthetic import CONFUSABLE_PAIRS
-
-        for v, other in CONFUSABLE_PAIRS:
-            order += [v, other]
-    order += [c for c in data.violent_classes]
-    order += [data.classes[i] for i in np.argsort(-np.asarray(test_n), kind="stable")]
-    chosen = list(dict.fromkeys(c for c in order if c in usable))[:limit]
-    return [data.classes.index(c) for c in chosen]
-
 
 def tsne_figures(pre: MotionTextBundle, maml: MotionTextBundle, data: DemoData, work: Path,
                  s: DemoSettings) -> list[Path]:
@@ -246,97 +100,6 @@ def tsne_figures(pre: MotionTextBundle, maml: MotionTextBundle, data: DemoData, 
     return named
 
 
-# --------------------------------------------------------------------------- long motion
-
-
-@dataclass
-class LongMotion:
-    joints: np.ndarray  # [T, 22, 3] at 20 Hz
-    truth: list[TruthSegment]
-    description: str
-
-
-def _test_body(corpus: Dataset, seed: int):
-    """The body of the first test subject, rebuilt as ``generate_corpus`` makes it (checked
-    against the subject's clips); ``None`` if it cannot be reproduced."""
-    from motionvigil.datasets.synthetic import random_body
-
-    subjects = sorted({c.subject for c in corpus.clips if c.split == "test" and c.subject})
-    for subject in subjects:
-        try:
-            index = int(subject.rsplit("s", 1)[-1])
-        except ValueError:
-            continue
-        body = random_body(np.random.default_rng([seed, 1, index]), subject)
-        heights = {c.meta.get("height_factor") for c in corpus.clips if c.subject == subject}
-        if body.height_factor in heights:
-            return body
-    return None
-
-
-def synthetic_long_motion(data: DemoData, s: DemoSettings) -> LongMotion:
-    from motionvigil.datasets.synthetic import generate_sequence, random_body
-
-    rng = np.random.default_rng([s.seed, 77])
-    body = _test_body(data.datasets[0], s.seed)
-    who = f"test subject {body.subject}'s body" if body is not None else "an unseen random body"
-    if body is None:
-        body = random_body(rng, "synthetic_s_demo")
-    clip = generate_sequence(rng, body=body, actions=list(s.long_actions), clip_id="synthetic_long_sequence")
-    truth = [TruthSegment(g.label, g.start / 20.0, g.end / 20.0, is_violent(g.label)) for g in clip.segments]
-    return LongMotion(clip.joints, truth, f"one generated synthetic sequence of {len(truth)} actions on {who}")
-
-
-def _stitch(parts: list[np.ndarray], blend: int = 6) -> tuple[np.ndarray, list[tuple[int, int]]]:
-    """Concatenate motions, each moved (horizontally) to start where the previous one ends,
-    with a ``blend``-frame cross-fade; returns the joints and each part's ``[start, end)``."""
-    out = parts[0].astype(np.float64)
-    bounds = [(0, len(out))]
-    for part in parts[1:]:
-        p = part.astype(np.float64).copy()
-        p[..., [0, 2]] += (out[-1, 0, [0, 2]] - p[0, 0, [0, 2]])
-        k = min(blend, len(out) - 1, len(p) - 1)
-        w = ((np.arange(k) + 1.0) / (k + 1.0))[:, None, None]
-        start = len(out) - k
-        out = np.concatenate([out[:-k], (1 - w) * out[-k:] + w * p[:k], p[k:]]) if k > 0 else np.concatenate([out, p])
-        bounds[-1] = (bounds[-1][0], start + k // 2)
-        bounds.append((start + k // 2, len(out)))
-    return out.astype(np.float32), bounds
-
-
-def real_long_motion(data: DemoData, s: DemoSettings) -> LongMotion:
-    """Single-label test clips stitched end to end: two of each violent class (up to 4
-    violent clips) among distinct non-violent classes, in a seeded order."""
-    rng = np.random.default_rng([s.seed, 77])
-    single = [c for c in data.test_clips if len(c.labels) == 1 and 30 <= c.num_frames <= 160]
-    by_class: dict[str, list[Clip]] = {}
-    for c in single:
-        by_class.setdefault(c.labels[0], []).append(c)
-    violent = [c for c in data.violent_classes if c in by_class]
-    calm = [c for c in by_class if not is_violent(c)]
-    n_violent = min(4, 2 * len(violent), s.real_long_clips // 2)
-    picks_v = [violent[i % len(violent)] for i in range(n_violent)] if violent else []
-    picks_c = [calm[i] for i in rng.permutation(len(calm))[: s.real_long_clips - n_violent]]
-    labels = list(picks_c)
-    for j, v in enumerate(picks_v):  # spread the violent clips out
-        labels.insert(min(len(labels), 2 + 3 * j), v)
-    if not labels:
-        raise ValueError("no single-label test clips to build the long motion from")
-    clips = [by_class[lab][int(rng.integers(len(by_class[lab])))] for lab in labels]
-    joints, bounds = _stitch([c.joints for c in clips])
-    truth = [TruthSegment(c.labels[0], a / 20.0, b / 20.0, is_violent(c.labels[0])) for c, (a, b) in zip(clips, bounds)]
-    return LongMotion(joints, truth, f"{len(clips)} single-label test clips of {data.tag} stitched end to end")
-
-
-# --------------------------------------------------------------------------- detection
-
-
-def build_detector(maml: MotionTextBundle, data: DemoData, s: DemoSettings) -> Detector:
-    support = select_support(data.datasets, data.classes, s.detector_shots, s.seed)
-    detector = Detector.build(maml, support, adapt=True, settings=AdaptSettings(), seed=s.seed)
-    detector.info.update(model="MAML initialisation (maml/best)", support_data=[data.spec])
-    return detector
-
 
 def alert_animations(tl: Timeline, long: LongMotion, work: Path, tag: str, limit: int) -> list[tuple[Path, str]]:
     """A GIF of the highest-scoring window of each of the first ``limit`` alert segments."""
@@ -348,101 +111,12 @@ def alert_animations(tl: Timeline, long: LongMotion, work: Path, tag: str, limit
         seg = long.joints[int(round(t0 * 20)) : int(round(t1 * 20))]
         if len(seg) < 2:
             continue
-        truth = ", ".join(t.label for t in long.truth if _overlap(t0, t1, t.start_s, t.end_s) > 0.5)
+        truth = ", ".join(t.label for t in long.truth if overlap(t0, t1, t.start_s, t.end_s) > 0.5)
         path = animate_skeleton(seg, work / f"alert_{i + 1}_{tag}.gif", f"{a.top_class}? {t0:.1f}-{t1:.1f} s")
         gifs.append((path, f"alert {i + 1} ({tag}): its peak window {t0:.1f}-{t1:.1f} s, detected as "
                            f"{a.top_class}; truth: {truth or '-'}"))
     return gifs
 
-
-def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
-    return max(0.0, min(a1, b1) - max(a0, b0))
-
-
-def match_alerts(timeline: Timeline, truth: list[TruthSegment]) -> dict:
-    """Which true violent segments some alert overlaps (>= ``MIN_HIT_OVERLAP_S``), and
-    which alerts overlap no violent segment (false alerts)."""
-    violent = [t for t in truth if t.violent]
-    found = [any(_overlap(a.start_s, a.end_s, t.start_s, t.end_s) >= MIN_HIT_OVERLAP_S for a in timeline.alerts)
-             for t in violent]
-    correct = [any(_overlap(a.start_s, a.end_s, t.start_s, t.end_s) >= MIN_HIT_OVERLAP_S for t in violent)
-               for a in timeline.alerts]
-    return {"violent_segments": len(violent), "found": int(sum(found)), "alerts": len(timeline.alerts),
-            "false_alerts": int(len(correct) - sum(correct)), "found_mask": found, "alert_correct": correct}
-
-
-def window_truth(timeline: Timeline, truth: list[TruthSegment]) -> np.ndarray:
-    """A window is violent when at least half of it lies in true violent segments."""
-    out = []
-    for w in timeline.windows:
-        inside = sum(_overlap(w.start_s, w.end_s, t.start_s, t.end_s) for t in truth if t.violent)
-        out.append(inside >= 0.5 * (w.end_s - w.start_s))
-    return np.array(out, dtype=bool)
-
-
-def clip_violence_scores(detector: Detector, data: DemoData) -> tuple[np.ndarray, np.ndarray]:
-    """Violence scores and truth of the single-label test clips (centre-cropped windows)."""
-    clips = [c for c in data.test_clips if len(c.labels) == 1]
-    z = detector.bundle.embed_clips([centre_crop(c, detector.window) for c in clips])
-    return violence_of(detector.scores(z), detector.violent), np.array([c.violent for c in clips], bool)
-
-
-def _operating_point(scores: np.ndarray, truth: np.ndarray, threshold: float) -> tuple[float, float]:
-    pred = scores >= threshold
-    tp = float((pred & truth).sum())
-    recall = tp / max(float(truth.sum()), 1.0)
-    precision = tp / float(pred.sum()) if pred.any() else 1.0
-    return recall, precision
-
-
-# --------------------------------------------------------------------------- data front end
-
-
-DEMO_FILES = {
-    "bvh (Bandai Namco)": "bandai2/data/dataset-2_wave-left-hand_elderly_001.bvh",
-    "asf/amc (HDM05)": "hdm05/train/6/HDM_bd_kickLFront1Reps_001_120.amc",
-    "kinect (MSR Action3D)": "msr_action3d/skeletons/a14_s01_e01_skeleton3D.txt",
-    "kinect (UTKinect)": "utkinect/joints/joints_s01_e01.txt",
-    "humanml3d npy": "humanml3d/new_joints/012314.npy",
-}
-
-
-def summarise(name: str, path: Path) -> dict:
-    """Convert one real file to SMPL-22 at 20 Hz and HumanML3D features; measure the result."""
-    from motionvigil.features.convert import convert_motion
-    from motionvigil.features.humanml3d import features_to_joints
-    from motionvigil.features.patches import image_to_patches, motion_image
-    from motionvigil.io import load_motion
-
-    start = time.perf_counter()
-    motion = load_motion(path)
-    converted = convert_motion(motion)
-    seconds = time.perf_counter() - start
-    joints = converted.joints
-    recovered = features_to_joints(converted.features)
-    patches = image_to_patches(motion_image(joints, SMPL22))
-    left_femur = np.linalg.norm(joints[:, 4] - joints[:, 1], axis=-1)
-    return {
-        "format": name, "file": path.name, "source_layout": motion.layout.name, "source_joints": motion.num_joints,
-        "source_fps": motion.fps, "frames_20hz": int(len(joints)), "duration_s": round(len(joints) / converted.fps, 2),
-        "height_m": round(float(joints[0, 15, 1] - joints[0, :, 1].min()), 3),
-        "left_femur_m": round(float(np.median(left_femur)), 3),
-        "recovered_joints_shape": list(recovered.shape),
-        "motion_patches": int(len(patches)), "convert_seconds": round(seconds, 3),
-    }  # fmt: skip
-
-
-def front_end_rows(root: Path) -> list[dict]:
-    """One conversion summary per sample file present under ``root`` (none if it is absent)."""
-    rows = []
-    for name, rel in DEMO_FILES.items():
-        path = root / rel
-        if path.is_file():
-            try:
-                rows.append(summarise(name, path))
-            except Exception as exc:  # a broken sample file must not sink the demo
-                tqdm.write(f"front end: {path.name}: {exc}")
-    return rows
 
 
 # --------------------------------------------------------------------------- report
@@ -458,17 +132,6 @@ def _metric_table(rows: list[dict], lead: tuple[str, ...], caption: str) -> H.Ta
                     *(format_mean_std(r[k], r.get(f"{k}_std")) if k in r else "n/a" for k in TABLE_KEYS)])
     return H.Table([*lead, *TABLE_HEADERS], out, caption)
 
-
-def headline(table1: list[dict]) -> dict:
-    """TMR vs MAML at the largest shot count of Table 1 (both rows present)."""
-    ran = [r for r in table1 if "skipped" not in r]
-    shots = sorted({r["shots"] for r in ran if r["model"] == "MAML"})
-    if not shots:
-        return {}
-    k = shots[-1]
-    pick = {r["model"]: r for r in ran if r["shots"] == k}
-    return {"config": pick["MAML"]["config"], **{f"{m}_{key}": pick[m][key] for m in ("TMR", "MAML")
-                                                 for key in ("mAP", "VDR", "FPR") if m in pick}}
 
 
 def _num(value: float | None) -> str:
@@ -552,7 +215,9 @@ def build_sections(ctx: dict) -> list[H.Section]:
 
     pr = ctx["pr"]
     sections.append(H.Section(f"Precision-recall of the violence score ({tag})", [
-        H.Text("Violence score = the highest cosine similarity to a violent class prototype of the detector. "
+        H.Text(("Violence score = the detector's kinematic violence head (probability that the window is "
+                "violent; docs/detection.md); the prototypes name the violent class. " if det.head is not None else
+                "Violence score = the highest cosine similarity to a violent class prototype of the detector. ") +
                "Curves over the single-label test clips (centre window) and over the windows of the long motion "
                "(a window is violent when at least half of it lies in a true violent segment); circles mark the "
                "detector's threshold; dotted lines are the chance level (share of violent items)."),
@@ -632,7 +297,7 @@ class _Steps:
             self._name = None
 
 
-def run_demo(out_dir: str | Path = "out/demo", data: str = SYNTHETIC, quick: bool = False,
+def run_demo(out_dir: str | Path = "out/demo", data: str = PROCEDURAL, quick: bool = False,
              settings: DemoSettings | None = None, device: str = "cpu") -> dict:
     """Run the whole demo; returns the summary (also written as ``summary_<data>.json``)."""
     s = settings or (QUICK if quick else FULL)
@@ -689,7 +354,7 @@ def run_demo(out_dir: str | Path = "out/demo", data: str = SYNTHETIC, quick: boo
     win_truth = window_truth(tl, long.truth)
     sets = [ScoreSet(f"{tag} test clips", clip_scores, clip_truth), ScoreSet(f"long {tag} motion windows",
                                                                             win_scores, win_truth)]
-    points = [(f"threshold, {st.label}", *_operating_point(st.scores, st.truth, detector.threshold)) for st in sets]
+    points = [(f"threshold, {st.label}", *operating_point(st.scores, st.truth, detector.threshold)) for st in sets]
     pr_png = work / f"pr_curve_{tag}.png"
     pr = plot_pr_curves(sets, pr_png, f"violence score, {tag} data", points)
     for p, st in zip(pr, sets):

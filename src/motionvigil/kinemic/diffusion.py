@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import torch
 
-from motionvigil.synthesis.schedule import NoiseSchedule
+from motionvigil.kinemic.schedule import NoiseSchedule
 
 Denoise = Callable[..., torch.Tensor]
 

@@ -35,15 +35,15 @@ from motionvigil.datasets.clip import Clip
 from motionvigil.datasets.labelled import LabelledSet
 from motionvigil.datasets.violence import is_violent
 from motionvigil.errors import MotionFileError
+from motionvigil.kinemic.finetune import FinetuneSettings
+from motionvigil.kinemic.generate import generate_clips
+from motionvigil.kinemic.model import SynthesisModel
+from motionvigil.kinemic.pipeline import MiningSettings, build_generator, few_shot_sample
+from motionvigil.kinemic.quality import embedding_quality, kinematics
+from motionvigil.kinemic.text import SentenceFn, class_description, sentence_fn
 from motionvigil.metrics.classification import aggregate, format_mean_std, mean_average_precision, top_k_accuracy
 from motionvigil.models.bundle import MotionTextBundle
 from motionvigil.supervised.head import MLPHead
-from motionvigil.synthesis.finetune import FinetuneSettings
-from motionvigil.synthesis.generate import generate_clips
-from motionvigil.synthesis.kinemic import MiningSettings, build_generator, few_shot_sample
-from motionvigil.synthesis.model import SynthesisModel
-from motionvigil.synthesis.quality import embedding_quality, kinematics
-from motionvigil.synthesis.text import SentenceFn, class_description, sentence_fn
 
 CONDITIONS = ("real", "prior", "naive", "kinemic", "real+prior", "real+naive", "real+kinemic")
 GENERATORS = ("prior", "naive", "kinemic")
@@ -257,7 +257,7 @@ def _previous(path: Path, results: dict) -> dict:
             {k: v for k, v in results["settings"].items() if k != "seeds"}
         datasets = old["datasets"]
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-        raise MotionFileError(path, f"not a synth-eval results file ({exc})") from None
+        raise MotionFileError(path, f"not a kinemic-eval results file ({exc})") from None
     if not same or old.get("prior") != results["prior"] or old.get("sources") != results["sources"]:
         raise MotionFileError(path, "results of a run with other settings; use another output folder")
     results["datasets"] = datasets

@@ -1,4 +1,5 @@
-"""Writing the detection study: ``detection.json``, ``detection.md`` and PR-curve PNGs.
+"""``motionvigil study detection``: run the study (:mod:`motionvigil.studies.detection`)
+and write ``detection.json``, ``detection.md`` and PR-curve PNGs.
 
 The JSON is ``{"protocols": {NAME: {...}}, "machine": ..., "seeds": [...], ...}`` with
 NaN written as ``null``. The markdown table is rendered from that JSON only, so the
@@ -82,19 +83,34 @@ def render_markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def detection_study(output: str | Path, preset: str = "tiny", data_root: str | Path | None = None,
+                    seeds: list[int] | None = None, progress: bool = True) -> dict[str, Any]:
+    """Load the data, run every protocol, write ``output``; returns the JSON written."""
+    from dataclasses import replace
+
+    from motionvigil.studies.detection import PRESETS, load_study_data, run_detection_study
+
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; known: {', '.join(PRESETS)}")
+    s = replace(PRESETS[preset], progress=progress, **({"seeds": tuple(seeds)} if seeds else {}))
+    curves, result = run_detection_study(load_study_data(data_root), s)
+    result["preset"] = preset
+    return write_detection_study(result, output, curves)
+
+
 def write_detection_study(result: dict, output: str | Path, curves: dict[str, list] | None = None) -> dict:
     """Write ``detection.json`` and ``detection.md`` (and ``pr_<protocol>.png`` from
-    ``curves``: protocol -> list of :class:`~motionvigil.report.figures.ScoreSet`)."""
+    ``curves``: protocol -> ``[(label, scores, truth), ...]``)."""
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
     result = clean(result)
     figures = []
     if curves:
-        from motionvigil.report.figures import plot_pr_curves
+        from motionvigil.report.figures import ScoreSet, plot_pr_curves
 
         for name, sets in curves.items():
             path = out / f"pr_{name}.png"
-            plot_pr_curves(sets, path, f"{name}: clip violence score")
+            plot_pr_curves([ScoreSet(*x) for x in sets], path, f"{name}: clip violence score")
             figures.append(path.name)
     result["figures"] = figures
     write_text_atomic(out / "detection.json", json.dumps(result, indent=1, allow_nan=False) + "\n")
@@ -115,11 +131,11 @@ def render_into(text: str, result: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m motionvigil.studies.detection_report JSON DOC...``: re-render the tables
+    """``python -m motionvigil.report.detection JSON DOC...``: re-render the tables
     of the docs from a study's JSON (``--check``: exit 1 when a doc differs)."""
     import argparse
 
-    p = argparse.ArgumentParser(prog="python -m motionvigil.studies.detection_report")
+    p = argparse.ArgumentParser(prog="python -m motionvigil.report.detection")
     p.add_argument("json", help="detection.json written by `motionvigil study detection`")
     p.add_argument("docs", nargs="+", help="markdown files holding the detection-table markers")
     p.add_argument("--check", action="store_true", help="only check that the docs are up to date")

@@ -20,10 +20,10 @@ import torch
 from motionvigil.atomic import write_text_atomic
 from motionvigil.datasets.clip import Clip
 from motionvigil.features.normalize import Normalizer
-from motionvigil.synthesis.data import MIN_FRAMES, clip_sequences, crop, pad_batch
-from motionvigil.synthesis.denoiser import DenoiserConfig
-from motionvigil.synthesis.diffusion import diffusion_loss
-from motionvigil.synthesis.model import SynthesisModel
+from motionvigil.kinemic.data import MIN_FRAMES, clip_sequences, crop, pad_batch
+from motionvigil.kinemic.denoiser import DenoiserConfig
+from motionvigil.kinemic.diffusion import diffusion_loss
+from motionvigil.kinemic.model import SynthesisModel
 
 SentenceFn = Callable[[Sequence[str]], np.ndarray]
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 
 from motionvigil.datasets.clip import Clip
+from motionvigil.kinemic.encoder import check_bundle, embed_features
+from motionvigil.kinemic.finetune import FinetuneSettings, finetune
+from motionvigil.kinemic.mining import mine_sources, mine_windows
+from motionvigil.kinemic.model import SynthesisModel
+from motionvigil.kinemic.text import SentenceFn, class_description
 from motionvigil.models.bundle import MotionTextBundle
-from motionvigil.synthesis.encoder import check_bundle, embed_features
-from motionvigil.synthesis.finetune import FinetuneSettings, finetune
-from motionvigil.synthesis.mining import mine_sources, mine_windows
-from motionvigil.synthesis.model import SynthesisModel
-from motionvigil.synthesis.text import SentenceFn, class_description
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,16 @@ def few_shot_sample(clips: Sequence[Clip], classes: Sequence[str], shots: int, s
         chosen += [pool[i] for i in sorted(pick)]
         targets += [len(kept) - 1] * len(pick)
     return FewShotSet(chosen, kept, targets)
+
+
+def few_shot_from_spec(spec: str, shots: int, seed: int, skip_bad: bool = False) -> FewShotSet:
+    """``few_shot_sample`` of the training clips (split other than ``test``) of one
+    ``NAME[:ROOT]`` dataset, over its class vocabulary."""
+    from motionvigil.datasets.select import load_specs
+
+    target, = load_specs([spec], skip_bad=skip_bad)
+    train = [c for c in target.clips if c.split != "test"]
+    return few_shot_sample(train, target.classes, shots, seed)
 
 
 def mine(fewshot: FewShotSet, sources: Sequence[Clip], bundle: MotionTextBundle, sentences: SentenceFn,

@@ -18,12 +18,12 @@ from torch import nn
 
 from motionvigil.errors import MotionFileError
 from motionvigil.features.normalize import Normalizer
+from motionvigil.kinemic.denoiser import DenoiserConfig, MotionDenoiser
+from motionvigil.kinemic.lora import add_lora
+from motionvigil.kinemic.schedule import NoiseSchedule
 from motionvigil.models.checkpoint import load_checkpoint, load_into, save_checkpoint
-from motionvigil.synthesis.denoiser import DenoiserConfig, MotionDenoiser
-from motionvigil.synthesis.lora import add_lora
-from motionvigil.synthesis.schedule import NoiseSchedule
 
-KIND = "motionvigil.synthesis"
+KIND = "motionvigil.synthesis"  # the checkpoint format tag (config.json): kept from before the rename to kinemic/
 LORA_TARGETS = ("q", "k", "v", "out", "fc1", "fc2", "inp", "outp")
 
 
@@ -83,7 +83,7 @@ class SynthesisModel:
         tensors, config = load_checkpoint(folder)
         if config.get("kind") != KIND:
             raise MotionFileError(folder / "config.json",
-                                  "not a synthesis model checkpoint (see synth-train)")
+                                  "not a synthesis model checkpoint (see kinemic-train)")
         try:
             cfg = DenoiserConfig.from_dict(config["denoiser"])
             normalizer = Normalizer(tensors["norm.mean"].numpy(), tensors["norm.std"].numpy())

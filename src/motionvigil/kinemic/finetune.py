@@ -23,11 +23,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from motionvigil.kinemic.data import crop, pad_batch
+from motionvigil.kinemic.diffusion import diffusion_loss
+from motionvigil.kinemic.encoder import encode_normalised, embed_features
+from motionvigil.kinemic.model import SynthesisModel
 from motionvigil.models.bundle import MotionTextBundle
-from motionvigil.synthesis.data import crop, pad_batch
-from motionvigil.synthesis.diffusion import diffusion_loss
-from motionvigil.synthesis.encoder import encode_normalised, embed_features
-from motionvigil.synthesis.model import SynthesisModel
 
 
 @dataclass(frozen=True)

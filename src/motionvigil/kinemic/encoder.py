@@ -5,13 +5,22 @@ predicted x0 differentiably (for the contrastive term)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from motionvigil.features.normalize import Normalizer
+from motionvigil.kinemic.data import crop
 from motionvigil.models.bundle import MotionTextBundle
-from motionvigil.synthesis.data import crop
+
+
+def load_encoder(path: str | Path) -> MotionTextBundle:
+    """A pre-trained motion encoder: a model folder, or a pre-training run (its ``best/``)."""
+    folder = Path(path)
+    if (folder / "best" / "config.json").is_file():
+        folder = folder / "best"
+    return MotionTextBundle.load(folder)
 
 
 def check_bundle(bundle: MotionTextBundle) -> None:

@@ -13,9 +13,9 @@ from motionvigil.datasets.clip import Clip, Dataset
 from motionvigil.datasets.folder import export_dataset
 from motionvigil.datasets.violence import is_violent
 from motionvigil.features.humanml3d import features_to_joints
-from motionvigil.synthesis.data import valid_mask
-from motionvigil.synthesis.diffusion import sample
-from motionvigil.synthesis.model import SynthesisModel
+from motionvigil.kinemic.data import valid_mask
+from motionvigil.kinemic.diffusion import sample
+from motionvigil.kinemic.model import SynthesisModel
 
 MIN_GEN_FRAMES = 8
 
@@ -84,6 +84,33 @@ def generate_clips(model: SynthesisModel, class_names: Sequence[str], per_class:
         cap = captions[ci] if captions else ""
         clips.append(features_to_clip(f, name, f"gen_{ci:03d}_{k:05d}", dataset, cap))
     return clips
+
+
+def plan_generation(model: SynthesisModel, classes: Sequence[str] | None = None,
+                    prompts: Sequence[str] | None = None, frames: int | None = None
+                    ) -> tuple[list[str], list[str] | None, dict[str, list[int]]]:
+    """What to sample: class names, captions (text conditions, for ``prompts`` or a plain
+    text-to-motion prior; ``None``: the model's action conditions) and the candidate
+    lengths per class (``frames``, else the few-shot lengths stored with the model, else the
+    model's maximum). Raises ValueError for a request the model cannot serve."""
+    from motionvigil.kinemic.text import class_description
+
+    captions = None
+    if prompts or model.actions is None:
+        if not (prompts or classes):
+            raise ValueError("a text-to-motion prior needs --class or --prompt")
+        names = list(classes or [f"prompt{i}" for i in range(len(prompts))])
+        captions = list(prompts or [class_description(c) for c in names])
+        if len(captions) != len(names):
+            raise ValueError("give one --prompt per --class")
+    else:
+        names = list(classes or model.actions.classes)
+        unknown = [c for c in names if c not in model.actions.classes]
+        if unknown:
+            raise ValueError(f"classes {unknown} are not in the model ({', '.join(model.actions.classes)})")
+    stored = model.info.get("lengths") or {}
+    lengths = {c: ([frames] if frames else stored.get(c) or [model.cfg.max_frames]) for c in names}
+    return names, captions, lengths
 
 
 def write_generated(clips: Sequence[Clip], classes: Sequence[str], out_dir: str | Path, name: str = "kinemic",

@@ -1,0 +1,115 @@
+"""Flags and error handling shared by the subcommands, written once."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from motionvigil.errors import MotionFileError
+
+DATA_METAVAR = "NAME[:ROOT]"
+SKIP_BAD_HELP = "skip unusable files (listed) instead of stopping"
+DEVICE_HELP = "cpu, cuda, cuda:N or auto"
+
+
+def count(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def positive(text: str) -> float:
+    """argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (value > 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return value
+
+
+def add_data(p: argparse.ArgumentParser, help: str | None = None, flag: str = "--data") -> None:
+    """A repeatable, required ``NAME[:ROOT]`` dataset flag."""
+    p.add_argument(flag, action="append", required=True, metavar=DATA_METAVAR, help=help)
+
+
+def add_skip_bad(p: argparse.ArgumentParser, help: str | None = SKIP_BAD_HELP) -> None:
+    p.add_argument("--skip-bad", action="store_true", help=help)
+
+
+def add_seed(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=int, default=0)
+
+
+def add_device(p: argparse.ArgumentParser, help: str | None = None) -> None:
+    p.add_argument("--device", default="cpu", help=help)
+
+
+def add_json(p: argparse.ArgumentParser, help: str | None = None) -> None:
+    p.add_argument("--json", action="store_true", help=help)
+
+
+def add_preset(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--preset", default="tiny", choices=["tiny", "paper"])
+
+
+def add_adaptation_flags(p: argparse.ArgumentParser) -> None:
+    """The few-shot inner loop (read back with ``adapt_settings``)."""
+    p.add_argument("--inner-steps", type=count, metavar="T",
+                   help="inner-loop SGD steps on the support set (default: the paper's T = 20)")
+    p.add_argument("--inner-lr", type=positive, metavar="ALPHA",
+                   help="inner-loop learning rate (default: the paper's alpha = 0.02)")
+    p.add_argument("--fast-top-layers", type=count, metavar="K",
+                   help="fast mode: the inner loop adapts only the top K encoder layers (default: the whole "
+                        "encoder, as the paper); meta-train with the same K as you evaluate with")
+    p.add_argument("--mixed-precision", action="store_true", help="bfloat16 autocast for the encoder (GPU)")
+
+
+def adapt_settings(args: argparse.Namespace):
+    """The inner-loop settings of ``add_adaptation_flags``."""
+    from motionvigil.fewshot.adaptation import AdaptSettings
+
+    given = {"steps": args.inner_steps, "lr": args.inner_lr}
+    return AdaptSettings(top_layers=args.fast_top_layers, mixed_precision=args.mixed_precision,
+                         **{k: v for k, v in given.items() if v is not None})
+
+
+def value_error(command: str, exc: ValueError) -> int:
+    """A library ValueError about the request (bad classes, shots, mode...) as the command's
+    error message and exit status 2; a MotionFileError (also a ValueError) goes on to ``main``."""
+    if isinstance(exc, MotionFileError):
+        raise exc
+    print(f"motionvigil {command}: error: {exc}", file=sys.stderr)
+    return 2
+
+
+def reader_options(args: argparse.Namespace) -> dict:
+    """``--joint-map`` and ``--scale`` as ``load_motion`` keywords (only those given)."""
+    return {k: v for k, v in (("joint_map", getattr(args, "joint_map", None)), ("scale", getattr(args, "scale", None)))
+            if v is not None}
+
+
+def add_reader_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--joint-map", metavar="FILE",
+                   help="JSON {SMPL-22 joint: file joint} for skeletons not mapped automatically")
+    p.add_argument("--scale", type=positive, metavar="S",
+                   help="file units -> metres (e.g. 0.001 for millimetres) when the unit cannot be inferred")
+
+
+def add_strict_flags(parser: argparse.ArgumentParser) -> None:
+    """Every command with --skip-bad also takes --strict (class folders skip unreadable files
+    unless --strict; other datasets stop unless --skip-bad): skip_bad is None, True or False."""
+    for action in list(parser._actions):
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                add_strict_flags(sub)
+        elif "--skip-bad" in action.option_strings:
+            action.default = None
+            parser.add_argument("--strict", dest="skip_bad", action="store_false",
+                                help="stop at the first unreadable file (class folders otherwise skip and list them)")

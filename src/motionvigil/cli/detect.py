@@ -1,0 +1,166 @@
+"""Detection: ``build-detector`` (few-shot, from support clips), ``detect`` (over motion
+files; the built-in detector unless a detector folder comes first), ``models`` (the
+built-in models' cards) and ``zoo build`` (``make model``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from motionvigil.cli.common import (
+    add_data,
+    add_device,
+    add_json,
+    add_reader_flags,
+    add_seed,
+    add_skip_bad,
+    positive,
+    reader_options,
+    value_error,
+)
+from motionvigil.errors import MotionFileError
+
+
+def cmd_build_detector(args: argparse.Namespace) -> int:
+    from motionvigil.detect.support import build_from_specs
+
+    if args.model is None:  # start from the built-in encoder
+        from motionvigil.detect.builtin import verify
+
+        args.model = str(verify())
+    try:
+        detector = build_from_specs(args.model, args.support, args.output, classes=args.classes, shots=args.shots,
+                                    target_fpr=args.target_fpr, adapt=args.adapt, alert_classes=args.alert,
+                                    window=args.window, stride=args.stride, seed=args.seed, device=args.device,
+                                    skip_bad=args.skip_bad, head=args.head, calm=args.calm or (),
+                                    alerts_per_min=args.alerts_per_min, reader_options=reader_options(args))
+    except ValueError as exc:  # bad classes, shots or threshold policy for this support set
+        return value_error("build-detector", exc)
+    print(detector.describe())
+    print(f"saved in {args.output}")
+    return 0
+
+
+def cmd_detect(args: argparse.Namespace) -> int:
+    from motionvigil.detect import Detector, detect_motion, timeline_json
+    from motionvigil.detect.timeline import format_alerts, plot_name
+    from motionvigil.io import load_motion
+    from motionvigil.report.timeline import plot_timeline
+
+    inputs = list(args.inputs)
+    if Path(inputs[0]).is_dir():  # a detector folder first; motion files are never folders
+        detector = Detector.load(inputs.pop(0), device=args.device)
+    else:
+        from motionvigil.detect.builtin import load_builtin_detector
+
+        detector = load_builtin_detector(args.device)
+    if not inputs:
+        print("motionvigil detect: error: no motion file given", file=sys.stderr)
+        return 2
+    failed, taken = False, set()
+    for path in inputs:
+        try:
+            timeline = detect_motion(detector, load_motion(path, **reader_options(args)))
+        except MotionFileError as exc:  # report it and go on with the other files
+            print(f"motionvigil detect: error: {exc}", file=sys.stderr)
+            failed = True
+            continue
+        print(json.dumps(timeline_json(timeline, str(path))) if args.json else format_alerts(timeline, str(path)))
+        if args.plot_dir:
+            plot_timeline(timeline, Path(args.plot_dir) / plot_name(path, taken), title=str(path))
+    return 2 if failed else 0
+
+
+def add_build_detector(sub) -> None:
+    p = sub.add_parser("build-detector", help="few-shot violence detector from K support clips per class")
+    p.add_argument("model", metavar="RUN_OR_MODEL", nargs="?",
+                   help="model folder, or a run folder (maml/best, best, pretrain/best); default: the built-in "
+                        "encoder (motionvigil models)")
+    add_data(p, flag="--support",
+             help="dataset whose training clips give the support examples (e.g. folder:PATH, procedural); "
+                  "repeat to pool several")
+    p.add_argument("--classes", nargs="+", help="classes to detect (default: all classes of the data)")
+    p.add_argument("--alert", nargs="+", help="classes that raise alerts (default: the violent ones)")
+    p.add_argument("--shots", type=int, default=5, help="support examples per class")
+    p.add_argument("--target-fpr", type=float, help="with --no-head: threshold for this false-positive rate on the "
+                                                    "support clips (default: the F1-maximising threshold)")
+    p.add_argument("--head", action=argparse.BooleanOptionalAction, default=True,
+                   help="score violence with a kinematic head trained on the support data, calm clips and the "
+                        "procedural corpus (transfers to unseen sources; docs/detection.md); --no-head: the "
+                        "prototype score of the paper")
+    p.add_argument("--calm", action="append", metavar="NAME[:ROOT]|FOLDER",
+                   help="calm motion from your own domain for the head and its threshold (repeatable; default: "
+                        "the support data's calm training clips)")
+    p.add_argument("--alerts-per-min", type=positive, help="head threshold: false alerts per minute allowed on the "
+                                                           "calm clips (default 0.1)")
+    p.add_argument("--adapt", action="store_true",
+                   help="adapt the motion encoder to the support set (FOMAML inner loop)")
+    p.add_argument("--window", type=int, default=64, help="window length in frames at 20 Hz")
+    p.add_argument("--stride", type=int, default=10, help="window hop in frames at 20 Hz")
+    add_skip_bad(p)
+    add_seed(p)
+    add_device(p)
+    p.add_argument("-o", "--output", required=True, help="detector folder")
+    add_reader_flags(p)
+    p.set_defaults(func=cmd_build_detector)
+
+
+def add_detect(sub) -> None:
+    p = sub.add_parser("detect", help="run a detector over motion files: alert segments (or JSON timelines)")
+    p.add_argument("inputs", nargs="+", metavar="[DETECTOR] FILE",
+                   help="motion files, optionally after a detector folder (from build-detector); without one, the "
+                        "built-in detector (motionvigil models)")
+    add_json(p, help="one JSON object per file: file, timeline, alerts")
+    p.add_argument("--plot-dir", help="write a PNG timeline per file into this folder")
+    add_device(p)
+    add_reader_flags(p)
+    p.set_defaults(func=cmd_detect)
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from motionvigil.detect.builtin import builtin_models, verify
+
+    models = builtin_models()
+    for name in models:
+        verify(name)
+    if args.json:
+        print(json.dumps(models, indent=1))
+        return 0
+    for name, card in models.items():
+        figures = card.get("figures", {}).get("protocols", {})
+        print(f"{name}: {card.get('what', '')}")
+        print(f"  use: {card.get('use', '')}")
+        print(f"  trained on: {'; '.join(card.get('trained_on', {}).values())}")
+        for proto, row in figures.items():
+            auroc = row.get("auroc")
+            print(f"  {proto}: " + (f"AUROC {auroc:.3f}" if auroc is not None else
+                                    f"{row.get('false_alerts_per_min', float('nan')):.2f} false alerts/min"))
+        print("  card: docs/model_card.md")
+    return 0
+
+
+def cmd_zoo_build(args: argparse.Namespace) -> int:
+    from motionvigil.detect.builtin import ZOO
+    from motionvigil.studies.zoo_build import build_zoo
+
+    manifest = build_zoo(args.output or ZOO, args.results, args.data_root, args.epochs)
+    card = manifest["models"]["violence_detector"]
+    print(f"built-in detector written to {args.output or ZOO} ({card['build_seconds']:.0f} s); "
+          f"threshold {card['threshold']:.4f}")
+    return 0
+
+
+def add_models(sub) -> None:
+    p = sub.add_parser("models", help="list the built-in models with their cards (training data, licences, figures)")
+    add_json(p, help="print the cards as one JSON object")
+    p.set_defaults(func=cmd_models)
+    zoo = sub.add_parser("zoo", help="built-in model files").add_subparsers(dest="zoo_command", required=True)
+    p = zoo.add_parser("build", help="train the built-in detector from scratch (make model; about 5 min on 2 cores)")
+    p.add_argument("-o", "--output", help="zoo folder (default: the package's own)")
+    p.add_argument("--results", default="results/detection/detection.json",
+                   help="detection study JSON whose in_domain validation choice and figures the card carries")
+    p.add_argument("--data-root", help="folder holding the mocap_violence sources (default: the shared data root)")
+    p.add_argument("--epochs", type=int, default=15, help="encoder pre-training epochs")
+    p.set_defaults(func=cmd_zoo_build)

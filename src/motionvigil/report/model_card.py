@@ -1,0 +1,87 @@
+"""``docs/model_card.md``: the built-in detector's card, rendered from ``zoo/manifest.json``
+(whose figures ``motionvigil zoo build`` copies from the detection study's JSON), so the
+card cannot disagree with the build. ``python -m motionvigil.report.model_card [OUT]``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from motionvigil.atomic import write_text_atomic
+
+INTENDED_USE = (
+    "Research on detecting strikes (punches, kicks and similar sudden limb attacks) in 3D skeletal motion: "
+    "ranking or flagging windows of mocap, Kinect or video-estimated skeletons for a person to review.")
+FAILURE_MODES = (
+    "Fast acrobatics and sport (spins, cartwheels, throws, tennis serves) look like strikes to the kinematic head: "
+    "it sees sudden, fast limb motion, not intent or contact.",
+    "Slow or small 'strikes' (MSR Action3D's punches and kicks are gestures) score low and are mostly missed at "
+    "the default threshold.",
+    "The threshold is set for 0.1 false alerts per minute of the calm training motion; on another site's calm "
+    "activity the rate differs (UTKinect's everyday actions raise several times more). Rebuild with your own calm "
+    "motion (`build-detector --calm`) before relying on the alert rate.",
+    "One person per skeleton; interactions between people (grabbing, pushing another person) are not modelled.",
+    "Skeletons from video pose estimation are noisier than the Kinect and mocap data it was measured on.",
+)
+MISUSE = (
+    "Automated violence detection can be turned into surveillance of people who have done nothing wrong. This "
+    "model must not be used to identify, profile or take decisions about individuals, nor as sole evidence of "
+    "anything: its alerts are prompts for a human to look, with the error rates measured below. Deployers are "
+    "responsible for the law of their place (e.g. data-protection and biometric rules), for telling the people "
+    "recorded, and for not extending monitoring beyond a stated safety purpose.")
+
+
+def _num(v: Any, digits: int = 3) -> str:
+    return "n/a" if v is None else f"{v:.{digits}f}"
+
+
+def render_card(manifest: dict[str, Any]) -> str:
+    card = manifest["models"]["violence_detector"]
+    figures = card["figures"]
+    lines = ["# Model card: the built-in violence detector", "",
+             "Generated from `src/motionvigil/zoo/manifest.json` by `python -m motionvigil.report.model_card` "
+             "(`make model` rebuilds both); do not edit by hand.", "",
+             "## What it is", "", card["what"] + ".", "",
+             f"Alert classes: {', '.join(card['alert_classes'])}. Threshold {card['threshold']:.4f} "
+             f"({card['calibration']['policy']}, measured {card['calibration']['alerts_per_min']:.3f} false alerts/min "
+             f"on {card['calibration']['calm_minutes']:.1f} min of calm training motion, out of fold).", "",
+             "## Licence and use", "", f"**{card['use']}.**", "",
+             "## Training data", "", "| source | licence |", "|---|---|"]
+    lines += [f"| {name} | {lic} |" for name, lic in card["trained_on"].items()]
+    lines += ["", f"Synthetic part: {card['synthetic_part']}.", "",
+              "Recipe: " + ", ".join(f"{k} {v}" for k, v in card["recipe"].items()) +
+              f". Build time {card['build_seconds']:.0f} s on the build machine.", "",
+              "## Figures", "",
+              f"From the detection study (`{figures['source']}`, seeds {figures['seeds']}; the same recipe as the "
+              "shipped head, which is its `in_domain` configuration for seed 0; the leave-one-source-out rows show "
+              "the recipe on sources it did not train on). Mean over seeds; CIs and the speed baseline are in "
+              "docs/detection.md.", "",
+              "| protocol | violent / calm | AUROC | AP | VDR | FPR | event recall | false alerts / min |",
+              "|---|---|---|---|---|---|---|---|"]
+    for name, row in figures["protocols"].items():
+        counts = f"{row['n_violent']} / {row['n_calm']}" if "n_violent" in row else f"{row.get('events', 0)} events"
+        lines.append(f"| {name} | {counts} | {_num(row.get('auroc'))} | {_num(row.get('ap'))} | {_num(row.get('vdr'))} "
+                     f"| {_num(row.get('fpr'))} | {_num(row.get('event_recall'))} | "
+                     f"{_num(row.get('false_alerts_per_min'), 2)} |")
+    lines += ["", "## Intended use", "", INTENDED_USE, "", "## Known failure modes", ""]
+    lines += [f"- {x}" for x in FAILURE_MODES]
+    lines += ["", "## Misuse", "", MISUSE, "", "## Files", ""]
+    lines += [f"- `{name}`: sha256 `{digest}`" for name, digest in card["files"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    from motionvigil.detect.builtin import read_manifest
+
+    argv = sys.argv[1:] if argv is None else argv
+    text = render_card(read_manifest())
+    if argv:
+        write_text_atomic(Path(argv[0]), text)
+    else:
+        print(text, end="")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
