@@ -30,8 +30,10 @@ def test_report_is_self_contained_and_synthetic(demo_run):
     title = re.search(r"<title>(.*?)</title>", text, re.S).group(1)
     assert "synthetic" in title.lower()
     for heading in re.findall(r"<h2>(.*?)</h2>", text):
-        if "front end" not in heading and heading != "Files":  # the front-end section shows real sample files
+        # the front-end and built-in detector sections show real sample files, and say so
+        if "front end" not in heading and "built-in detector on real files" not in heading and heading != "Files":
             assert "synthetic" in heading.lower(), heading
+    assert re.findall(r"<h2>(.*?)</h2>", text)[0] == "The built-in detector on real files, before any training"
     assert len(re.findall(r'src="data:image/png;base64,', text)) >= 3
     for header in ("<th>mAP</th>", "<th>VDR</th>", "<th>FPR</th>"):
         assert header in text
@@ -53,3 +55,14 @@ def test_outputs_timeline_and_alerts(demo_run):
     summary = json.loads((work / "summary_synthetic.json").read_text())
     assert summary["synthetic"] and summary["quick"]
     assert {"TMR_mAP", "MAML_mAP"} <= set(summary["headline"])
+
+
+def test_summary_records_the_builtin_detector_on_real_files(demo_run, shared_data):
+    from motionvigil.detect.builtin import ZOO
+
+    if not (ZOO / "manifest.json").is_file():
+        pytest.skip("no built-in model built (make model)")
+    summary = json.loads((demo_run / "synthetic" / "summary_synthetic.json").read_text())
+    rows = summary["builtin_detector"]
+    assert {r["format"] for r in rows} >= {"bvh (Bandai Namco)", "asf/amc (HDM05)", "kinect (MSR Action3D)"}
+    assert all(r["windows"] >= 1 and 0.0 <= r["max_violence"] <= 1.0 for r in rows)

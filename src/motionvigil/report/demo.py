@@ -81,7 +81,7 @@ from motionvigil.studies.demo_long_motion import (
     window_truth,
 )
 from motionvigil.studies.fewshot_protocols import TABLE_HEADERS, TABLE_KEYS, run_episodic
-from motionvigil.studies.front_end import front_end_rows
+from motionvigil.studies.front_end import builtin_detector_rows, front_end_rows
 from motionvigil.training.runtime import Runtime, resolve_device
 
 def tsne_figures(pre: MotionTextBundle, maml: MotionTextBundle, data: DemoData, work: Path,
@@ -143,13 +143,29 @@ def _fmt_s(seconds: float) -> str:
     return f"{m} min {s:02d} s" if m else f"{seconds:.1f} s"
 
 
+def builtin_section(ctx: dict) -> H.Section:
+    """First section: the built-in detector on real files, before any training."""
+    rows = ctx["builtin"]
+    blocks: list = [H.Text("The detector that ships with motionvigil (docs/model_card.md), run on one real file per "
+                           "format from the shared data before anything is trained: `motionvigil detect FILE`.")]
+    if ctx["builtin_missing"]:
+        blocks.append(H.Note(f"Built-in detector not available: {ctx['builtin_missing']}"))
+    elif rows:
+        blocks.append(H.Table(["format", "file", "duration (s)", "windows", "highest violence", "alerts", "time (s)"],
+                              [[r["format"], r["file"], r["duration_s"], r["windows"], r["max_violence"],
+                                "; ".join(r["alerts"]) or "none", r["seconds"]] for r in rows]))
+    else:
+        blocks.append(H.Note(f"No sample files found under {ctx['front_end_root']}."))
+    return H.Section("The built-in detector on real files, before any training", blocks)
+
+
 def build_sections(ctx: dict) -> list[H.Section]:
     data: DemoData = ctx["data"]
     s: DemoSettings = ctx["settings"]
     tag, det, tl = data.tag, ctx["detector"], ctx["timeline"]
     label = "SYNTHETIC data" if data.synthetic else "real data"
     match, head = ctx["match"], ctx["headline"]
-    sections = []
+    sections = [builtin_section(ctx)]
 
     counts = {"train": len(data.train_clips), "val": len(data.val_clips), "test": len(data.test_clips)}
     summary = [
@@ -303,7 +319,14 @@ def run_demo(out_dir: str | Path = "out/demo", data: str = PROCEDURAL, quick: bo
     s = settings or (QUICK if quick else FULL)
     out = Path(out_dir)
     start = time.perf_counter()
-    steps = _Steps(9)
+    steps = _Steps(10)
+    _, root = parse_data_spec(data)
+    fe_root = Path(root) if root else default_data_root()
+    steps.start("builtin", "the built-in detector, before any training, on one real file per format")
+    builtin, builtin_missing = builtin_detector_rows(fe_root)
+    for row in builtin:
+        tqdm.write(f"    {row['format']}: {row['file']} ({row['duration_s']} s): max violence {row['max_violence']}, "
+                   f"{len(row['alerts'])} alert(s) {'; '.join(row['alerts'])}")
     steps.start("data", f"loading {data}")
     d = load_data(data, s)
     tag = d.tag
@@ -361,8 +384,6 @@ def run_demo(out_dir: str | Path = "out/demo", data: str = PROCEDURAL, quick: bo
         p.update({k: v for k, v in vdr_fpr_at_threshold(st.scores, st.truth, detector.threshold).items()
                   if k in ("VDR", "FPR")})
     gifs = alert_animations(tl, long, work, tag, s.animations)
-    _, root = parse_data_spec(data)
-    fe_root = Path(root) if root else default_data_root()
     front_end = front_end_rows(fe_root)
 
     steps.start("report", "writing the report")
@@ -371,7 +392,8 @@ def run_demo(out_dir: str | Path = "out/demo", data: str = PROCEDURAL, quick: bo
     ctx = {"data": d, "settings": s, "quick": quick, "detector": detector, "timeline": tl, "match": match,
            "headline": head, "timings": dict(steps.timings), "table1": table1, "table2": table2, "tsne": tsne,
            "pr": pr, "pr_png": pr_png, "timeline_png": timeline_png, "long": long, "gifs": gifs,
-           "front_end": front_end, "front_end_root": fe_root, "out": out, "work": work}
+           "front_end": front_end, "front_end_root": fe_root, "out": out, "work": work,
+           "builtin": builtin, "builtin_missing": builtin_missing}
     title = f"motionvigil demo report: {tag} data" + (" (procedural, not motion capture)" if d.synthetic
                                                       else " (real motion capture)")
     report = out / f"report_{tag}.html"
@@ -386,7 +408,7 @@ def run_demo(out_dir: str | Path = "out/demo", data: str = PROCEDURAL, quick: bo
         "long_motion": {"duration_s": tl.duration_s, "segments": len(long.truth),
                         **{k: v for k, v in match.items() if not k.endswith(("_mask", "_correct"))}},
         "detector": {"threshold": detector.threshold, "policy": detector.policy},
-        "pr": pr, "torch_threads": torch.get_num_threads(),
+        "pr": pr, "torch_threads": torch.get_num_threads(), "builtin_detector": builtin,
     }
     write_text_atomic(work / f"summary_{tag}.json", json.dumps(summary, indent=2, default=float))
     print_summary(summary, d, s)

@@ -56,3 +56,36 @@ def front_end_rows(root: Path) -> list[dict]:
             except Exception as exc:  # a broken sample file must not sink the demo
                 tqdm.write(f"front end: {path.name}: {exc}")
     return rows
+
+
+def builtin_detector_rows(root: Path) -> tuple[list[dict], str | None]:
+    """The built-in detector (no training) on each sample file present under ``root``:
+    duration, windows, highest violence score and alert segments per file. Returns the
+    rows and, when the detector cannot be loaded, why."""
+    from motionvigil.detect import detect_motion
+    from motionvigil.detect.builtin import load_builtin_detector
+    from motionvigil.errors import MotionFileError
+    from motionvigil.io import load_motion
+
+    try:
+        detector = load_builtin_detector()
+    except MotionFileError as exc:
+        return [], str(exc)
+    rows = []
+    for name, rel in DEMO_FILES.items():
+        path = root / rel
+        if not path.is_file():
+            continue
+        start = time.perf_counter()
+        try:
+            tl = detect_motion(detector, load_motion(path))
+        except MotionFileError as exc:
+            tqdm.write(f"built-in detector: {exc}")
+            continue
+        rows.append({
+            "format": name, "file": path.name, "duration_s": round(tl.duration_s, 1), "windows": len(tl.windows),
+            "max_violence": round(max((w.violence for w in tl.windows), default=0.0), 3),
+            "alerts": [f"{a.start_s:.1f}-{a.end_s:.1f} s {a.top_class}" for a in tl.alerts],
+            "seconds": round(time.perf_counter() - start, 2),
+        })
+    return rows, None

@@ -21,6 +21,7 @@ file's SHA-256, the recipe, the build time, and the study's figures for the card
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -72,10 +73,11 @@ def build_zoo(zoo: str | Path, results: str | Path = "results/detection/detectio
     corpus = generate_corpus(20, BUILD_SEED, 20)
     train, val, _test = split_train_val_test([real, corpus], 0.15, BUILD_SEED)
     runtime = start_runtime("cpu")
-    run = PretrainRun(zoo / ".build" / "pretrain", preset("tiny", "tmr"),
-                      TrainSettings(epochs=epochs, seed=BUILD_SEED, progress=progress), runtime,
-                      TextEmbeddingCache(cache_root() / "text"))
-    bundle = run.fit(train, val, resume=False)
+    with tempfile.TemporaryDirectory(prefix="motionvigil-zoo-") as work:  # the pre-training run is not shipped
+        run = PretrainRun(Path(work) / "pretrain", preset("tiny", "tmr"),
+                          TrainSettings(epochs=epochs, seed=BUILD_SEED, progress=progress), runtime,
+                          TextEmbeddingCache(cache_root() / "text"))
+        bundle = run.fit(train, val, resume=False)
     support = select_support([real, corpus], None, SHOTS, BUILD_SEED)
     window = int(chosen["window"])
     detector = Detector.build(bundle, support, window=window, stride=10 if window == 64 else 5, seed=BUILD_SEED)
