@@ -1,0 +1,49 @@
+"""`motionvigil study detection`: the JSON schema of every protocol, the written files,
+and a missing source as a one-line error. The quick preset runs on the real data."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from motionvigil.cli import main
+
+CI_KEYS = ("auroc", "ap", "vdr", "fpr")
+CLIP_KEYS = ("auroc", "ap", "vdr", "fpr", "threshold", "n_violent", "n_calm") + tuple(f"{k}_ci" for k in CI_KEYS)
+SEQUENCE_KEYS = ("event_recall", "event_precision", "false_alerts_per_min", "alerted_s", "violent_s",
+                 "event_recall_ci", "false_alerts_per_min_ci")
+
+
+def test_a_missing_source_is_a_one_line_error_naming_it(tmp_path, capsys):
+    (tmp_path / "msr_action3d").mkdir()
+    rc = main(["study", "detection", "-o", str(tmp_path / "out"), "--data-root", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert rc != 0 and "hdm05" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out" / "detection.json").exists()
+
+
+@pytest.mark.slow
+def test_quick_study_writes_every_protocol(shared_data, tmp_path, capsys):
+    out = tmp_path / "det"
+    assert main(["study", "detection", "-o", str(out), "--preset", "quick", "--data-root", str(shared_data),
+                 "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    result = json.loads((out / "detection.json").read_text())
+    assert printed == result and result["seeds"] == [0] and {"machine", "protocols"} <= set(result)
+    p = result["protocols"]
+    for name in ("in_domain", "loso_msr_action3d", "loso_hdm05"):
+        assert all(k in p[name] for k in CLIP_KEYS), name
+        assert p[name]["n_violent"] > 0 and p[name]["n_calm"] > 0
+        assert 0.0 <= p[name]["auroc"] <= 1.0 and len(p[name]["auroc_ci"]) == 2
+        chosen = p[name]["selection_per_seed"][0]
+        assert chosen["validation_folds"] and chosen["chosen"]["window"] in (32, 64)
+    assert p["loso_msr_action3d"]["n_violent"] == 52 and "msr_action3d" not in p["loso_msr_action3d"]["trained_on"]
+    for name in ("utkinect_sequences", "real_sequences"):
+        assert all(k in p[name] for k in SEQUENCE_KEYS), name
+    assert p["utkinect_sequences"]["events"] == 0 and p["utkinect_sequences"]["minutes"] > 5
+    assert set(p["speed_baseline"]["protocols"]) >= {"in_domain", "loso_hdm05", "utkinect_sequences"}
+    if "deepmimic" in p:
+        assert p["deepmimic"]["n_violent"] == 3 and p["deepmimic"]["n_calm"] == 12
+    assert "| loso_hdm05 | detector |" in (out / "detection.md").read_text()
+    assert (out / "pr_in_domain.png").stat().st_size > 1000
