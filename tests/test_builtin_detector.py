@@ -111,3 +111,22 @@ def test_model_card_is_rendered_from_the_manifest():
     card = (RESULTS.parents[2] / "docs" / "model_card.md").read_text()
     assert card == render_card(read_manifest())
     assert "non-commercial research use only" in card and "CC BY-NC 4.0" in card and "## Misuse" in card
+
+
+@shipped
+@pytest.mark.slow
+def test_builtin_head_matches_the_study_on_in_domain_test_clips(shared_data):
+    """The shipped head scores mocap_violence's test clips as the study's in_domain detector
+    does: its clip AUROC lies inside the study's 95% CI."""
+    from motionvigil.datasets.registry import load_dataset
+    from motionvigil.detect.head import kinematic_matrix
+    from motionvigil.detect.head_fit import clip_windows
+    from motionvigil.metrics.detection import auroc
+
+    det = load_builtin_detector()
+    test = [c for c in load_dataset("mocap_violence", shared_data, skip_bad=True).clips
+            if c.split == "test" and len(c.labels) == 1]
+    scores = [det.head.score(kinematic_matrix(clip_windows(c.joints, det.window, det.stride))).max() for c in test]
+    value = auroc(np.array(scores), np.array([c.violent for c in test]))
+    lo, hi = json.loads(RESULTS.read_text())["protocols"]["in_domain"]["auroc_ci"]
+    assert lo <= value <= hi, (value, lo, hi)
