@@ -88,14 +88,18 @@ def test_episodic_rows(setup):
     maml = meta(tmp, tmp / "pre" / "best", train, val, 2)
     protocol = EpisodicProtocol(ways=(5,), shots=(0, 1), episodes=3, queries=2)
     rows = run_episodic(pre, maml, test, protocol, cache, FAST, progress=False)
-    assert [(r["config"], r["model"]) for r in rows] == [("5-w 0-s", "TMR"), ("5-w 1-s", "TMR"), ("5-w 1-s", "MAML")]
+    assert [(r["config"], r["model"]) for r in rows] == [("5-w 0-s", "TMR"), ("5-w 1-s", "TMR"), ("5-w 1-s", "MAML"),
+                                                         ("5-w", "chance")]
     for row in rows:
-        assert row["n_episodes"] == 3
+        assert row["n_episodes"] == (2000 if row["model"] == "chance" else 3)
         for key in ("mAP", "top1", "top5", "recall1", "recall5"):
             assert 0.0 <= row[key] <= 1.0
         assert row["top5"] == 1.0  # 5-way: every true label is in the top 5
+    assert abs(rows[-1]["top1"] - 0.2) < 0.02  # chance: one class in five
     md = rows_to_markdown(rows, ("config", "model"))
-    assert md.count("\n") == 4 and "| 5-w 1-s | MAML |" in md
+    table, note = md.split("\n\n")
+    assert table.count("\n") == 5 and "| 5-w 1-s | MAML |" in table and "| 5-w | chance |" in table
+    assert "† |" in table and "(n=" in table and "standard deviation over episodes" in note
     assert rows_to_csv(rows, ("config", "model")).splitlines()[0].startswith("config,model,mAP,mAP_std")
 
 
@@ -140,7 +144,7 @@ def test_meta_settings_refuse_non_positive_counts(field):
     (["fewshot", "RUN", "--data", "synthetic", "--protocol", "episodic", "--inner-lr", "-1"], "--inner-lr: must be"),
     (["fewshot", "RUN", "--data", "synthetic", "--protocol", "episodic", "--fast-top-layers", "two"],
      "--fast-top-layers: not an integer"),
-    (["study", "fewshot", "--data", "synthetic", "-o", "OUT", "--inner-steps", "0"], "--inner-steps: must be >= 1"),
+    (["study", "fewshot", "--data", "synthetic", "-o", "OUT", "--inner-steps", "-1"], "--inner-steps: must be >= 0"),
 ])
 def test_adaptation_flags_are_checked_when_parsed(argv, message, capsys):
     from motionvigil.cli import main
@@ -149,3 +153,27 @@ def test_adaptation_flags_are_checked_when_parsed(argv, message, capsys):
         main(argv)
     assert info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_zero_inner_steps_is_the_no_adaptation_ablation():
+    """--inner-steps 0 parses (issue 18's "meta-trained, 0 inner steps" row) and leaves the
+    weights exactly as they are; negative counts are refused by the settings too."""
+    import argparse
+
+    import torch
+
+    from motionvigil.cli.common import adapt_settings, add_adaptation_flags
+    from motionvigil.fewshot.adaptation import AdaptSettings, adapt
+
+    p = argparse.ArgumentParser()
+    add_adaptation_flags(p)
+    settings = adapt_settings(p.parse_args(["--inner-steps", "0"]))
+    assert settings.steps == 0
+    from types import SimpleNamespace
+
+    bundle = SimpleNamespace(model=torch.nn.Linear(2, 3), device="cpu")
+    params = {"w": torch.randn(3, 2)}
+    out = adapt(bundle, params, None, np.arange(2), np.eye(2, dtype=bool), np.array([True, False]), settings)
+    assert torch.equal(out["w"], params["w"])
+    with pytest.raises(ValueError, match="steps must be >= 0"):
+        AdaptSettings(steps=-1)

@@ -23,6 +23,17 @@ def count(text: str) -> int:
     return value
 
 
+def non_negative(text: str) -> int:
+    """argparse type: an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
 def positive(text: str) -> float:
     """argparse type: a finite number > 0."""
     try:
@@ -61,8 +72,9 @@ def add_preset(p: argparse.ArgumentParser) -> None:
 
 def add_adaptation_flags(p: argparse.ArgumentParser) -> None:
     """The few-shot inner loop (read back with ``adapt_settings``)."""
-    p.add_argument("--inner-steps", type=count, metavar="T",
-                   help="inner-loop SGD steps on the support set (default: the paper's T = 20)")
+    p.add_argument("--inner-steps", type=non_negative, metavar="T",
+                   help="inner-loop SGD steps on the support set (default: the paper's T = 20; 0: prototypes of "
+                        "the encoder as it is, the 'meta-trained, no inner loop' ablation)")
     p.add_argument("--inner-lr", type=positive, metavar="ALPHA",
                    help="inner-loop learning rate (default: the paper's alpha = 0.02)")
     p.add_argument("--fast-top-layers", type=count, metavar="K",

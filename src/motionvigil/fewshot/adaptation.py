@@ -46,6 +46,8 @@ class AdaptSettings:
     mixed_precision: bool = False  # bfloat16 autocast for the encoder (GPU); losses stay float32
 
     def __post_init__(self) -> None:
+        if self.steps < 0:
+            raise ValueError(f"steps must be >= 0 (0: no adaptation), got {self.steps}")
         if self.top_layers is not None and self.top_layers < 1:
             raise ValueError(f"top_layers must be >= 1 (or None for the whole encoder), got {self.top_layers}")
 

@@ -105,6 +105,7 @@ def run_episodic(pre: MotionTextBundle, maml: MotionTextBundle | None, test: Lab
     maml_scorer = _Scorer(maml, test, adapt_settings) if maml is not None else None
     rows = []
     for ways in protocol.ways:
+        sampler = None
         for shots in protocol.shots:
             try:
                 sampler = EpisodeSampler(test, ways, shots, protocol.queries, violent_fraction=None)
@@ -143,6 +144,9 @@ def run_episodic(pre: MotionTextBundle, maml: MotionTextBundle | None, test: Lab
                 if res:
                     rows.append({"config": f"{ways}-w {shots}-s", "model": model, "ways": ways, "shots": shots,
                                  **aggregate(res)})
+        if sampler is not None:
+            share = float(test.violent[sampler.eligible].mean())
+            rows.append({"config": f"{ways}-w", **chance_row(ways, protocol.queries, share, seed=protocol.seed)})
     return rows
 
 
@@ -202,8 +206,39 @@ def run_global(pre: MotionTextBundle, maml: MotionTextBundle | None, train: Labe
     return rows
 
 
+TABLE_NOTE = ("± is the standard deviation over episodes (over support draws for global rows), not a "
+              "confidence interval; (n=...) after VDR/FPR counts the episodes that held a violent (VDR) or "
+              "non-violent (FPR) query; † marks a value that is 1 by construction (top-5 of at most 5 classes); "
+              "Recall@k equals Top-k on single-label data; 'chance' rows score uniformly random similarities "
+              "on episodes of the same shape.")
+
+
+def chance_row(ways: int, queries: int, violent_share: float, episodes: int = 2000, seed: int = 0) -> dict:
+    """Metrics of uniformly random scores on ``ways``-way episodes with ``queries`` single-
+    label queries per class, each class violent with probability ``violent_share`` (the
+    share among the classes episodes are drawn from), aggregated over ``episodes`` Monte
+    Carlo draws: the chance level of every column."""
+    rng = np.random.default_rng([seed, ways, queries])
+    targets = np.repeat(np.eye(ways, dtype=bool), queries, axis=0)
+    res = [classification_metrics(rng.random(targets.shape), targets, rng.random(ways) < violent_share)
+           for _ in range(episodes)]
+    return {"model": "chance", "ways": ways, **aggregate(res)}
+
+
+def _cell(row: dict, key: str) -> str:
+    if key not in row:
+        return "n/a"
+    text = format_mean_std(row[key], row.get(f"{key}_std"))
+    if key in ("top5", "recall5") and row.get("ways", 99) <= 5 and row.get("model") != "chance":
+        return text + " †"
+    if key in ("VDR", "FPR") and f"n_{key}" in row and row.get("model") != "chance":
+        return f"{text} (n={row[f'n_{key}']})"
+    return text
+
+
 def rows_to_markdown(rows: Sequence[dict], lead: Sequence[str]) -> str:
-    """Paper-layout Markdown: ``lead`` columns, then the seven metrics as ``mean ± std``."""
+    """Paper-layout Markdown: ``lead`` columns, then the seven metrics as ``mean ± std``
+    (see :data:`TABLE_NOTE` for the marks), and the note under the table."""
     head = [*lead, *TABLE_HEADERS]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in rows:
@@ -211,9 +246,9 @@ def rows_to_markdown(rows: Sequence[dict], lead: Sequence[str]) -> str:
             lines.append("| " + " | ".join([row.get(k, "") for k in lead] + ["n/a"] * len(TABLE_KEYS)) + " |")
             continue
         cells = [str(row.get(k, "")) for k in lead]
-        cells += [format_mean_std(row[k], row.get(f"{k}_std")) if k in row else "n/a" for k in TABLE_KEYS]
+        cells += [_cell(row, k) for k in TABLE_KEYS]
         lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return "\n".join(lines) + "\n\n" + TABLE_NOTE
 
 
 def rows_to_csv(rows: Sequence[dict], lead: Sequence[str]) -> str:
