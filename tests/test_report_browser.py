@@ -279,7 +279,7 @@ def test_demo_report_renders(browser, demo_report, tmp_path):
     assert t1["headers"] == ["config", "model", *TABLE_HEADERS]
     assert len(t1["rows"]) == len(rows1)
     assert [r[:2] for r in t1["rows"]] == [[str(r["config"]), str(r["model"])] for r in rows1]
-    assert {r[1] for r in t1["rows"]} == {"TMR", "MAML"}
+    assert {r[1] for r in t1["rows"]} == {"TMR", "MAML", "chance"}
     assert all(len(r) == len(t1["headers"]) for r in t1["rows"])
 
     timeline = json.loads((work / "timeline_synthetic.json").read_text())

@@ -229,7 +229,7 @@ def headline(table1: list[dict]) -> dict:
     if not shots:
         return {}
     k = shots[-1]
-    pick = {r["model"]: r for r in ran if r["shots"] == k}
+    pick = {r["model"]: r for r in ran if r.get("shots") == k}
     return {"config": pick["MAML"]["config"], **{f"{m}_{key}": pick[m][key] for m in ("TMR", "MAML")
                                                  for key in ("mAP", "VDR", "FPR") if m in pick}}
 
