@@ -168,6 +168,22 @@ def test_windows_of_different_streams_share_encoder_calls(detector, joints):
             conn.__exit__(None, None, None)
 
 
+def test_batched_features_and_scores_equal_the_detectors(detector, joints):
+    from motionvigil.detect.windows import window_clip
+    from motionvigil.serve.fastpath import BatchScorer, features_batch
+
+    windows = [joints[s : s + 64] for s in range(0, len(joints) - 64, 9)]
+    want = np.stack([window_clip(w).get_features() for w in windows])
+    np.testing.assert_allclose(features_batch(np.stack(windows)), want, atol=1e-4, rtol=0)
+    windows.append(joints[:40])  # another length: its own group
+    starts = list(range(len(windows)))
+    for got, ref in zip(BatchScorer(detector).score_windows(windows, starts), detector.score_windows(windows, starts)):
+        assert (got.start_s, got.end_s, got.violent_class, got.alert) == (ref.start_s, ref.end_s, ref.violent_class,
+                                                                           ref.alert)
+        assert got.violence == pytest.approx(ref.violence, abs=1e-5)
+        assert list(got.scores.values()) == pytest.approx(list(ref.scores.values()), abs=1e-5)
+
+
 # ---------------------------------------------------------------- hostile clients
 
 

@@ -28,6 +28,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from motionvigil.detect.detector import Detector
 from motionvigil.errors import MotionFileError
 from motionvigil.serve.batcher import MicroBatcher
+from motionvigil.serve.fastpath import BatchScorer
 from motionvigil.serve.metrics import Metrics
 from motionvigil.serve.session import ProtocolError, StreamSession
 
@@ -104,7 +105,8 @@ class ServeState:
         self.detector = detector
         self.config = config
         self.metrics = Metrics()
-        self.batcher = MicroBatcher(detector.score_windows, config.max_batch, config.max_wait_ms / 1000,
+        self.scorer = BatchScorer(detector)
+        self.batcher = MicroBatcher(self.scorer.score_windows, config.max_batch, config.max_wait_ms / 1000,
                                     self.metrics)
         self.streams: dict[str, _Stream] = {}
         self.draining = False
