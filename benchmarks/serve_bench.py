@@ -101,7 +101,7 @@ async def one_stream(i: int, n: int, url: str, frames: np.ndarray, t0: float, wi
     windows = 0
     acked = None
     try:
-        async with connect(f"{url}/v1/streams/s{i}", max_size=None, open_timeout=60, close_timeout=10) as ws:
+        async with connect(f"{url}/v1/streams/s{i}", max_size=None, ping_interval=None, open_timeout=60, close_timeout=10) as ws:
             await ws.send(json.dumps({"type": "start", "layout": "smpl22", "fps": FPS, "windows": True}))
             ready = json.loads(await asyncio.wait_for(ws.recv(), 60))
             if ready.get("type") != "ready":

@@ -243,6 +243,13 @@ def test_saturated_server_refuses_new_streams_only(detector, joints):
         assert 'motionvigil_serve_refused_total{reason="saturated"} 1' in c.get("/metrics").text
 
 
+def test_idle_stream_is_closed(detector):
+    with client(detector, idle_timeout_s=0.2) as c, c.websocket_connect("/v1/streams/quiet") as ws:
+        start(ws)
+        assert ws.receive_json()["code"] == "idle"  # after 0.2 s without a message
+        assert ws.receive_json()["type"] == "closed"
+
+
 def test_duplicate_and_invalid_stream_ids_are_refused(detector):
     with client(detector) as c, c.websocket_connect("/v1/streams/x") as first:
         start(first)

@@ -52,6 +52,7 @@ class ServeConfig:
     max_queue_s: float = 1.0  # refuse new streams while the oldest queued window waited longer
     api_keys: tuple[str, ...] = field(default=(), repr=False)  # never printed
     drain_timeout_s: float = 5.0
+    idle_timeout_s: float = 60.0  # a stream that sends nothing this long is closed (1001, "idle")
 
 
 def load_api_keys(path: str | Path) -> tuple[str, ...]:
@@ -230,7 +231,15 @@ def create_app(detector: Detector, config: ServeConfig | None = None) -> Starlet
         state.metrics.streams_total += 1
         try:
             while not me.closed:
-                message = await ws.receive()
+                try:
+                    message = await asyncio.wait_for(ws.receive(), config.idle_timeout_s)
+                except asyncio.TimeoutError:
+                    state.metrics.errors["idle"] += 1
+                    async with me.lock:
+                        await me.send({"type": "error", "code": "idle",
+                                       "message": f"nothing received for {config.idle_timeout_s:g} s"})
+                        await me.finish("closed", CLOSE_GOING_AWAY)
+                    break
                 if message["type"] == "websocket.disconnect":
                     break
                 async with me.lock:

@@ -118,7 +118,11 @@ def serve(detector: Detector, host: str = "127.0.0.1", port: int = 8765, config:
         app, log_level=log_level, access_log=access_log, lifespan="on", ws="websockets",
         # a message over 4x the app's limit closes the connection (1009) before it is buffered whole;
         # up to that, the app answers an "oversized" error and the stream goes on
-        ws_max_size=4 * config.max_message_bytes, ws_ping_interval=20.0, ws_ping_timeout=20.0,
+        ws_max_size=4 * config.max_message_bytes,
+        # no protocol keep-alive: while inference is behind, a stream's reads pause (back-pressure) and a
+        # pong would wait behind its queued frames, so pings would kill healthy streams; dead clients are
+        # closed by the app's idle timeout instead
+        ws_ping_interval=None,
         # a connection flood gets HTTP 503 beyond this, before any app code runs
         limit_concurrency=config.max_streams + 64, backlog=2048, timeout_graceful_shutdown=config.drain_timeout_s,
     )
