@@ -8,7 +8,8 @@ projection, tokens and positions included) and returns ``mu``:
 - ``stock``: ``nn.TransformerEncoder`` with the same layers and ``enable_nested_tensor=True``
   under ``torch.inference_mode()`` (its nested-tensor / fused fast path: what TMR runs);
 - ``lean``: the existing eval path (:mod:`motionvigil.models.lean_encoder`);
-- ``packed_fp32``, ``packed_bf16``, ``packed_int8``: :class:`motionvigil.models.fast_encoder.PackedEncoder`;
+- ``packed_fp32``, ``packed_bf16``, ``packed_int8``: :class:`motionvigil.models.fast_encoder.PackedEncoder`
+  (length buckets of 8 clips, packed tokens, read-out rows only in the last layer);
 - ``onnx``: an ONNX Runtime session of the exported encoder, when onnxruntime is installed.
 
 Reported: median seconds per batch over ``--repeats`` rounds (after warm-up; the paths take
@@ -18,7 +19,7 @@ speed-up of each path over ``stock``, and its largest absolute difference from `
 ``speedup_paper_padded`` / ``speedup_tiny_padded`` / ``max_abs_diff`` are those of the
 exact float32 packed path.
 
-Usage: python benchmarks/encoder_bench.py [--repeats 15] [--threads N]
+Usage: python benchmarks/encoder_bench.py [--repeats 15] [--threads 1]
 """
 
 from __future__ import annotations
@@ -114,7 +115,8 @@ def measure(name: str, lo: int, hi: int, repeats: int) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--repeats", type=int, default=15)
-    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads (default 1: on a shared machine more threads mostly measure the other load)")
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -92,11 +92,12 @@ class PackedEncoder:
     encoder's weights change.
     """
 
-    def __init__(self, encoder: nn.Module, precision: str = "fp32"):
+    def __init__(self, encoder: nn.Module, precision: str = "fp32", bucket: int = 8):
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
         self.encoder = encoder
         self.precision = precision
+        self.bucket = int(bucket)
         layers = encoder.encoder.layers
         self.layers = [_Layer(layer, precision) for layer in layers[:-1]]
         self.last = layers[-1]
@@ -104,6 +105,26 @@ class PackedEncoder:
 
     @torch.inference_mode()
     def __call__(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``mu`` (and ``logvar``) of ``x [B, T, F]`` with ``mask [B, T]`` (True = valid).
+
+        Clips are sorted by length and run in buckets of ``bucket`` clips, each padded only
+        to its own longest clip, so attention wastes little on padding."""
+        if self.bucket <= 0 or len(x) <= self.bucket:
+            return self._run(x, mask)
+        lengths = mask.sum(1)
+        order = torch.argsort(lengths, descending=True, stable=True)
+        mus, logvars = [], []
+        for chunk in order.split(self.bucket):
+            longest = int(lengths[chunk[0]])
+            mu, logvar = self._run(x[chunk, :longest], mask[chunk, :longest])
+            mus.append(mu)
+            logvars.append(logvar)
+        inverse = torch.empty_like(order)
+        inverse[order] = torch.arange(len(order))
+        mu = torch.cat(mus)[inverse]
+        return mu, (torch.cat(logvars)[inverse] if logvars[0] is not None else None)
+
+    def _run(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         enc = self.encoder
         seq, valid = enc.embed(x, mask)
         batch, length, dim = seq.shape

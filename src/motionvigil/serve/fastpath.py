@@ -23,6 +23,7 @@ from motionvigil.detect.head import kinematic_matrix
 from motionvigil.detect.windows import WindowResult, seconds
 from motionvigil.features.humanml3d import CONTACT_THRESHOLD
 from motionvigil.io.layouts import SMPL22_PARENTS
+from motionvigil.models.fast_encoder import PackedEncoder
 from motionvigil.skeleton.quaternion import qbetween, qinv, qmul, qrot, quat_to_cont6d
 from motionvigil.skeleton.smpl22 import (
     FOOT_LEFT,
@@ -139,13 +140,16 @@ def features_batch(windows: np.ndarray) -> np.ndarray:
 class BatchScorer:
     """``score_windows`` of a TMR-encoder detector with the per-window NumPy work batched.
 
-    Windows of one length go through :func:`features_batch` together; any other detector
+    Windows of one length go through :func:`features_batch` together, then the packed
+encoder (:class:`~motionvigil.models.fast_encoder.PackedEncoder`); any other detector
     (another encoder kind) falls back to ``detector.score_windows``.
     """
 
     def __init__(self, detector: Detector):
         self.detector = detector
-        self.batched = detector.bundle.inputs.kind == "tmr"
+        self.batched = detector.bundle.inputs.kind == "tmr" and detector.bundle.config.motion_encoder == "tmr"
+        # the packed eval-mode encoder (same float32 arithmetic, see models/fast_encoder.py)
+        self.encoder = PackedEncoder(detector.bundle.model.motion_encoder.eval()) if self.batched else None
 
     @torch.no_grad()
     def embed(self, windows: Sequence[np.ndarray]) -> np.ndarray:
@@ -160,7 +164,7 @@ class BatchScorer:
             feats = inputs.normalizer.normalize(features_batch(np.stack([windows[i] for i in rows])))
             seqs = [inputs.crop(f, None) for f in feats]
             x, mask = inputs.collate(seqs)
-            out[rows] = bundle.model.encode_motion(x.to(bundle.device), mask.to(bundle.device)).cpu().numpy()
+            out[rows] = self.encoder(x.to(bundle.device), mask.to(bundle.device))[0].cpu().numpy()
         return out
 
     def score_windows(self, windows: Sequence[np.ndarray], starts: Sequence[int]) -> list[WindowResult]:
