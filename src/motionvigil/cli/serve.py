@@ -1,4 +1,5 @@
-"""``serve``: score live skeleton streams (WebSocket) and uploaded files (HTTP) with a detector."""
+"""``serve``: score live skeleton streams (WebSocket) and uploaded files (HTTP) with a detector;
+``export``: a detector's scoring network as ONNX (for other runtimes). ``add_serve`` registers both."""
 
 from __future__ import annotations
 
@@ -53,7 +54,32 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from motionvigil.detect import Detector
+    from motionvigil.models.onnx_export import export_detector
+
+    if args.detector:
+        detector = Detector.load(args.detector)
+    else:
+        from motionvigil.detect.builtin import load_builtin_detector
+
+        detector = load_builtin_detector()
+    try:
+        export_detector(detector, args.onnx)
+    except ValueError as exc:
+        print(f"motionvigil export: error: {exc}", file=sys.stderr)
+        return 2
+    except ImportError as exc:
+        print(f"motionvigil export: error: ONNX export needs the onnx package ({exc.name})", file=sys.stderr)
+        return 2
+    print(f"wrote {args.onnx}: inputs motion [B, T, {detector.bundle.config.motion_feats}] (normalised features), "
+          f"mask [B, T]; outputs mu [B, {detector.bundle.config.embed_dim}], scores [B, {len(detector.classes)}] "
+          f"({', '.join(detector.classes)})")
+    return 0
+
+
 def add_serve(sub) -> None:
+    _add_export(sub)
     p = sub.add_parser("serve", help="serve a detector: live WebSocket streams, file uploads, /healthz, /metrics")
     p.add_argument("detector", metavar="DET", nargs="?",
                    help="detector folder (from build-detector); default: the built-in detector")
@@ -76,3 +102,10 @@ def add_serve(sub) -> None:
     p.add_argument("--access-log", action="store_true", help="log every HTTP request (never headers or keys)")
     add_device(p)
     p.set_defaults(func=cmd_serve)
+
+
+def _add_export(sub) -> None:
+    p = sub.add_parser("export", help="write a detector's scoring network (motion encoder + prototypes) as ONNX")
+    p.add_argument("detector", metavar="DET", nargs="?", help="detector folder (default: the built-in detector)")
+    p.add_argument("--onnx", required=True, metavar="OUT.onnx", help="ONNX file to write")
+    p.set_defaults(func=cmd_export)
