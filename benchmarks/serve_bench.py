@@ -14,6 +14,8 @@ off = one window per encoder call):
   waits for): p50, p99, max in ms;
 - CPU use of the server and of this client process (percent of one core), and how late
   the client sent frames against the schedule (p99 ms; a loaded client inflates latency);
+- server CPU per window (frames included) and the streams one server core would carry at that
+  cost (an estimate: cost measured, capacity extrapolated);
 - ``sustained``: every stream accepted, 0 frames lost, every window received, p99 < 250 ms.
 
 ``--search 50,100,200,300`` also finds, per mode, the largest listed stream count that
@@ -189,6 +191,12 @@ def run_mode(det: Path, batching: bool, args, streams: int) -> dict:
         "latency_ms": {"p50": pct(lat, 50), "p99": p99, "max": round(float(lat.max()), 1) if len(lat) else None},
         "client_send_lag_ms": {"p50": pct(lags, 50), "p99": pct(lags, 99)},
         "server_cpu_pct": round(100 * server_cpu / wall, 1), "client_cpu_pct": round(100 * client_cpu / wall, 1),
+        # what the server spends per window (frames included): on a machine shared with other work the
+        # server may get less CPU than it needs, and this cost, unlike latency, hardly depends on that
+        "server_cpu_ms_per_window": round(1000 * server_cpu / max(res["windows"], 1), 2),
+        # a stream completes FPS / stride = 2 windows per second
+        "streams_per_server_core_estimate": round(1.0 / (server_cpu / res["windows"] * FPS / 10), 1)
+        if res["windows"] else None,
         "sustained": bool(res["accepted"] == streams and lost == 0 and res["windows"] == res["windows_expected"]
                           and p99 is not None and p99 < P99_LIMIT_MS),
         "errors": res["errors"][:3],
@@ -204,12 +212,16 @@ def main() -> None:
     p.add_argument("--max-wait-ms", type=float, default=5.0)
     p.add_argument("--search", help="comma-separated stream counts: the largest sustained per mode")
     p.add_argument("--no-compare", action="store_true", help="micro-batching on only")
+    p.add_argument("--modes", default="on,off", help="micro-batching modes to run: on, off or on,off")
     args = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="serve-bench-") as tmp:
         det = Path(tmp) / "det"
         build_detector(det)
-        modes = [True] if args.no_compare else [True, False]
+        modes = [m == "on" for m in args.modes.split(",")]
+        if args.no_compare:
+            modes = [True]
         report = {"platform": platform.platform(), "cpus": os.cpu_count(), "preset": "tiny",
+                  "load_average_at_start": os.getloadavg(),
                   "seconds": args.seconds, "server_threads": args.threads,
                   "runs": [run_mode(det, m, args, args.streams) for m in modes]}
         if args.search:
@@ -227,7 +239,7 @@ def main() -> None:
                 report["search"]["batching_on" if mode else "batching_off"] = {"max_sustained_streams": best,
                                                                                "tried": tried}
             s = report["search"]
-            if len(modes) == 2 and s["batching_off"]["max_sustained_streams"]:
+            if len(modes) == 2 and s["batching_off"]["max_sustained_streams"]:  # noqa: SIM102
                 report["search"]["ratio"] = round(s["batching_on"]["max_sustained_streams"]
                                                   / s["batching_off"]["max_sustained_streams"], 2)
     print(json.dumps(report, indent=1))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from motionvigil.cli.common import add_device, count, positive
+from motionvigil.cli.common import add_device, count
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
