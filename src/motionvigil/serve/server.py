@@ -69,6 +69,7 @@ class _GracefulServer(uvicorn.Server):
         self._state = state
         self._loop: asyncio.AbstractEventLoop | None = None
         self._draining = False
+        self._drain_task: asyncio.Task | None = None
 
     async def startup(self, sockets=None) -> None:
         self._loop = asyncio.get_running_loop()
@@ -87,7 +88,10 @@ class _GracefulServer(uvicorn.Server):
             finally:
                 self.should_exit = True
 
-        self._loop.call_soon_threadsafe(lambda: self._loop.create_task(drain_then_exit()))
+        def start() -> None:  # keep a reference: the loop holds tasks only weakly
+            self._drain_task = self._loop.create_task(drain_then_exit())
+
+        self._loop.call_soon_threadsafe(start)
 
 
 def bind(host: str, port: int) -> socket.socket:
