@@ -14,6 +14,7 @@ import sys
 from motionvigil import __version__
 from motionvigil.cli import data, demo, detect, evaluate, kinemic, train
 from motionvigil.cli.common import add_strict_flags
+from motionvigil.cli.serve import add_serve
 from motionvigil.errors import MotionFileError, UnknownDatasetError
 
 DESCRIPTION = "The ``motionvigil`` command line. Thin: parses arguments and calls the library."
@@ -27,6 +28,7 @@ SUBCOMMANDS = (
     train.add_metatrain, train.add_supervised,
     demo.add_demo,
     kinemic.add_parsers,
+    add_serve,
 )
 
 

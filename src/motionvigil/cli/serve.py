@@ -1,0 +1,111 @@
+"""``serve``: score live skeleton streams (WebSocket) and uploaded files (HTTP) with a detector;
+``export``: a detector's scoring network as ONNX (for other runtimes). ``add_serve`` registers both."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from motionvigil.cli.common import add_device, count
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn  # noqa: F401
+        import starlette  # noqa: F401
+    except ImportError:
+        print("motionvigil serve: error: needs the serve extra: pip install 'motionvigil[serve]'", file=sys.stderr)
+        return 2
+    import torch
+
+    from motionvigil.detect import Detector
+    from motionvigil.serve.app import ServeConfig, load_api_keys
+    from motionvigil.serve.server import is_loopback, serve
+
+    keys: tuple[str, ...] = ()
+    if args.api_key_file:
+        try:
+            keys = load_api_keys(args.api_key_file)
+        except (OSError, ValueError) as exc:
+            print(f"motionvigil serve: error: API key file: {exc}", file=sys.stderr)
+            return 2
+    if not keys and not is_loopback(args.host):
+        print(f"motionvigil serve: error: refusing to listen on {args.host} without --api-key-file "
+              "(only loopback addresses may be served without a key)", file=sys.stderr)
+        return 2
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.detector:
+        detector = Detector.load(args.detector, device=args.device)
+    else:
+        from motionvigil.detect.builtin import load_builtin_detector
+
+        detector = load_builtin_detector(args.device)
+    config = ServeConfig(max_streams=args.max_streams, max_batch=1 if args.no_batching else args.max_batch,
+                         max_wait_ms=0.0 if args.no_batching else args.max_wait_ms,
+                         max_message_bytes=args.max_message_kb * 1024, api_keys=keys,
+                         idle_timeout_s=args.idle_timeout)
+    try:
+        serve(detector, args.host, args.port, config, log_level=args.log_level, access_log=args.access_log)
+    except OSError as exc:
+        print(f"motionvigil serve: error: cannot listen on {args.host}:{args.port} ({exc.strerror or exc})",
+              file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from motionvigil.detect import Detector
+    from motionvigil.models.onnx_export import export_detector
+
+    if args.detector:
+        detector = Detector.load(args.detector)
+    else:
+        from motionvigil.detect.builtin import load_builtin_detector
+
+        detector = load_builtin_detector()
+    try:
+        export_detector(detector, args.onnx)
+    except ValueError as exc:
+        print(f"motionvigil export: error: {exc}", file=sys.stderr)
+        return 2
+    except ImportError as exc:
+        print(f"motionvigil export: error: ONNX export needs the onnx package ({exc.name})", file=sys.stderr)
+        return 2
+    print(f"wrote {args.onnx}: inputs motion [B, T, {detector.bundle.config.motion_feats}] (normalised features), "
+          f"mask [B, T]; outputs mu [B, {detector.bundle.config.embed_dim}], scores [B, {len(detector.classes)}] "
+          f"({', '.join(detector.classes)})")
+    return 0
+
+
+def add_serve(sub) -> None:
+    _add_export(sub)
+    p = sub.add_parser("serve", help="serve a detector: live WebSocket streams, file uploads, /healthz, /metrics")
+    p.add_argument("detector", metavar="DET", nargs="?",
+                   help="detector folder (from build-detector); default: the built-in detector")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (a non-loopback address needs --api-key-file)")
+    p.add_argument("--port", type=int, default=8765, help="port (0: a free one, printed at start)")
+    p.add_argument("--api-key-file", metavar="F",
+                   help="file with accepted API keys, one per line; clients send one in the X-API-Key header")
+    p.add_argument("--max-streams", type=count, default=256, metavar="N",
+                   help="open streams at most; further streams are refused with a 'saturated' message")
+    p.add_argument("--max-batch", type=count, default=64, help="windows per encoder call at most")
+    p.add_argument("--max-wait-ms", type=float, default=5.0,
+                   help="how long a completed window may wait for others to share its encoder call")
+    p.add_argument("--no-batching", action="store_true", help="one window per encoder call (for comparison)")
+    p.add_argument("--max-message-kb", type=count, default=256, help="largest stream message accepted (KiB)")
+    p.add_argument("--idle-timeout", type=float, default=60.0, metavar="S",
+                   help="close a stream that sends nothing for S seconds")
+    p.add_argument("--threads", type=count, help="torch threads for inference (default: torch's)")
+    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    p.add_argument("--access-log", action="store_true", help="log every HTTP request (never headers or keys)")
+    add_device(p)
+    p.set_defaults(func=cmd_serve)
+
+
+def _add_export(sub) -> None:
+    p = sub.add_parser("export", help="write a detector's scoring network (motion encoder + prototypes) as ONNX")
+    p.add_argument("detector", metavar="DET", nargs="?", help="detector folder (default: the built-in detector)")
+    p.add_argument("--onnx", required=True, metavar="OUT.onnx", help="ONNX file to write")
+    p.set_defaults(func=cmd_export)

@@ -1,0 +1,15 @@
+"""``motionvigil serve``: live skeleton streams and file uploads scored over HTTP/WebSocket.
+
+- :mod:`.app`: the Starlette app (``/v1/streams/{id}``, ``/v1/detect``, ``/healthz``,
+  ``/metrics``), auth, back-pressure, isolation, graceful drain.
+- :mod:`.session`: one stream's wire protocol, validation, windows and alert events.
+- :mod:`.batcher`: cross-stream micro-batching of windows into encoder calls.
+- :mod:`.metrics`: Prometheus text metrics.
+- :mod:`.server`: uvicorn, the listening socket, the loopback rule, SIGTERM.
+
+Needs the ``serve`` extra (``pip install motionvigil[serve]``).
+"""
+
+from motionvigil.serve.app import ServeConfig, create_app, load_api_keys
+
+__all__ = ["ServeConfig", "create_app", "load_api_keys"]
