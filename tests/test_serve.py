@@ -183,6 +183,20 @@ def test_batched_features_and_scores_equal_the_detectors(detector, joints):
         assert list(got.scores.values()) == pytest.approx(list(ref.scores.values()), abs=1e-5)
 
 
+def test_batched_scores_of_a_detector_with_a_violence_head(detector, joints):
+    """The served path scores violence by the head when the detector has one (the default)."""
+    from motionvigil.datasets.synthetic import generate_corpus
+    from motionvigil.serve.fastpath import BatchScorer
+
+    clips = generate_corpus(3, seed=4, num_sequences=0, classes=("kick", "punch", "walk", "stand")).clips
+    det = detector.with_head(clips, [c.violent for c in clips], procedural=0, augment=False)
+    windows = [joints[s : s + 64] for s in range(0, len(joints) - 64, 13)]
+    starts = list(range(len(windows)))
+    got = [r.violence for r in BatchScorer(det).score_windows(windows, starts)]
+    want = [r.violence for r in det.score_windows(windows, starts)]
+    assert got == pytest.approx(want, abs=1e-9) and want != [r.violence for r in detector.score_windows(windows, starts)]
+
+
 # ---------------------------------------------------------------- hostile clients
 
 

@@ -239,7 +239,12 @@ class Detector:
         """Results for 20 Hz SMPL-22 joint ``windows`` starting at frames ``starts``."""
         if not windows:
             return []
-        scores = self.scores(embed_windows(self.bundle, windows, batch_size))
+        return self.results(windows, starts, embed_windows(self.bundle, windows, batch_size))
+
+    def results(self, windows: Sequence[np.ndarray], starts: Sequence[int], z: np.ndarray) -> list[WindowResult]:
+        """Results for ``windows`` whose embeddings ``z [N, D]`` are already computed (by
+        :func:`~motionvigil.detect.windows.embed_windows` or an equivalent batched path)."""
+        scores = self.scores(z)
         head = self.head.score(kinematic_matrix(windows)) if self.head is not None else None
         vidx = np.flatnonzero(self.violent)
         out = []

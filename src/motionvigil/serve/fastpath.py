@@ -19,8 +19,7 @@ import torch
 from scipy.ndimage import gaussian_filter1d
 
 from motionvigil.detect.detector import Detector
-from motionvigil.detect.head import kinematic_matrix
-from motionvigil.detect.windows import WindowResult, seconds
+from motionvigil.detect.windows import WindowResult
 from motionvigil.features.humanml3d import CONTACT_THRESHOLD
 from motionvigil.io.layouts import SMPL22_PARENTS
 from motionvigil.models.fast_encoder import PackedEncoder
@@ -173,13 +172,4 @@ encoder (:class:`~motionvigil.models.fast_encoder.PackedEncoder`); any other det
             return []
         if not self.batched:
             return det.score_windows(windows, starts)
-        scores = det.scores(self.embed(windows))
-        head = det.head.score(kinematic_matrix(windows)) if det.head is not None else None
-        vidx = np.flatnonzero(det.violent)
-        out = []
-        for i, (s, w, row) in enumerate(zip(starts, windows, scores)):
-            best = int(vidx[np.argmax(row[vidx])])
-            violence = float(row[best]) if head is None else float(head[i])
-            out.append(WindowResult(seconds(s), seconds(s + len(w)), dict(zip(det.classes, map(float, row))),
-                                    violence, violence >= det.threshold, det.classes[best]))
-        return out
+        return det.results(windows, starts, self.embed(windows))
