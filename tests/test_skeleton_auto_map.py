@@ -129,7 +129,7 @@ def _renamed_fixture(tmp_path: Path, mapping: dict[str, str]) -> Path:
 
 def test_unmappable_file_is_one_line_naming_the_missing_joints(tmp_path, capsys):
     path = _renamed_fixture(tmp_path, {"LeftUpLeg": "J1", "RightUpLeg": "J2"})
-    assert main(["convert", str(path), "-o", str(tmp_path / "x.npz")]) == 2
+    assert main(["convert", str(path), "-o", str(tmp_path / "x.npz")]) == 3
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "odd.bvh" in err
     assert "could not match left_hip, right_hip" in err and "J1" in err and "--joint-map" in err
@@ -148,7 +148,7 @@ def test_joint_map_file_settles_the_missing_joints(tmp_path, capsys):
     assert main(["info", str(path), "--joint-map", str(jmap)]) == 0  # info reports the problem per file
     assert "Nope" in json.loads(capsys.readouterr().out)["mapping_error"]
     jmap.write_text(json.dumps({"left_knees": "J1"}))
-    assert main(["convert", str(path), "-o", str(tmp_path / "y.npz"), "--joint-map", str(jmap)]) == 2
+    assert main(["convert", str(path), "-o", str(tmp_path / "y.npz"), "--joint-map", str(jmap)]) == 3
     assert "left_knees" in capsys.readouterr().err
 
 

@@ -80,13 +80,26 @@ def adapt_settings(args: argparse.Namespace):
                          **{k: v for k, v in given.items() if v is not None})
 
 
+# exit statuses (README "Exit codes", top-level --help)
+EXIT_OK = 0
+EXIT_ALERT = 1  # detect --fail-on-alert: ran and raised alerts
+EXIT_USAGE = 2  # a bad command line or request (argparse's own status for usage errors)
+EXIT_BAD_INPUT = 3  # an unusable input file or unknown dataset (MotionFileError, UnknownDatasetError)
+EXIT_BAD_MODEL = 4  # a model, detector or checkpoint that fails verification (CheckpointError)
+
+
+def usage_error(command: str, message: str) -> int:
+    """Print ``motionvigil COMMAND: error: MESSAGE`` on stderr; the usage-error status."""
+    print(f"motionvigil {command}: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
 def value_error(command: str, exc: ValueError) -> int:
     """A library ValueError about the request (bad classes, shots, mode...) as the command's
     error message and exit status 2; a MotionFileError (also a ValueError) goes on to ``main``."""
     if isinstance(exc, MotionFileError):
         raise exc
-    print(f"motionvigil {command}: error: {exc}", file=sys.stderr)
-    return 2
+    return usage_error(command, str(exc))
 
 
 def reader_options(args: argparse.Namespace) -> dict:

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from motionvigil.cli.common import add_reader_flags, add_seed, reader_options
+from motionvigil.cli.common import add_reader_flags, add_seed, reader_options, usage_error
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
@@ -14,7 +14,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
     out = Path(args.output)
     if out.suffix != ".npz":
-        raise SystemExit(f"motionvigil convert: output must end in .npz, got {out}")
+        return usage_error("convert", f"output must end in .npz, got {out}")
     kwargs = {"asf": args.asf} if args.asf else {}
     converted = convert_file(args.input, out, **kwargs, **reader_options(args))
     print(

@@ -10,6 +10,9 @@ import sys
 from pathlib import Path
 
 from motionvigil.cli.common import (
+    EXIT_ALERT,
+    EXIT_BAD_INPUT,
+    EXIT_OK,
     add_data,
     add_device,
     add_json,
@@ -18,6 +21,7 @@ from motionvigil.cli.common import (
     add_skip_bad,
     positive,
     reader_options,
+    usage_error,
     value_error,
 )
 from motionvigil.errors import MotionFileError
@@ -57,9 +61,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
         detector = load_builtin_detector(args.device)
     if not inputs:
-        print("motionvigil detect: error: no motion file given", file=sys.stderr)
-        return 2
-    failed, taken = False, set()
+        return usage_error("detect", "no motion file given")
+    failed, alerted, taken = False, False, set()
     for path in inputs:
         try:
             timeline = detect_motion(detector, load_motion(path, **reader_options(args)))
@@ -67,10 +70,13 @@ def cmd_detect(args: argparse.Namespace) -> int:
             print(f"motionvigil detect: error: {exc}", file=sys.stderr)
             failed = True
             continue
+        alerted = alerted or bool(timeline.alerts)
         print(json.dumps(timeline_json(timeline, str(path))) if args.json else format_alerts(timeline, str(path)))
         if args.plot_dir:
             plot_timeline(timeline, Path(args.plot_dir) / plot_name(path, taken), title=str(path))
-    return 2 if failed else 0
+    if failed:
+        return EXIT_BAD_INPUT
+    return EXIT_ALERT if alerted and args.fail_on_alert else EXIT_OK
 
 
 def add_build_detector(sub) -> None:
@@ -113,6 +119,8 @@ def add_detect(sub) -> None:
                    help="motion files, optionally after a detector folder (from build-detector); without one, the "
                         "built-in detector (motionvigil models)")
     add_json(p, help="one JSON object per file: file, timeline, alerts")
+    p.add_argument("--fail-on-alert", action="store_true",
+                   help="exit with status 1 when any file raised an alert (default: 0 whenever it ran)")
     p.add_argument("--plot-dir", help="write a PNG timeline per file into this folder")
     add_device(p)
     add_reader_flags(p)

@@ -8,7 +8,7 @@ import argparse
 import json
 import sys
 
-from motionvigil.cli.common import add_data, add_preset, add_seed, add_skip_bad
+from motionvigil.cli.common import add_data, add_preset, add_seed, add_skip_bad, usage_error
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -53,7 +53,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     try:
         names, captions, lengths = plan_generation(model, args.classes, args.prompt, args.frames)
     except ValueError as exc:
-        raise SystemExit(f"motionvigil {args.command}: {exc}") from None
+        return usage_error(args.command, str(exc))
     conditions = None
     if captions is not None:
         import torch

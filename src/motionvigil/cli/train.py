@@ -7,7 +7,7 @@ from pathlib import Path
 
 from motionvigil.cli.common import (
     DEVICE_HELP, SKIP_BAD_HELP, adapt_settings, add_adaptation_flags, add_data, add_device, add_preset,
-    add_seed, add_skip_bad, count,
+    add_seed, add_skip_bad, count, usage_error,
 )
 
 
@@ -21,7 +21,7 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
         tmor = settings_from_options(args.tmor_terms, args.visual_features, args.self_supervised_epochs,
                                      args.dbscan_eps, args.dbscan_min_samples)
     except ValueError as exc:
-        raise SystemExit(f"motionvigil pretrain: {exc}") from None
+        return usage_error("pretrain", str(exc))
     settings = TrainSettings(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                              objective=args.objective, tmor=tmor)
     with joined_runtime(args.device) as runtime:

@@ -19,7 +19,7 @@ from motionvigil.datasets.clip import Clip, Dataset
 from motionvigil.datasets.labelled import LabelledSet
 from motionvigil.datasets.violence import is_violent
 from motionvigil.detect.detector import Detector
-from motionvigil.errors import MotionFileError
+from motionvigil.errors import CheckpointError
 from motionvigil.fewshot.adaptation import AdaptSettings
 from motionvigil.models.bundle import MotionTextBundle
 from motionvigil.models.checkpoint import CONFIG
@@ -35,7 +35,7 @@ def resolve_model(path: str | Path) -> Path:
     for sub in ("", *MODEL_SUBFOLDERS):
         if (path / sub / CONFIG).is_file():
             return path / sub
-    raise MotionFileError(path, "no model here: expected a model folder (config.json) or a run folder holding "
+    raise CheckpointError(path, "no model here: expected a model folder (config.json) or a run folder holding "
                                 f"{', '.join(MODEL_SUBFOLDERS)}")
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from motionvigil.errors import MotionFileError
+from motionvigil.errors import CheckpointError
 from motionvigil.features.normalize import Normalizer
 from motionvigil.kinemic.denoiser import DenoiserConfig, MotionDenoiser
 from motionvigil.kinemic.lora import add_lora
@@ -82,13 +82,13 @@ class SynthesisModel:
         folder = Path(folder)
         tensors, config = load_checkpoint(folder)
         if config.get("kind") != KIND:
-            raise MotionFileError(folder / "config.json",
+            raise CheckpointError(folder / "config.json",
                                   "not a synthesis model checkpoint (see kinemic-train)")
         try:
             cfg = DenoiserConfig.from_dict(config["denoiser"])
             normalizer = Normalizer(tensors["norm.mean"].numpy(), tensors["norm.std"].numpy())
         except (KeyError, TypeError, ValueError) as exc:
-            raise MotionFileError(folder / "config.json", f"invalid synthesis checkpoint ({exc})") from None
+            raise CheckpointError(folder / "config.json", f"invalid synthesis checkpoint ({exc})") from None
         model = cls(cfg, normalizer, info=config.get("info"))
         if config.get("lora"):
             lora = config["lora"]
@@ -96,7 +96,7 @@ class SynthesisModel:
         load_into(model.denoiser, tensors, folder, prefix="denoiser.")
         if config.get("classes"):
             if "action.base" not in tensors or "action.offset" not in tensors:
-                raise MotionFileError(folder, "checkpoint names classes but has no action tensors")
+                raise CheckpointError(folder, "checkpoint names classes but has no action tensors")
             model.set_actions(config["classes"], tensors["action.base"].numpy())
             with torch.no_grad():
                 model.actions.offset.copy_(tensors["action.offset"])

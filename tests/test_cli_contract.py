@@ -1,0 +1,93 @@
+"""The command line's contract (issue 21): exit statuses, help on every option, the flags
+every command of a kind takes. Fast: parsers are walked, models are tiny and random."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from motionvigil.cli import main
+from motionvigil.datasets.labelled import LabelledSet
+from motionvigil.datasets.synthetic import generate_corpus, generate_sequence
+from motionvigil.detect import Detector
+from motionvigil.io import SMPL22, Motion
+from motionvigil.io.arrays import save_npz
+from motionvigil.models import MotionTextModel, preset
+from motionvigil.models.bundle import MotionTextBundle
+from motionvigil.models.checkpoint import read_config, weights_path
+from motionvigil.models.inputs import MotionInputs
+
+CLASSES = ("kick", "punch", "walk")
+
+
+@pytest.fixture(scope="module")
+def detector() -> Detector:
+    corpus = generate_corpus(3, seed=0, num_sequences=0, classes=CLASSES)
+    torch.manual_seed(0)
+    bundle = MotionTextBundle(MotionTextModel(preset("tiny")), MotionInputs.fit("tmr", corpus.clips, 64))
+    return Detector.build(bundle, LabelledSet.build(corpus.clips, CLASSES))
+
+
+@pytest.fixture()
+def motion_file(tmp_path):
+    joints = generate_sequence(np.random.default_rng(1), actions=["walk", "punch"]).joints
+    path = tmp_path / "seq.npz"
+    save_npz(path, Motion(joints=joints, fps=20.0, layout=SMPL22))
+    return path
+
+
+def _save(detector: Detector, folder, threshold: float):
+    old = detector.threshold
+    detector.threshold = threshold
+    try:
+        detector.save(folder)
+    finally:
+        detector.threshold = old
+    return folder
+
+
+def test_exit_codes(detector, motion_file, tmp_path, capsys):
+    always = _save(detector, tmp_path / "always", -1e6)  # every window alerts
+    never = _save(detector, tmp_path / "never", 1e6)
+    # 0: ran (alerts or not, without --fail-on-alert)
+    assert main(["detect", str(always), str(motion_file)]) == 0
+    assert main(["detect", str(never), str(motion_file), "--fail-on-alert"]) == 0
+    # 1: ran and raised alerts, only with --fail-on-alert
+    assert main(["detect", str(always), str(motion_file), "--fail-on-alert"]) == 1
+    # 2: usage error
+    with pytest.raises(SystemExit) as info:
+        main(["detect", "--no-such-flag"])
+    assert info.value.code == 2
+    assert main(["convert", str(motion_file), "-o", str(tmp_path / "x.bvh")]) == 2
+    # 3: bad input file, unknown dataset
+    (tmp_path / "bad.npz").write_bytes(b"not a numpy archive")
+    assert main(["detect", str(never), str(tmp_path / "bad.npz"), "--fail-on-alert"]) == 3
+    assert main(["data", "info", "no_such_set"]) == 3
+    # 4: a detector or checkpoint that fails verification
+    weights = weights_path(always, read_config(always))
+    weights.write_bytes(weights.read_bytes() + b"x")
+    assert main(["detect", str(always), str(motion_file)]) == 4
+    assert main(["detect", str(tmp_path), str(motion_file)]) == 4  # not a detector folder
+    err = capsys.readouterr().err
+    assert "SHA-256" in err and "Traceback" not in err
+
+
+def test_exit_codes_are_documented():
+    from motionvigil.cli import build_parser
+
+    epilog = build_parser().epilog
+    for code in ("0", "1", "2", "3", "4"):
+        assert f"\n  {code} " in epilog
+
+
+def test_error_messages_name_flags_not_python_keywords():
+    import pathlib
+
+    import motionvigil
+
+    root = pathlib.Path(motionvigil.__file__).parent
+    for path in root.rglob("*.py"):
+        text = path.read_text()
+        for bad in ("pass skip_bad=True", "pass asf=", "pass fps=", "(scale= in Python)"):
+            assert bad not in text, f"{path}: {bad}"
