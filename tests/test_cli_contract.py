@@ -91,3 +91,39 @@ def test_error_messages_name_flags_not_python_keywords():
         text = path.read_text()
         for bad in ("pass skip_bad=True", "pass asf=", "pass fps=", "(scale= in Python)"):
             assert bad not in text, f"{path}: {bad}"
+
+
+def _options(parser):
+    import argparse
+
+    for action in parser._actions:
+        if action.option_strings and not isinstance(action, (argparse._HelpAction, argparse._VersionAction)):
+            yield action
+
+
+def test_every_option_of_every_subcommand_has_help():
+    import argparse
+
+    from motionvigil.cli import build_parser, walk_parsers
+
+    missing = []
+    for path, parser in walk_parsers(build_parser()):
+        parser.format_help()  # every help renders (no stray % in a help text)
+        for action in _options(parser):
+            if action.help != argparse.SUPPRESS and not (action.help or "").strip():
+                missing.append(f"{' '.join(path)} {action.option_strings[0]}")
+        for action in parser._actions:  # positionals too
+            if not action.option_strings and not isinstance(action, argparse._SubParsersAction):
+                if not (action.help or "").strip():
+                    missing.append(f"{' '.join(path)} {action.dest}")
+    assert not missing, "options without help: " + ", ".join(missing)
+
+
+def test_help_shows_defaults_and_no_developer_notes(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    top = capsys.readouterr().out
+    assert "``" not in top and "Thin:" not in top and "exit status" in top
+    with pytest.raises(SystemExit):
+        main(["build-detector", "--help"])
+    assert "(default: 5)" in capsys.readouterr().out  # --shots

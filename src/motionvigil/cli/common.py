@@ -10,6 +10,8 @@ from motionvigil.errors import MotionFileError
 DATA_METAVAR = "NAME[:ROOT]"
 SKIP_BAD_HELP = "skip unusable files (listed) instead of stopping"
 DEVICE_HELP = "cpu, cuda, cuda:N or auto"
+DATA_HELP = "dataset NAME[:ROOT] (e.g. procedural, msr_action3d:/data/msr) or a folder; repeat to pool several"
+JSON_HELP = "print one JSON object on stdout (progress and logs go to stderr)"
 
 
 def count(text: str) -> int:
@@ -34,29 +36,30 @@ def positive(text: str) -> float:
     return value
 
 
-def add_data(p: argparse.ArgumentParser, help: str | None = None, flag: str = "--data") -> None:
+def add_data(p: argparse.ArgumentParser, help: str = DATA_HELP, flag: str = "--data") -> None:
     """A repeatable, required ``NAME[:ROOT]`` dataset flag."""
     p.add_argument(flag, action="append", required=True, metavar=DATA_METAVAR, help=help)
 
 
-def add_skip_bad(p: argparse.ArgumentParser, help: str | None = SKIP_BAD_HELP) -> None:
+def add_skip_bad(p: argparse.ArgumentParser, help: str = SKIP_BAD_HELP) -> None:
     p.add_argument("--skip-bad", action="store_true", help=help)
 
 
 def add_seed(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="random seed")
 
 
-def add_device(p: argparse.ArgumentParser, help: str | None = None) -> None:
+def add_device(p: argparse.ArgumentParser, help: str = DEVICE_HELP) -> None:
     p.add_argument("--device", default="cpu", help=help)
 
 
-def add_json(p: argparse.ArgumentParser, help: str | None = None) -> None:
+def add_json(p: argparse.ArgumentParser, help: str = JSON_HELP) -> None:
     p.add_argument("--json", action="store_true", help=help)
 
 
 def add_preset(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--preset", default="tiny", choices=["tiny", "paper"])
+    p.add_argument("--preset", default="tiny", choices=["tiny", "paper"],
+                   help="model sizes: tiny (CPU minutes) or paper (the paper's sizes)")
 
 
 def add_adaptation_flags(p: argparse.ArgumentParser) -> None:

@@ -81,7 +81,7 @@ def add_convert(sub) -> None:
 def add_info(sub) -> None:
     p = sub.add_parser("info", help="print layout, joints, frames, fps, units and SMPL-22 mapping of motion files "
                                     "as JSON lines")
-    p.add_argument("inputs", nargs="+")
+    p.add_argument("inputs", nargs="+", metavar="FILE", help="motion files (BVH, AMC, Kinect txt, npy, npz)")
     add_reader_flags(p)
     p.set_defaults(func=cmd_info)
 
@@ -96,7 +96,7 @@ def add_data(sub) -> None:
     p.set_defaults(func=cmd_data_info)
 
     p = data.add_parser("synth", help="write the built-in synthetic corpus as npz files + annotations.json")
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("-o", "--output", required=True, help="dataset folder to write")
     p.add_argument("--clips", type=int, default=20, help="clips per class")
     p.add_argument("--sequences", type=int, default=20, help="multi-action sequences")
     add_seed(p)

@@ -79,7 +79,7 @@ def add_pretrain(sub) -> None:
     add_data(p, help="dataset to train on; repeat to pool several")
     add_skip_bad(p)
     add_preset(p)
-    p.add_argument("--encoder", default="tmr", choices=["tmr", "vit", "unik"])
+    p.add_argument("--encoder", default="tmr", choices=["tmr", "vit", "unik"], help="encoder architecture")
     p.add_argument("-o", "--output", required=True, help="run folder (resumed if it exists)")
     p.add_argument("--objective", default="default", choices=["default", "tmor"],
                    help="default: the encoder's own (TMR losses, CLIP for vit, InfoNCE for unik); "
@@ -92,9 +92,9 @@ def add_pretrain(sub) -> None:
     p.add_argument("--dbscan-min-samples", default="auto", help="tmor: DBSCAN min_samples, or auto")
     p.add_argument("--visual-features", metavar="NPZ",
                    help="tmor: precomputed frozen video features, one array per clip id (enables mv)")
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--epochs", type=int, default=30, help="training epochs")
+    p.add_argument("--batch-size", type=int, default=32, help="clips per batch and process")
+    p.add_argument("--lr", type=float, default=1e-4, help="learning rate")
     add_seed(p)
     add_device(p, help=DEVICE_HELP)
     p.set_defaults(func=cmd_pretrain)
@@ -114,12 +114,12 @@ def _add_start_flags(p: argparse.ArgumentParser) -> None:
 def add_metatrain(sub) -> None:
     p = sub.add_parser("metatrain", help="FOMAML meta-training from a pre-trained model (torchrun-ready)")
     _add_start_flags(p)
-    p.add_argument("--iterations", type=count, default=300)
-    p.add_argument("--ways", type=count, default=5)
-    p.add_argument("--shots", type=count, default=5)
+    p.add_argument("--iterations", type=count, default=300, help="meta-training iterations (outer steps)")
+    p.add_argument("--ways", type=count, default=5, help="classes per episode")
+    p.add_argument("--shots", type=count, default=5, help="support clips per class and episode")
     p.add_argument("--meta-batch", type=count, default=1,
                    help="episodes per outer step and process (x number of processes in all)")
-    p.add_argument("--outer-lr", type=float, default=1e-4)
+    p.add_argument("--outer-lr", type=float, default=1e-4, help="outer-loop (meta) learning rate")
     p.add_argument("--val-every", type=count, default=50, help="iterations between validations")
     p.add_argument("--val-episodes", type=count, default=10,
                    help="validation episodes (best initialisation = lowest mean query loss over them)")
@@ -130,10 +130,11 @@ def add_metatrain(sub) -> None:
 def add_supervised(sub) -> None:
     p = sub.add_parser("supervised", help="supervised baseline: encoder + MLP head (torchrun-ready)")
     _add_start_flags(p)
-    p.add_argument("--objective", default="bce", choices=["bce", "bce_center_inter"])
-    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--objective", default="bce", choices=["bce", "bce_center_inter"],
+                   help="bce, or bce with centre and inter-class terms")
+    p.add_argument("--epochs", type=int, default=30, help="maximum training epochs")
     p.add_argument("--batch-size", type=int, default=32, help="clips per batch and process")
     p.add_argument("--lr", type=float, default=1e-4, help="encoder learning rate")
-    p.add_argument("--head-lr", type=float, default=1e-3)
+    p.add_argument("--head-lr", type=float, default=1e-3, help="MLP head learning rate")
     p.add_argument("--patience", type=int, default=5, help="early stopping (epochs without a better val mAP)")
     p.set_defaults(func=cmd_supervised)
