@@ -39,7 +39,7 @@ results: $(VENV)/.installed-dev
 	$(BIN)/python -m motionvigil.report.detection results/detection/detection.json docs/detection.md README.md
 
 demo: $(VENV)/.installed
-	$(BIN)/motionvigil demo --out $(OUT)/demo
+	$(BIN)/motionvigil demo -o $(OUT)/demo
 
 # The browser test (tests/test_report_browser.py) needs Chromium and its driver. When they
 # are missing and we run as root where apt-get exists, try to install them; this step never

@@ -3,6 +3,8 @@ every command of a kind takes. Fast: parsers are walked, models are tiny and ran
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -127,3 +129,74 @@ def test_help_shows_defaults_and_no_developer_notes(capsys):
     with pytest.raises(SystemExit):
         main(["build-detector", "--help"])
     assert "(default: 5)" in capsys.readouterr().out  # --shots
+
+
+WRITES = ("convert", "data synth", "pretrain", "retrieval", "probe", "study fewshot", "study detection",
+          "study cross-skeleton", "tsne", "build-detector", "zoo build", "metatrain", "supervised", "demo",
+          "kinemic-train", "kinemic-finetune", "kinemic-generate", "kinemic-preview", "kinemic-eval")
+READS_DATA = ("data info", "pretrain", "retrieval", "probe", "study fewshot", "study detection",
+              "study cross-skeleton", "fewshot", "tsne", "build-detector", "zoo build", "metatrain", "supervised",
+              "demo", "kinemic-train", "kinemic-finetune", "kinemic-eval")
+COMPUTES = ("pretrain", "retrieval", "probe", "study fewshot", "study cross-skeleton", "fewshot", "tsne",
+            "build-detector", "detect", "metatrain", "supervised", "demo")
+REPORTS = ("convert", "info", "data info", "data synth", "pretrain", "retrieval", "probe", "study fewshot",
+           "study detection", "study cross-skeleton", "fewshot", "tsne", "build-detector", "detect", "models",
+           "zoo build", "metatrain", "supervised", "demo", "kinemic-train", "kinemic-finetune", "kinemic-generate",
+           "kinemic-preview", "kinemic-eval")
+HIDDEN_ALIASES = {"demo": ("--out",), "data info": ("--root",), "study detection": ("--data-root",),
+                  "study cross-skeleton": ("--data-root", "--markdown"), "zoo build": ("--data-root",),
+                  "kinemic-finetune": ("--encoder",), "kinemic-eval": ("--encoder",)}
+
+
+def _commands():
+    from motionvigil.cli import build_parser, walk_parsers
+
+    return {" ".join(path): parser for path, parser in walk_parsers(build_parser()) if path}
+
+
+@pytest.mark.parametrize("flag, commands", [("--output", WRITES), ("--data", READS_DATA), ("--device", COMPUTES),
+                                            ("--json", REPORTS)])
+def test_every_command_of_a_kind_takes_the_flag(flag, commands):
+    parsers = _commands()
+    missing = [c for c in commands if flag not in parsers[c]._option_string_actions]
+    assert not missing, f"{flag} missing on: {missing}"
+    if flag == "--output":
+        assert all("-o" in parsers[c]._option_string_actions for c in commands)
+
+
+def test_old_spellings_are_hidden_aliases(capsys):
+    import argparse
+
+    parsers = _commands()
+    for command, flags in HIDDEN_ALIASES.items():
+        for flag in flags:
+            action = parsers[command]._option_string_actions[flag]
+            assert action.help == argparse.SUPPRESS, (command, flag)
+            assert not re.search(re.escape(flag) + r"(?![\w-])", parsers[command].format_help()), (command, flag)
+    # --encoder means an architecture wherever it is shown
+    for command, parser in parsers.items():
+        action = parser._option_string_actions.get("--encoder")
+        if action is not None and action.help != argparse.SUPPRESS:
+            assert action.choices, command
+    ns = parsers["demo"].parse_args(["--out", "X"])
+    assert ns.output == "X"
+    ns = parsers["kinemic-eval"].parse_args(["--data", "d", "--prior", "p", "--encoder", "E", "--source", "s",
+                                             "-o", "o"])
+    assert ns.encoder_model == "E"
+    ns = parsers["study cross-skeleton"].parse_args(["--markdown", "t.md", "--data-root", "R"])
+    assert ns.output == "t.md" and ns.data_root == "R"
+
+
+def test_json_reports_are_one_object_on_stdout(tmp_path, capsys):
+    import json
+
+    assert main(["data", "synth", "-o", str(tmp_path / "d"), "--clips", "1", "--sequences", "0", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["clips"] > 0 and out["data"] == f"folder:{tmp_path / 'd'}"
+    assert main(["data", "info", "--data", f"folder:{tmp_path / 'd'}", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["clips"] == out["clips"]
+    clip = sorted((tmp_path / "d").rglob("*.npz"))[0]
+    assert main(["info", str(clip), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["files"][0]["joints"] == 22
+    assert main(["convert", str(clip), "-o", str(tmp_path / "c.npz"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["features"][1] == 263

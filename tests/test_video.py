@@ -410,8 +410,8 @@ def test_cli_info_and_detect_on_a_video(rendered_video, tmp_path, capsys):
     from motionvigil.models.bundle import MotionTextBundle
     from motionvigil.models.inputs import MotionInputs
 
-    assert main(["info", str(rendered_video)]) == 0
-    info = json.loads(capsys.readouterr().out)
+    assert main(["info", str(rendered_video), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)["files"][0]
     assert info["layout"] == "mediapipe33" and info["joints"] == 33 and info["frames"] == 35
     assert main(["convert", str(rendered_video), "-o", str(tmp_path / "wave.npz")]) == 0
     with np.load(tmp_path / "wave.npz") as npz:

@@ -24,7 +24,7 @@ import sys
 
 from motionvigil import __version__
 from motionvigil.cli import data, demo, detect, evaluate, kinemic, train
-from motionvigil.cli.common import EXIT_BAD_INPUT, EXIT_BAD_MODEL, add_strict_flags
+from motionvigil.cli.common import EXIT_BAD_INPUT, EXIT_BAD_MODEL, EXIT_USAGE, UsageError, add_strict_flags
 from motionvigil.errors import CheckpointError, MotionFileError, UnknownDatasetError
 
 DESCRIPTION = ("Few-shot violence detection in 3D skeletal motion. "
@@ -94,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except UsageError as exc:
+        print(f"motionvigil {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except CheckpointError as exc:  # before MotionFileError, its base class
         print(f"motionvigil {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_MODEL

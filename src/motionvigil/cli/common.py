@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import sys
 
 from motionvigil.errors import MotionFileError
@@ -36,9 +38,9 @@ def positive(text: str) -> float:
     return value
 
 
-def add_data(p: argparse.ArgumentParser, help: str = DATA_HELP, flag: str = "--data") -> None:
-    """A repeatable, required ``NAME[:ROOT]`` dataset flag."""
-    p.add_argument(flag, action="append", required=True, metavar=DATA_METAVAR, help=help)
+def add_data(p: argparse.ArgumentParser, help: str = DATA_HELP, flag: str = "--data", *more: str) -> None:
+    """A repeatable, required ``NAME[:ROOT]`` dataset flag (``more``: other names for it)."""
+    p.add_argument(flag, *more, action="append", required=True, metavar=DATA_METAVAR, help=help)
 
 
 def add_skip_bad(p: argparse.ArgumentParser, help: str = SKIP_BAD_HELP) -> None:
@@ -129,3 +131,59 @@ def add_strict_flags(parser: argparse.ArgumentParser) -> None:
             action.default = None
             parser.add_argument("--strict", dest="skip_bad", action="store_false",
                                 help="stop at the first unreadable file (class folders otherwise skip and list them)")
+
+
+def add_alias(p: argparse.ArgumentParser, flag: str, dest: str, **kwargs) -> None:
+    """A former spelling of an option, still accepted but hidden from ``--help``."""
+    p.add_argument(flag, dest=dest, default=argparse.SUPPRESS, help=argparse.SUPPRESS, **kwargs)
+
+
+def add_output(p: argparse.ArgumentParser, help: str, required: bool = True, default: str | None = None,
+               aliases: tuple[str, ...] = ()) -> None:
+    """``-o/--output`` (and former spellings of it, hidden)."""
+    p.add_argument("-o", "--output", required=required and default is None, default=default, help=help)
+    for flag in aliases:
+        add_alias(p, flag, "output")
+
+
+def add_pool_root(p: argparse.ArgumentParser, what: str) -> None:
+    """``--data mocap_violence[:ROOT]`` for studies over the real pool's source folders (the
+    former ``--data-root ROOT`` is a hidden alias); read back with ``pool_root``."""
+    p.add_argument("--data", metavar="mocap_violence[:ROOT]",
+                   help=f"the real data: mocap_violence, ROOT holding {what} (default: the shared data root)")
+    add_alias(p, "--data-root", "data_root")
+
+
+def pool_root(args: argparse.Namespace) -> str | None:
+    """The ROOT of ``add_pool_root``'s flags (``None``: the default); a usage error for
+    another dataset name."""
+    root = getattr(args, "data_root", None)
+    if args.data is None:
+        return root
+    name, _, given = args.data.partition(":")
+    if name != "mocap_violence":
+        raise UsageError(f"--data: this command reads the mocap_violence sources, got {name!r}")
+    return given or root
+
+
+class UsageError(Exception):
+    """A bad request found after parsing (``main`` prints it; exit status 2)."""
+
+
+@contextlib.contextmanager
+def reporting(args: argparse.Namespace):
+    """With ``--json``, whatever the library prints goes to stderr, keeping stdout for the one
+    JSON object (``emit``)."""
+    if getattr(args, "json", False):
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    else:
+        yield
+
+
+def emit(args: argparse.Namespace, summary: dict, text: str | None = None) -> None:
+    """The command's report: one JSON object with ``--json``, else ``text``."""
+    if getattr(args, "json", False):
+        print(json.dumps(summary, default=str))
+    elif text is not None:
+        print(text)

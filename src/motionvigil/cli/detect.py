@@ -16,11 +16,15 @@ from motionvigil.cli.common import (
     add_data,
     add_device,
     add_json,
+    add_pool_root,
     add_reader_flags,
     add_seed,
     add_skip_bad,
+    emit,
+    pool_root,
     positive,
     reader_options,
+    reporting,
     usage_error,
     value_error,
 )
@@ -42,8 +46,7 @@ def cmd_build_detector(args: argparse.Namespace) -> int:
                                     alerts_per_min=args.alerts_per_min, reader_options=reader_options(args))
     except ValueError as exc:  # bad classes, shots or threshold policy for this support set
         return value_error("build-detector", exc)
-    print(detector.describe())
-    print(f"saved in {args.output}")
+    emit(args, {"output": str(args.output), **detector.settings()}, f"{detector.describe()}\nsaved in {args.output}")
     return 0
 
 
@@ -84,9 +87,9 @@ def add_build_detector(sub) -> None:
     p.add_argument("model", metavar="RUN_OR_MODEL", nargs="?",
                    help="model folder, or a run folder (maml/best, best, pretrain/best); default: the built-in "
                         "encoder (motionvigil models)")
-    add_data(p, flag="--support",
-             help="dataset whose training clips give the support examples (e.g. folder:PATH, procedural); "
-                  "repeat to pool several")
+    p.add_argument("--support", "--data", dest="support", action="append", required=True, metavar="NAME[:ROOT]",
+                   help="dataset whose training clips give the support examples (e.g. folder:PATH, procedural); "
+                        "repeat to pool several")
     p.add_argument("--classes", nargs="+", help="classes to detect (default: all classes of the data)")
     p.add_argument("--alert", nargs="+", help="classes that raise alerts (default: the violent ones)")
     p.add_argument("--shots", type=int, default=5, help="support examples per class")
@@ -110,6 +113,7 @@ def add_build_detector(sub) -> None:
     add_device(p)
     p.add_argument("-o", "--output", required=True, help="detector folder")
     add_reader_flags(p)
+    add_json(p, help="print the detector's settings as one JSON object on stdout")
     p.set_defaults(func=cmd_build_detector)
 
 
@@ -153,10 +157,11 @@ def cmd_zoo_build(args: argparse.Namespace) -> int:
     from motionvigil.detect.builtin import ZOO
     from motionvigil.studies.zoo_build import build_zoo
 
-    manifest = build_zoo(args.output or ZOO, args.results, args.data_root, args.epochs)
+    with reporting(args):
+        manifest = build_zoo(args.output or ZOO, args.results, pool_root(args), args.epochs)
     card = manifest["models"]["violence_detector"]
-    print(f"built-in detector written to {args.output or ZOO} ({card['build_seconds']:.0f} s); "
-          f"threshold {card['threshold']:.4f}")
+    emit(args, manifest, f"built-in detector written to {args.output or ZOO} ({card['build_seconds']:.0f} s); "
+                         f"threshold {card['threshold']:.4f}")
     return 0
 
 
@@ -169,6 +174,7 @@ def add_models(sub) -> None:
     p.add_argument("-o", "--output", help="zoo folder (default: the package's own)")
     p.add_argument("--results", default="results/detection/detection.json",
                    help="detection study JSON whose in_domain validation choice and figures the card carries")
-    p.add_argument("--data-root", help="folder holding the mocap_violence sources (default: the shared data root)")
+    add_pool_root(p, "the mocap_violence sources")
     p.add_argument("--epochs", type=int, default=15, help="encoder pre-training epochs")
+    add_json(p, help="print the manifest as one JSON object on stdout")
     p.set_defaults(func=cmd_zoo_build)

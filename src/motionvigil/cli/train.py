@@ -7,7 +7,7 @@ from pathlib import Path
 
 from motionvigil.cli.common import (
     DEVICE_HELP, SKIP_BAD_HELP, adapt_settings, add_adaptation_flags, add_data, add_device, add_preset,
-    add_seed, add_skip_bad, count, usage_error,
+    add_json, add_seed, add_skip_bad, count, emit, reporting, usage_error,
 )
 
 
@@ -24,11 +24,13 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
         return usage_error("pretrain", str(exc))
     settings = TrainSettings(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                              objective=args.objective, tmor=tmor)
-    with joined_runtime(args.device) as runtime:
+    with reporting(args), joined_runtime(args.device) as runtime:
         bundle = pretrain_on(args.data, args.output, preset(args.preset, args.encoder), settings, runtime,
                              skip_bad=args.skip_bad)
     if runtime.is_main:
-        print(f"best model (epoch {bundle.info.get('best_epoch')}) saved in {Path(args.output) / 'best'}")
+        best = Path(args.output) / "best"
+        emit(args, {"output": str(args.output), "best": str(best), "best_epoch": bundle.info.get("best_epoch")},
+             f"best model (epoch {bundle.info.get('best_epoch')}) saved in {best}")
     return 0
 
 
@@ -39,7 +41,7 @@ def _fit_from_start(args: argparse.Namespace, settings_for, fit):
     from motionvigil.training.data import start_model, train_val_sets
     from motionvigil.training.runtime import joined_runtime
 
-    with joined_runtime(args.device) as runtime:
+    with reporting(args), joined_runtime(args.device) as runtime:
         train, val = train_val_sets(args.data, args.val_fraction, args.seed, args.skip_bad)
         settings = settings_for(runtime)
         result = fit(start_model(args.start, runtime.device), train, val, args.output, settings, runtime=runtime)
@@ -56,7 +58,9 @@ def cmd_metatrain(args: argparse.Namespace) -> int:
 
     best, is_main = _fit_from_start(args, settings, meta_train)
     if is_main:
-        print(f"best initialisation (iteration {best.info.get('meta_iteration')}) saved in {Path(args.output) / 'best'}")
+        folder = Path(args.output) / "best"
+        emit(args, {"output": str(args.output), "best": str(folder), "best_iteration": best.info.get("meta_iteration")},
+             f"best initialisation (iteration {best.info.get('meta_iteration')}) saved in {folder}")
     return 0
 
 
@@ -70,7 +74,9 @@ def cmd_supervised(args: argparse.Namespace) -> int:
 
     model, is_main = _fit_from_start(args, settings, train_supervised)
     if is_main:
-        print(f"best epoch {model.bundle.info.get('supervised_best_epoch')} saved in {Path(args.output) / 'best'}")
+        folder, epoch = Path(args.output) / "best", model.bundle.info.get("supervised_best_epoch")
+        emit(args, {"output": str(args.output), "best": str(folder), "best_epoch": epoch},
+             f"best epoch {epoch} saved in {folder}")
     return 0
 
 
@@ -97,6 +103,7 @@ def add_pretrain(sub) -> None:
     p.add_argument("--lr", type=float, default=1e-4, help="learning rate")
     add_seed(p)
     add_device(p, help=DEVICE_HELP)
+    add_json(p)
     p.set_defaults(func=cmd_pretrain)
 
 
@@ -109,6 +116,7 @@ def _add_start_flags(p: argparse.ArgumentParser) -> None:
     add_skip_bad(p, help=SKIP_BAD_HELP)
     add_seed(p)
     add_device(p, help=f"{DEVICE_HELP} (torchrun: cuda = one GPU per rank)")
+    add_json(p)
 
 
 def add_metatrain(sub) -> None:
