@@ -200,3 +200,28 @@ def test_json_reports_are_one_object_on_stdout(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["files"][0]["joints"] == 22
     assert main(["convert", str(clip), "-o", str(tmp_path / "c.npz"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["features"][1] == 263
+
+
+def test_build_detector_zero_shot_from_prompts(detector, motion_file, tmp_path, capsys):
+    import json
+
+    from motionvigil.datasets.folder import export_dataset
+
+    detector.bundle.save(tmp_path / "model")
+    calm = generate_corpus(3, seed=2, num_sequences=0, classes=("walk", "wave"))
+    export_dataset(calm, tmp_path / "calm")
+    out = tmp_path / "zs"
+    rc = main(["build-detector", str(tmp_path / "model"), "--prompts", "punch", "kick", "walk",
+               "--calm", f"folder:{tmp_path / 'calm'}", "--target-fpr", "0.2", "-o", str(out), "--json"])
+    assert rc == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["classes"] == ["punch", "kick", "walk"] and summary["policy"] == "target_fpr=0.2"
+    det = Detector.load(out)
+    assert det.info["prototypes_from"] == "prompts" and det.info["prompts"] == ["punch", "kick", "walk"]
+    assert det.calibration["n_violent"] == 0 and det.calibration["n_nonviolent"] == sum(
+        c.split in (None, "train") for c in calm.clips)  # calm training clips only
+    assert main(["detect", str(out), str(motion_file), "--json"]) == 0
+    # exactly one of --support / --prompts; support-only flags are refused with --prompts
+    assert main(["build-detector", str(tmp_path / "model"), "-o", str(tmp_path / "x")]) == 2
+    assert main(["build-detector", str(tmp_path / "model"), "--prompts", "punch", "--adapt",
+                 "-o", str(tmp_path / "x")]) == 2

@@ -32,18 +32,31 @@ from motionvigil.errors import MotionFileError
 
 
 def cmd_build_detector(args: argparse.Namespace) -> int:
-    from motionvigil.detect.support import build_from_specs
+    from motionvigil.detect.support import build_from_prompts, build_from_specs
 
+    if (args.support is None) == (args.prompts is None):
+        return usage_error("build-detector", "give --support DATA (few-shot) or --prompts TEXT... (zero-shot)")
+    if args.prompts is not None:
+        unused = [flag for flag, value in (("--classes", args.classes), ("--adapt", args.adapt),
+                                           ("--alerts-per-min", args.alerts_per_min)) if value]
+        if unused:
+            return usage_error("build-detector", f"{', '.join(unused)} need support clips (--support), not --prompts")
     if args.model is None:  # start from the built-in encoder
         from motionvigil.detect.builtin import verify
 
         args.model = str(verify())
     try:
-        detector = build_from_specs(args.model, args.support, args.output, classes=args.classes, shots=args.shots,
-                                    target_fpr=args.target_fpr, adapt=args.adapt, alert_classes=args.alert,
-                                    window=args.window, stride=args.stride, seed=args.seed, device=args.device,
-                                    skip_bad=args.skip_bad, head=args.head, calm=args.calm or (),
-                                    alerts_per_min=args.alerts_per_min, reader_options=reader_options(args))
+        if args.prompts is not None:
+            detector = build_from_prompts(args.model, args.prompts, args.output, calm=args.calm or ("procedural",),
+                                          target_fpr=args.target_fpr, alert_classes=args.alert, window=args.window,
+                                          stride=args.stride, device=args.device, skip_bad=args.skip_bad,
+                                          reader_options=reader_options(args))
+        else:
+            detector = build_from_specs(args.model, args.support, args.output, classes=args.classes, shots=args.shots,
+                                        target_fpr=args.target_fpr, adapt=args.adapt, alert_classes=args.alert,
+                                        window=args.window, stride=args.stride, seed=args.seed, device=args.device,
+                                        skip_bad=args.skip_bad, head=args.head, calm=args.calm or (),
+                                        alerts_per_min=args.alerts_per_min, reader_options=reader_options(args))
     except ValueError as exc:  # bad classes, shots or threshold policy for this support set
         return value_error("build-detector", exc)
     emit(args, {"output": str(args.output), **detector.settings()}, f"{detector.describe()}\nsaved in {args.output}")
@@ -83,18 +96,24 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
 
 def add_build_detector(sub) -> None:
-    p = sub.add_parser("build-detector", help="few-shot violence detector from K support clips per class")
+    p = sub.add_parser("build-detector", help="few-shot violence detector from K support clips per class, or "
+                                              "zero-shot from text prompts (--prompts)")
     p.add_argument("model", metavar="RUN_OR_MODEL", nargs="?",
                    help="model folder, or a run folder (maml/best, best, pretrain/best); default: the built-in "
                         "encoder (motionvigil models)")
-    p.add_argument("--support", "--data", dest="support", action="append", required=True, metavar="NAME[:ROOT]",
+    p.add_argument("--support", "--data", dest="support", action="append", metavar="NAME[:ROOT]",
                    help="dataset whose training clips give the support examples (e.g. folder:PATH, procedural); "
                         "repeat to pool several")
+    p.add_argument("--prompts", nargs="+", metavar="TEXT",
+                   help="zero-shot instead of --support: one class per prompt (e.g. punch kick walk), prototypes "
+                        "from the text encoder, threshold set on calm motion (--calm, default procedural) at "
+                        "--target-fpr (default 0.05)")
     p.add_argument("--classes", nargs="+", help="classes to detect (default: all classes of the data)")
     p.add_argument("--alert", nargs="+", help="classes that raise alerts (default: the violent ones)")
     p.add_argument("--shots", type=int, default=5, help="support examples per class")
     p.add_argument("--target-fpr", type=float, help="with --no-head: threshold for this false-positive rate on the "
-                                                    "support clips (default: the F1-maximising threshold)")
+                                                    "support clips (default: the F1-maximising threshold); with "
+                                                    "--prompts: on the calm clips (default 0.05)")
     p.add_argument("--head", action=argparse.BooleanOptionalAction, default=True,
                    help="score violence with a kinematic head trained on the support data, calm clips and the "
                         "procedural corpus (transfers to unseen sources; docs/detection.md); --no-head: the "
