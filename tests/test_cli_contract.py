@@ -225,3 +225,44 @@ def test_build_detector_zero_shot_from_prompts(detector, motion_file, tmp_path, 
     assert main(["build-detector", str(tmp_path / "model"), "-o", str(tmp_path / "x")]) == 2
     assert main(["build-detector", str(tmp_path / "model"), "--prompts", "punch", "--adapt",
                  "-o", str(tmp_path / "x")]) == 2
+
+
+def test_training_config_print_and_repeat(tmp_path, capsys):
+    import json
+
+    from motionvigil.models.checkpoint import read_config as read_checkpoint
+
+    from motionvigil.datasets.folder import export_dataset
+
+    export_dataset(generate_corpus(3, seed=0, num_sequences=0, classes=CLASSES), tmp_path / "d")
+    run = tmp_path / "run"
+    flags = ["pretrain", "--data", f"folder:{tmp_path / 'd'}", "-o", str(run), "--epochs", "1", "--batch-size", "4"]
+    capsys.readouterr()
+    assert main([*flags, "--print-config"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["command"] == "pretrain" and printed["options"]["epochs"] == 1
+    assert printed["options"]["lr"] == 1e-4 and not run.exists()  # defaults resolved, nothing run
+    assert main(flags) == 0
+    written = json.loads((run / "run_config.json").read_text())
+    assert written["options"] == printed["options"]
+    # the file repeats the run exactly (same weights); command-line options win over it
+    again = tmp_path / "again"
+    assert main(["pretrain", "--config", str(run / "run_config.json"), "-o", str(again)]) == 0
+    assert read_checkpoint(again / "best")["weights_sha256"] == read_checkpoint(run / "best")["weights_sha256"]
+    capsys.readouterr()
+    assert main(["pretrain", "--config", str(run / "run_config.json"), "--epochs", "3", "--print-config"]) == 0
+    options = json.loads(capsys.readouterr().out)["options"]
+    assert options["epochs"] == 3 and options["batch_size"] == 4 and options["data"] == printed["options"]["data"]
+    # metatrain takes its positional START from the file too; a wrong file is a usage error
+    cfg = tmp_path / "meta.json"
+    cfg.write_text(json.dumps({"start": str(run), "data": ["procedural"], "output": "m", "iterations": 7}))
+    assert main(["metatrain", "--config", str(cfg), "--print-config"]) == 0
+    options = json.loads(capsys.readouterr().out)["options"]
+    assert options["start"] == str(run) and options["iterations"] == 7 and options["ways"] == 5
+    cfg.write_text(json.dumps({"no_such_option": 1}))
+    with pytest.raises(SystemExit) as info:
+        main(["supervised", "--config", str(cfg), "--print-config"])
+    assert info.value.code == 2 and "no_such_option" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        main(["supervised", "--config", str(run / "run_config.json")])  # written by pretrain
+    assert info.value.code == 2

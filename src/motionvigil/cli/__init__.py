@@ -25,6 +25,7 @@ import sys
 from motionvigil import __version__
 from motionvigil.cli import data, demo, detect, evaluate, kinemic, train
 from motionvigil.cli.common import EXIT_BAD_INPUT, EXIT_BAD_MODEL, EXIT_USAGE, UsageError, add_strict_flags
+from motionvigil.cli.config import parse_with_config
 from motionvigil.errors import CheckpointError, MotionFileError, UnknownDatasetError
 
 DESCRIPTION = ("Few-shot violence detection in 3D skeletal motion. "
@@ -91,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; its exit status (``EXIT_CODES``)."""
-    args = build_parser().parse_args(argv)
+    args = parse_with_config(build_parser(), argv)
     try:
         return args.func(args)
     except UsageError as exc:

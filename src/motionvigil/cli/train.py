@@ -6,9 +6,10 @@ import argparse
 from pathlib import Path
 
 from motionvigil.cli.common import (
-    DEVICE_HELP, SKIP_BAD_HELP, adapt_settings, add_adaptation_flags, add_data, add_device, add_preset,
-    add_json, add_seed, add_skip_bad, count, emit, reporting, usage_error,
+    DEVICE_HELP, SKIP_BAD_HELP, adapt_settings, add_adaptation_flags, add_data, add_device, add_json, add_preset,
+    add_seed, add_skip_bad, count, emit, reporting, usage_error,
 )
+from motionvigil.cli.config import add_config_flags, print_or_record
 
 
 def cmd_pretrain(args: argparse.Namespace) -> int:
@@ -17,6 +18,8 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     from motionvigil.pretrain.trainer import TrainSettings, pretrain_on
     from motionvigil.training.runtime import joined_runtime
 
+    if print_or_record(args):
+        return 0
     try:
         tmor = settings_from_options(args.tmor_terms, args.visual_features, args.self_supervised_epochs,
                                      args.dbscan_eps, args.dbscan_min_samples)
@@ -51,6 +54,9 @@ def _fit_from_start(args: argparse.Namespace, settings_for, fit):
 def cmd_metatrain(args: argparse.Namespace) -> int:
     from motionvigil.fewshot.maml import MetaSettings, meta_train
 
+    if print_or_record(args):
+        return 0
+
     def settings(runtime):
         return MetaSettings(iterations=args.iterations, ways=args.ways, shots=args.shots, meta_batch=args.meta_batch,
                             outer_lr=args.outer_lr, seed=args.seed, val_every=args.val_every,
@@ -66,6 +72,9 @@ def cmd_metatrain(args: argparse.Namespace) -> int:
 
 def cmd_supervised(args: argparse.Namespace) -> int:
     from motionvigil.supervised import SupervisedSettings, train_supervised
+
+    if print_or_record(args):
+        return 0
 
     def settings(runtime):
         return SupervisedSettings(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, head_lr=args.head_lr,
@@ -104,6 +113,7 @@ def add_pretrain(sub) -> None:
     add_seed(p)
     add_device(p, help=DEVICE_HELP)
     add_json(p)
+    add_config_flags(p)
     p.set_defaults(func=cmd_pretrain)
 
 
@@ -117,6 +127,7 @@ def _add_start_flags(p: argparse.ArgumentParser) -> None:
     add_seed(p)
     add_device(p, help=f"{DEVICE_HELP} (torchrun: cuda = one GPU per rank)")
     add_json(p)
+    add_config_flags(p)
 
 
 def add_metatrain(sub) -> None:
