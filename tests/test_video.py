@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 
 import numpy as np
@@ -229,6 +230,11 @@ def test_unknown_extension_lists_video_formats(tmp_path):
 
 @pytest.fixture(scope="module")
 def cv2():
+    if os.environ.get("MOTIONVIGIL_REQUIRE_VIDEO"):  # make test-video: never skip
+        import cv2
+        import mediapipe  # noqa: F401
+
+        return cv2
     pytest.importorskip("mediapipe", reason="mediapipe not installed (pip install -e '.[video]')")
     return pytest.importorskip("cv2", reason="OpenCV not installed (comes with the video extra)")
 
