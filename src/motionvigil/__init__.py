@@ -25,11 +25,11 @@ _API = {
 __all__ = ["__version__", *_API]
 
 if TYPE_CHECKING:  # for type checkers and IDEs
-    from motionvigil.datasets import load_dataset
-    from motionvigil.detect import Detector, StreamingDetector
-    from motionvigil.io import load_motion
-    from motionvigil.io.arrays import save_npz
-    from motionvigil.models.bundle import MotionTextBundle
+    from motionvigil.datasets import load_dataset  # noqa: F401
+    from motionvigil.detect import Detector, StreamingDetector  # noqa: F401
+    from motionvigil.io import load_motion  # noqa: F401
+    from motionvigil.io.arrays import save_npz  # noqa: F401
+    from motionvigil.models.bundle import MotionTextBundle  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:

@@ -13,7 +13,6 @@ from motionvigil.cli.common import (
     EXIT_ALERT,
     EXIT_BAD_INPUT,
     EXIT_OK,
-    add_data,
     add_device,
     add_json,
     add_pool_root,

@@ -114,7 +114,8 @@ def cmd_fewshot(args: argparse.Namespace) -> int:
                             skip_bad=args.skip_bad, adapt=adapt_settings(args))
     if is_main_process():
         lead = ("config", "model") if args.protocol == "episodic" else ("model",)
-        print(json.dumps(rows, default=float) if args.json else rows_to_markdown(rows, lead))
+        print(json.dumps({"protocol": args.protocol, "rows": rows}, default=float) if args.json
+              else rows_to_markdown(rows, lead))
     return 0
 
 
