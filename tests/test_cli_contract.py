@@ -138,7 +138,8 @@ READS_DATA = ("data info", "pretrain", "retrieval", "probe", "study fewshot", "s
               "study cross-skeleton", "fewshot", "tsne", "build-detector", "zoo build", "metatrain", "supervised",
               "demo", "kinemic-train", "kinemic-finetune", "kinemic-eval")
 COMPUTES = ("pretrain", "retrieval", "probe", "study fewshot", "study cross-skeleton", "fewshot", "tsne",
-            "build-detector", "detect", "metatrain", "supervised", "demo")
+            "build-detector", "detect", "metatrain", "supervised", "demo", "kinemic-train", "kinemic-finetune",
+            "kinemic-generate", "kinemic-eval")
 REPORTS = ("convert", "info", "data info", "data synth", "pretrain", "retrieval", "probe", "study fewshot",
            "study detection", "study cross-skeleton", "fewshot", "tsne", "build-detector", "detect", "models",
            "zoo build", "metatrain", "supervised", "demo", "kinemic-train", "kinemic-finetune", "kinemic-generate",
@@ -266,3 +267,32 @@ def test_training_config_print_and_repeat(tmp_path, capsys):
     with pytest.raises(SystemExit) as info:
         main(["supervised", "--config", str(run / "run_config.json")])  # written by pretrain
     assert info.value.code == 2
+
+
+def test_device_auto_resolves_on_every_computing_command():
+    parsers = _commands()
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    for command in COMPUTES:
+        action = parsers[command]._option_string_actions["--device"]
+        assert action.type("auto") == expected and action.type("cuda:1") == "cuda:1", command
+
+
+def test_kinemic_commands_take_device_and_json(detector, tmp_path, capsys):
+    import json
+
+    from motionvigil.datasets.folder import export_dataset
+
+    export_dataset(generate_corpus(3, seed=0, num_sequences=0, classes=CLASSES), tmp_path / "d")
+    detector.bundle.save(tmp_path / "enc")
+    data = f"folder:{tmp_path / 'd'}"
+    capsys.readouterr()
+    assert main(["kinemic-train", "--data", data, "-o", str(tmp_path / "prior"), "--steps", "2", "--batch-size", "4",
+                 "--device", "auto", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["train_clips"] == 6  # the training log went to stderr
+    assert main(["kinemic-finetune", str(tmp_path / "prior"), "--data", data, "--source", data, "--encoder-model",
+                 str(tmp_path / "enc"), "--shots", "2", "--steps", "2", "-o", str(tmp_path / "gen"), "--device", "cpu",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["classes"] == 3
+    assert main(["kinemic-generate", str(tmp_path / "gen"), "-o", str(tmp_path / "out"), "--per-class", "1",
+                 "--device", "cpu", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["clips"] == 3

@@ -51,8 +51,17 @@ def add_seed(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed")
 
 
+def device_name(text: str) -> str:
+    """argparse type: ``auto`` -> ``cuda`` when a GPU is there, else ``cpu``; others as given."""
+    if text != "auto":
+        return text
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def add_device(p: argparse.ArgumentParser, help: str = DEVICE_HELP) -> None:
-    p.add_argument("--device", default="cpu", help=help)
+    p.add_argument("--device", default="cpu", type=device_name, help=help)
 
 
 def add_json(p: argparse.ArgumentParser, help: str = JSON_HELP) -> None:

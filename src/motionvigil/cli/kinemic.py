@@ -9,7 +9,8 @@ import json
 import sys
 
 from motionvigil.cli.common import (
-    UsageError, add_alias, add_data, add_json, add_preset, add_seed, add_skip_bad, emit, reporting, usage_error,
+    UsageError, add_alias, add_data, add_device, add_json, add_preset, add_seed, add_skip_bad, emit, reporting,
+    usage_error,
 )
 
 
@@ -22,7 +23,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     with reporting(args):
         clips = training_clips(args.data, skip_bad=args.skip_bad)
         settings = PriorSettings(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
-        model = train_prior(clips, denoiser_preset(args.preset), sentence_fn(), args.output, settings, log=print)
+        model = train_prior(clips, denoiser_preset(args.preset), sentence_fn(), args.output, settings, log=print,
+                            device=args.device)
     emit(args, {"output": str(args.output), "train_clips": model.info["train_clips"],
                 "final_loss": model.info["final_loss"]},
          f"text-to-motion prior ({model.info['train_clips']} clips, final loss {model.info['final_loss']:.4f}) "
@@ -49,7 +51,7 @@ def cmd_finetune(args: argparse.Namespace) -> int:
         fewshot = few_shot_from_spec(args.data, args.shots, args.seed, skip_bad=args.skip_bad)
         sources = training_clips(args.source, skip_bad=args.skip_bad)
         settings = FinetuneSettings(steps=args.steps, seed=args.seed, w_contrastive=args.contrastive)
-        model, summary = build_generator(args.prior, fewshot, sources, load_encoder(encoder), sentence_fn(),
+        model, summary = build_generator(args.prior, fewshot, sources, load_encoder(encoder, args.device), sentence_fn(),
                                          MiningSettings(top_k=args.top_k), settings, use_mining=not args.no_mining,
                                          log=print)
         model.info["lengths"] = fewshot.lengths()
@@ -64,7 +66,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from motionvigil.kinemic.generate import generate_clips, plan_generation, write_generated
     from motionvigil.kinemic.model import SynthesisModel
 
-    model = SynthesisModel.load(args.model)
+    model = SynthesisModel.load(args.model).to(args.device)
     try:
         names, captions, lengths = plan_generation(model, args.classes, args.prompt, args.frames)
     except ValueError as exc:
@@ -101,7 +103,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
                                   finetune_steps=args.finetune_steps)
     encoder = _encoder_model(args)
     with reporting(args):
-        report = run_experiments(args.data, args.prior, load_encoder(encoder), args.source, args.output, settings)
+        report = run_experiments(args.data, args.prior, load_encoder(encoder, args.device), args.source, args.output,
+                                 settings)
     emit(args, {"output": str(args.output), "tables": report}, report)
     return 0
 
@@ -131,6 +134,7 @@ def _add_train(sub, name: str, help: str | None) -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=2e-4, help="learning rate")
     add_seed(p)
     add_skip_bad(p)
+    add_device(p)
     add_json(p)
     p.set_defaults(func=cmd_train)
     return p
@@ -150,6 +154,7 @@ def _add_finetune(sub, name: str, help: str | None) -> argparse.ArgumentParser:
     add_seed(p)
     add_skip_bad(p)
     p.add_argument("-o", "--output", required=True, help="checkpoint folder of the generator")
+    add_device(p, help="cpu, cuda, cuda:N or auto (the encoder and the generator)")
     add_json(p)
     p.set_defaults(func=cmd_finetune)
     return p
@@ -165,6 +170,7 @@ def _add_generate(sub, name: str, help: str | None) -> argparse.ArgumentParser:
     p.add_argument("--frames", type=int, help="feature frames per clip (default: the few-shot lengths)")
     p.add_argument("--guidance", type=float, help="classifier-free guidance scale (default: the model's)")
     add_seed(p)
+    add_device(p)
     add_json(p)
     p.set_defaults(func=cmd_generate)
     return p
@@ -194,6 +200,7 @@ def _add_eval(sub, name: str, help: str | None) -> argparse.ArgumentParser:
     p.add_argument("--per-class", type=int, default=20, help="synthetic clips per class")
     p.add_argument("--finetune-steps", type=int, default=300, help="generator fine-tuning steps")
     p.add_argument("-o", "--output", required=True, help="result folder (results.json, tables.md)")
+    add_device(p, help="cpu, cuda, cuda:N or auto (the encoder and the generators)")
     add_json(p)
     p.set_defaults(func=cmd_eval)
     return p

@@ -51,12 +51,26 @@ class SynthesisModel:
         self.actions: ActionConditions | None = None
         self.info = dict(info or {})
 
+    @property
+    def device(self) -> torch.device:
+        """Where the denoiser's weights are (``to`` moves them)."""
+        return next(self.denoiser.parameters()).device
+
+    def to(self, device: str | torch.device) -> "SynthesisModel":
+        """Move the denoiser (and the action conditions) to ``device``; returns ``self``."""
+        self.denoiser.to(device)
+        if self.actions is not None:
+            self.actions.to(device)
+        return self
+
     def add_lora(self, rank: int = 8, alpha: float = 16.0, targets: Sequence[str] = LORA_TARGETS) -> None:
+        device = self.device
         add_lora(self.denoiser, targets, rank, alpha)
+        self.denoiser.to(device)  # the new adapters join the weights where they are
         self.lora = {"rank": int(rank), "alpha": float(alpha), "targets": list(targets)}
 
     def set_actions(self, classes: Sequence[str], descriptions: np.ndarray) -> None:
-        self.actions = ActionConditions(classes, descriptions)
+        self.actions = ActionConditions(classes, descriptions).to(self.device)
 
     def trainable(self) -> list[nn.Parameter]:
         params = [p for p in self.denoiser.parameters() if p.requires_grad]
