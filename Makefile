@@ -2,13 +2,16 @@
 #   make demo   - create/reuse .venv, install motionvigil, run the main job
 #   make test   - create/reuse .venv, install with dev extras, run the test suite
 #   make test-fast - the same without the tests marked slow (subprocess, torchrun, demo)
+#   make test-video - tests/test_video.py in a second venv with the video extra (mediapipe
+#                  pins numpy<2, so it cannot share .venv); part of make test
 PYTHON ?= python3
 VENV   ?= .venv
+VIDEO_VENV ?= .venv-video
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 OUT    ?= out
 
-.PHONY: demo test test-fast install install-dev browser clean
+.PHONY: demo test test-fast test-video install install-dev browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +42,7 @@ results: $(VENV)/.installed-dev
 	$(BIN)/python -m motionvigil.report.detection results/detection/detection.json docs/detection.md README.md
 
 demo: $(VENV)/.installed
-	$(BIN)/motionvigil demo --out $(OUT)/demo
+	$(BIN)/motionvigil demo -o $(OUT)/demo
 
 # The browser test (tests/test_report_browser.py) needs Chromium and its driver. When they
 # are missing and we run as root where apt-get exists, try to install them; this step never
@@ -62,9 +65,29 @@ browser:
 	fi
 
 # pytest exits 5 when it collects no tests: that means the suite is missing, so fail loudly.
+# Then the video tests in their own venv (test-video), so that they run rather than skip.
 test: $(VENV)/.installed-dev browser
 	$(BIN)/python -m pytest -q; rc=$$?; \
-	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
+	$(MAKE) --no-print-directory test-video || rc=$$?; exit $$rc
+
+# The video extra pins numpy<2 (mediapipe), so its tests run in a second venv that holds
+# only them. Where the mediapipe wheel cannot be installed (a platform without one), say
+# so and skip; where it installs, MOTIONVIGIL_REQUIRE_VIDEO=1 turns a mediapipe skip into
+# a failure, so these tests never skip silently.
+$(VIDEO_VENV)/.installed-video: pyproject.toml
+	$(PYTHON) -m venv $(VIDEO_VENV)
+	$(VIDEO_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VIDEO_VENV)/bin/python -m pip install --quiet "torch==2.13.0"
+	$(VIDEO_VENV)/bin/python -m pip install --quiet -e ".[dev,video]"
+	touch $@
+
+test-video:
+	@if $(MAKE) --no-print-directory $(VIDEO_VENV)/.installed-video; then \
+	  MOTIONVIGIL_REQUIRE_VIDEO=1 $(VIDEO_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/test_video.py; \
+	else \
+	  echo "make test-video: could not install the video extra (no mediapipe wheel here?): video tests not run" >&2; \
+	fi
 
 # Everything except the tests marked slow (subprocesses, torchrun, the demo): minutes less.
 test-fast: $(VENV)/.installed-dev
@@ -72,4 +95,4 @@ test-fast: $(VENV)/.installed-dev
 	if [ $$rc -eq 5 ]; then echo "make test-fast: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache build src/*.egg-info
+	rm -rf $(VENV) $(VIDEO_VENV) $(OUT) .pytest_cache build src/*.egg-info

@@ -46,7 +46,7 @@ def test_bad_input_leaves_no_output_and_one_line_error(tmp_path):
         capture_output=True,
         text=True,
     )
-    assert proc.returncode != 0
+    assert proc.returncode == 3  # a bad input file
     assert not out.exists()
     assert list(tmp_path.iterdir()) == [bad]  # no temp file left behind either
     err = proc.stderr.strip()
@@ -56,8 +56,8 @@ def test_bad_input_leaves_no_output_and_one_line_error(tmp_path):
 def test_unknown_format_and_missing_file(tmp_path, capsys):
     odd = tmp_path / "motion.xyz"
     odd.write_text("1 2 3")
-    assert main(["convert", str(odd), "-o", str(tmp_path / "o.npz")]) == 2
+    assert main(["convert", str(odd), "-o", str(tmp_path / "o.npz")]) == 3
     assert "unknown motion format" in capsys.readouterr().err
-    assert main(["convert", str(tmp_path / "nope.bvh"), "-o", str(tmp_path / "o.npz")]) == 2
+    assert main(["convert", str(tmp_path / "nope.bvh"), "-o", str(tmp_path / "o.npz")]) == 3
     assert "no such file" in capsys.readouterr().err
     assert not (tmp_path / "o.npz").exists()

@@ -166,7 +166,7 @@ def test_build_detector_and_detect_from_a_class_folder(mydata, corpus, tmp_path,
     assert [c for c, v in zip(detector.classes, detector.violent) if v] == ["walk"]
     capsys.readouterr()
     assert main(["build-detector", str(tmp_path / "run"), "--support", f"{mydata}/", "--strict",
-                 "-o", str(tmp_path / "det3")]) == 2
+                 "-o", str(tmp_path / "det3")]) == 3
     err = capsys.readouterr().err
     assert "broken.bvh" in err and len(err.strip().splitlines()) == 1
 

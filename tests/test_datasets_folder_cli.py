@@ -55,6 +55,6 @@ def test_data_info_takes_name_colon_root_and_rejects_unknown_names(shared_data, 
 
     assert cli(["data", "info", f"msr_action3d:{shared_data / 'msr_action3d'}", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["clips"] == 567
-    assert cli(["data", "info", "no_such_set"]) == 2
+    assert cli(["data", "info", "no_such_set"]) == 3  # unknown dataset: bad input
     err = capsys.readouterr().err
     assert "unknown dataset 'no_such_set'" in err and "msr_action3d" in err and "Traceback" not in err

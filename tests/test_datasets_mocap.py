@@ -154,7 +154,7 @@ def test_msr_index_counts_files_classes_violence_subjects(msr_root):
 
 
 def test_msr_bad_file_stops_loading_by_default(msr, msr_root, cache_dir):
-    with pytest.raises(MotionFileError, match=r"a13_s09_e02.*skip_bad=True"):
+    with pytest.raises(MotionFileError, match=r"a13_s09_e02.*--skip-bad"):
         load_dataset("msr_action3d", msr_root, cache_dir=cache_dir)
 
 

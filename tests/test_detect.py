@@ -311,9 +311,9 @@ def test_cli_detect_bad_file(detector, tmp_path, capsys):
     plots = tmp_path / "plots"
     rc = main(["detect", str(tmp_path / "det"), str(tmp_path / "bad.npz"), "--plot-dir", str(plots)])
     err = capsys.readouterr().err
-    assert rc == 2 and "motionvigil detect: error:" in err and "bad.npz" in err and len(err.splitlines()) == 1
+    assert rc == 3 and "motionvigil detect: error:" in err and "bad.npz" in err and len(err.splitlines()) == 1
     assert not plots.exists() or not any(plots.iterdir())
-    assert main(["detect", str(tmp_path), str(tmp_path / "bad.npz")]) == 2  # not a detector folder
+    assert main(["detect", str(tmp_path), str(tmp_path / "bad.npz")]) == 4  # not a detector folder
 
 
 def test_cli_build_detector_from_folder_dataset(corpus, bundle, tmp_path, capsys):

@@ -164,4 +164,4 @@ def test_metatrain_and_supervised_commands_under_torchrun(tmp_path):
     model = SupervisedModel.load(tmp_path / "sup" / "best")
     assert model.classes == tuple(json.loads((tmp_path / "data" / "annotations.json").read_text())["classes"])
     written = sorted(p.name for p in (tmp_path / "sup").iterdir())
-    assert written == ["best", "last", "log.jsonl", "supervised.json"]
+    assert written == ["best", "last", "log.jsonl", "run_config.json", "supervised.json"]  # run_config: --config

@@ -306,7 +306,7 @@ def test_missing_asf_fails(tmp_path):
     amc.write_text(amc_text())
     with pytest.raises(MotionFileError) as ei:
         read_amc(amc)  # no .asf anywhere in the folder
-    assert_error_names(ei, amc, "asf=")
+    assert_error_names(ei, amc, "--asf")  # names the CLI flag
     with pytest.raises(MotionFileError) as ei:
         read_amc(amc, asf=tmp_path / "nowhere.asf")
     assert_error_names(ei, tmp_path / "nowhere.asf", "no such")
@@ -315,7 +315,7 @@ def test_missing_asf_fails(tmp_path):
     (tmp_path / "other.asf").write_text(TINY_ASF)  # another actor's skeleton must not be used
     with pytest.raises(MotionFileError) as ei:
         read_amc(hdm)
-    assert_error_names(ei, hdm, "HDM_xx.asf", "asf=")
+    assert_error_names(ei, hdm, "HDM_xx.asf", "--asf")
 
 
 def test_ambiguous_asf_fails(tmp_path):
@@ -325,7 +325,7 @@ def test_ambiguous_asf_fails(tmp_path):
     amc.write_text(amc_text())
     with pytest.raises(MotionFileError) as ei:
         read_amc(amc)
-    assert_error_names(ei, amc, "2 .asf files", "asf=")
+    assert_error_names(ei, amc, "2 .asf files", "--asf")
     assert read_amc(amc, asf=tmp_path / "a.asf").num_frames == 4
 
 

@@ -129,7 +129,7 @@ def _renamed_fixture(tmp_path: Path, mapping: dict[str, str]) -> Path:
 
 def test_unmappable_file_is_one_line_naming_the_missing_joints(tmp_path, capsys):
     path = _renamed_fixture(tmp_path, {"LeftUpLeg": "J1", "RightUpLeg": "J2"})
-    assert main(["convert", str(path), "-o", str(tmp_path / "x.npz")]) == 2
+    assert main(["convert", str(path), "-o", str(tmp_path / "x.npz")]) == 3
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "odd.bvh" in err
     assert "could not match left_hip, right_hip" in err and "J1" in err and "--joint-map" in err
@@ -141,21 +141,21 @@ def test_joint_map_file_settles_the_missing_joints(tmp_path, capsys):
     jmap = tmp_path / "map.json"
     jmap.write_text(json.dumps({"left_hip": "J1", "right_hip": "J2"}))
     assert main(["convert", str(path), "-o", str(tmp_path / "x.npz"), "--joint-map", str(jmap)]) == 0
-    assert main(["info", str(path), "--joint-map", str(jmap)]) == 0
-    info = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert main(["info", str(path), "--joint-map", str(jmap), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["files"][0]
     assert info["mapping"]["left_hip"] == "J1" and info["units"] == "centimetres" and info["scale_to_metres"] == 0.01
     jmap.write_text(json.dumps({"left_hip": "Nope"}))
-    assert main(["info", str(path), "--joint-map", str(jmap)]) == 0  # info reports the problem per file
-    assert "Nope" in json.loads(capsys.readouterr().out)["mapping_error"]
+    assert main(["info", str(path), "--joint-map", str(jmap), "--json"]) == 0  # info reports the problem per file
+    assert "Nope" in json.loads(capsys.readouterr().out)["files"][0]["mapping_error"]
     jmap.write_text(json.dumps({"left_knees": "J1"}))
-    assert main(["convert", str(path), "-o", str(tmp_path / "y.npz"), "--joint-map", str(jmap)]) == 2
+    assert main(["convert", str(path), "-o", str(tmp_path / "y.npz"), "--joint-map", str(jmap)]) == 3
     assert "left_knees" in capsys.readouterr().err
 
 
 def test_scale_flag_overrides_units(tmp_path, capsys):
     path = FIXTURES / "lafan1.bvh"
-    assert main(["info", str(path), "--scale", "0.02"]) == 0
-    info = json.loads(capsys.readouterr().out)
+    assert main(["info", str(path), "--scale", "0.02", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)["files"][0]
     assert info["scale_to_metres"] == 0.02
 
 

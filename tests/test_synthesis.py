@@ -313,7 +313,7 @@ def test_cli_generate_from_a_saved_generator(tmp_path, capsys):
     assert main(["kinemic-preview", str(tmp_path / "out"), "-o", str(tmp_path / "p.html"), "--per-class", "1"]) == 0
     page = (tmp_path / "p.html").read_text()
     assert page.count("data:image/gif;base64,") == 1 and "punch" in page
-    assert main(["kinemic-generate", str(tmp_path / "nothing"), "-o", str(tmp_path / "o2")]) == 2
+    assert main(["kinemic-generate", str(tmp_path / "nothing"), "-o", str(tmp_path / "o2")]) == 4  # not a model
     assert "nothing" in capsys.readouterr().err
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 
 import numpy as np
@@ -229,6 +230,11 @@ def test_unknown_extension_lists_video_formats(tmp_path):
 
 @pytest.fixture(scope="module")
 def cv2():
+    if os.environ.get("MOTIONVIGIL_REQUIRE_VIDEO"):  # make test-video: never skip
+        import cv2
+        import mediapipe  # noqa: F401
+
+        return cv2
     pytest.importorskip("mediapipe", reason="mediapipe not installed (pip install -e '.[video]')")
     return pytest.importorskip("cv2", reason="OpenCV not installed (comes with the video extra)")
 
@@ -410,8 +416,8 @@ def test_cli_info_and_detect_on_a_video(rendered_video, tmp_path, capsys):
     from motionvigil.models.bundle import MotionTextBundle
     from motionvigil.models.inputs import MotionInputs
 
-    assert main(["info", str(rendered_video)]) == 0
-    info = json.loads(capsys.readouterr().out)
+    assert main(["info", str(rendered_video), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)["files"][0]
     assert info["layout"] == "mediapipe33" and info["joints"] == 33 and info["frames"] == 35
     assert main(["convert", str(rendered_video), "-o", str(tmp_path / "wave.npz")]) == 0
     with np.load(tmp_path / "wave.npz") as npz:

@@ -25,6 +25,13 @@ class MotionFileError(ValueError):
         super().__init__(f"{where}: {problem}")
 
 
+class CheckpointError(MotionFileError):
+    """A model, detector or checkpoint folder that fails verification (missing or corrupt
+    configuration, weights whose SHA-256 does not match, tensors that do not fit the
+    architecture). A :class:`MotionFileError`, so ``except MotionFileError`` still catches
+    it; the command line exits with status 4 for it (3 for other bad input files)."""
+
+
 class UnknownDatasetError(KeyError):
     """A dataset name that no loader is registered for (the message lists the known ones)."""
 

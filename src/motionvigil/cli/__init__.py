@@ -1,4 +1,15 @@
-"""The ``motionvigil`` command line. Thin: parses arguments and calls the library.
+"""The ``motionvigil`` command line: parses arguments and calls the library.
+
+Help: every parser uses :class:`HelpFormatter`, a ``RawDescriptionHelpFormatter`` that
+appends ``(default: X)`` to each option's help. We do not use argparse's
+``ArgumentDefaultsHelpFormatter`` because it also prints ``(default: None)`` /
+``(default: False)`` for options without a default and for switches, repeats defaults the
+help already states, and re-wraps the exit-status table of the epilog.
+``tests/test_cli_contract.py`` walks every subcommand and fails on an option without help.
+
+Exit statuses (``EXIT_*`` in ``common``): 0 ok, 1 ``detect --fail-on-alert`` raised
+alerts, 2 usage error, 3 bad input file or unknown dataset, 4 a model, detector or
+checkpoint that fails verification.
 
 One module per command group, each defining its parsers beside its handlers: ``data``
 (convert, info, data), ``train`` (pretrain, metatrain, supervised), ``evaluate``
@@ -13,11 +24,20 @@ import sys
 
 from motionvigil import __version__
 from motionvigil.cli import data, demo, detect, evaluate, kinemic, train
-from motionvigil.cli.common import add_strict_flags
+from motionvigil.cli.common import EXIT_BAD_INPUT, EXIT_BAD_MODEL, EXIT_USAGE, UsageError, add_strict_flags
+from motionvigil.cli.config import parse_with_config
 from motionvigil.cli.serve import add_serve
-from motionvigil.errors import MotionFileError, UnknownDatasetError
+from motionvigil.errors import CheckpointError, MotionFileError, UnknownDatasetError
 
-DESCRIPTION = "The ``motionvigil`` command line. Thin: parses arguments and calls the library."
+DESCRIPTION = ("Few-shot violence detection in 3D skeletal motion. "
+               "Run 'motionvigil COMMAND --help' for a command's options.")
+EPILOG = """exit status:
+  0 ok
+  1 detect --fail-on-alert: ran and raised at least one alert
+  2 usage error (bad flags or a request the data cannot serve)
+  3 bad input file or unknown dataset
+  4 a model, detector or checkpoint that fails verification (corrupt, edited, not one)
+"""
 
 # the order of --help
 SUBCOMMANDS = (
@@ -32,22 +52,57 @@ SUBCOMMANDS = (
 )
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the layout of descriptions and epilogs (the exit-status table) and appends
+    ``(default: X)`` to an option's help. Not ``ArgumentDefaultsHelpFormatter``: that one
+    also prints ``(default: None)`` and ``(default: False)`` for flags without a default and
+    for switches, and repeats defaults that the help text already states."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if ("(default" in text or default is None or default is False or default == argparse.SUPPRESS
+                or not action.option_strings
+                or isinstance(action, (argparse._HelpAction, argparse._VersionAction))):
+            return text
+        shown = (" ".join(map(str, default)) if isinstance(default, (list, tuple)) else str(default)).replace("%", "%%")
+        return f"{text} (default: {shown})" if text else f"default: {shown}"
+
+
+def walk_parsers(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
+    """``(command path, parser)`` for the parser and every subcommand's parser below it."""
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from walk_parsers(sub, (*path, name))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="motionvigil", description=DESCRIPTION)
+    parser = argparse.ArgumentParser(prog="motionvigil", description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("--version", action="version", version=f"motionvigil {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in SUBCOMMANDS:
         add(sub)
     add_strict_flags(parser)
+    for _, p in walk_parsers(parser):
+        p.formatter_class = HelpFormatter
     hidden = set(kinemic.hidden_commands())
     sub.metavar = "{" + ",".join(name for name in sub.choices if name not in hidden) + "}"
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command; its exit status (``EXIT_CODES``)."""
+    args = parse_with_config(build_parser(), argv)
     try:
         return args.func(args)
+    except UsageError as exc:
+        print(f"motionvigil {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except CheckpointError as exc:  # before MotionFileError, its base class
+        print(f"motionvigil {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_MODEL
     except (MotionFileError, UnknownDatasetError) as exc:
         print(f"motionvigil {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT

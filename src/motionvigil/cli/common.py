@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import sys
 
 from motionvigil.errors import MotionFileError
@@ -10,6 +12,8 @@ from motionvigil.errors import MotionFileError
 DATA_METAVAR = "NAME[:ROOT]"
 SKIP_BAD_HELP = "skip unusable files (listed) instead of stopping"
 DEVICE_HELP = "cpu, cuda, cuda:N or auto"
+DATA_HELP = "dataset NAME[:ROOT] (e.g. procedural, msr_action3d:/data/msr) or a folder; repeat to pool several"
+JSON_HELP = "print one JSON object on stdout (progress and logs go to stderr)"
 
 
 def count(text: str) -> int:
@@ -45,29 +49,39 @@ def positive(text: str) -> float:
     return value
 
 
-def add_data(p: argparse.ArgumentParser, help: str | None = None, flag: str = "--data") -> None:
-    """A repeatable, required ``NAME[:ROOT]`` dataset flag."""
-    p.add_argument(flag, action="append", required=True, metavar=DATA_METAVAR, help=help)
+def add_data(p: argparse.ArgumentParser, help: str = DATA_HELP, flag: str = "--data", *more: str) -> None:
+    """A repeatable, required ``NAME[:ROOT]`` dataset flag (``more``: other names for it)."""
+    p.add_argument(flag, *more, action="append", required=True, metavar=DATA_METAVAR, help=help)
 
 
-def add_skip_bad(p: argparse.ArgumentParser, help: str | None = SKIP_BAD_HELP) -> None:
+def add_skip_bad(p: argparse.ArgumentParser, help: str = SKIP_BAD_HELP) -> None:
     p.add_argument("--skip-bad", action="store_true", help=help)
 
 
 def add_seed(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="random seed")
 
 
-def add_device(p: argparse.ArgumentParser, help: str | None = None) -> None:
-    p.add_argument("--device", default="cpu", help=help)
+def device_name(text: str) -> str:
+    """argparse type: ``auto`` -> ``cuda`` when a GPU is there, else ``cpu``; others as given."""
+    if text != "auto":
+        return text
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def add_json(p: argparse.ArgumentParser, help: str | None = None) -> None:
+def add_device(p: argparse.ArgumentParser, help: str = DEVICE_HELP) -> None:
+    p.add_argument("--device", default="cpu", type=device_name, help=help)
+
+
+def add_json(p: argparse.ArgumentParser, help: str = JSON_HELP) -> None:
     p.add_argument("--json", action="store_true", help=help)
 
 
 def add_preset(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--preset", default="tiny", choices=["tiny", "paper"])
+    p.add_argument("--preset", default="tiny", choices=["tiny", "paper"],
+                   help="model sizes: tiny (CPU minutes) or paper (the paper's sizes)")
 
 
 def add_adaptation_flags(p: argparse.ArgumentParser) -> None:
@@ -92,13 +106,26 @@ def adapt_settings(args: argparse.Namespace):
                          **{k: v for k, v in given.items() if v is not None})
 
 
+# exit statuses (README "Exit codes", top-level --help)
+EXIT_OK = 0
+EXIT_ALERT = 1  # detect --fail-on-alert: ran and raised alerts
+EXIT_USAGE = 2  # a bad command line or request (argparse's own status for usage errors)
+EXIT_BAD_INPUT = 3  # an unusable input file or unknown dataset (MotionFileError, UnknownDatasetError)
+EXIT_BAD_MODEL = 4  # a model, detector or checkpoint that fails verification (CheckpointError)
+
+
+def usage_error(command: str, message: str) -> int:
+    """Print ``motionvigil COMMAND: error: MESSAGE`` on stderr; the usage-error status."""
+    print(f"motionvigil {command}: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
 def value_error(command: str, exc: ValueError) -> int:
     """A library ValueError about the request (bad classes, shots, mode...) as the command's
     error message and exit status 2; a MotionFileError (also a ValueError) goes on to ``main``."""
     if isinstance(exc, MotionFileError):
         raise exc
-    print(f"motionvigil {command}: error: {exc}", file=sys.stderr)
-    return 2
+    return usage_error(command, str(exc))
 
 
 def reader_options(args: argparse.Namespace) -> dict:
@@ -125,3 +152,59 @@ def add_strict_flags(parser: argparse.ArgumentParser) -> None:
             action.default = None
             parser.add_argument("--strict", dest="skip_bad", action="store_false",
                                 help="stop at the first unreadable file (class folders otherwise skip and list them)")
+
+
+def add_alias(p: argparse.ArgumentParser, flag: str, dest: str, **kwargs) -> None:
+    """A former spelling of an option, still accepted but hidden from ``--help``."""
+    p.add_argument(flag, dest=dest, default=argparse.SUPPRESS, help=argparse.SUPPRESS, **kwargs)
+
+
+def add_output(p: argparse.ArgumentParser, help: str, required: bool = True, default: str | None = None,
+               aliases: tuple[str, ...] = ()) -> None:
+    """``-o/--output`` (and former spellings of it, hidden)."""
+    p.add_argument("-o", "--output", required=required and default is None, default=default, help=help)
+    for flag in aliases:
+        add_alias(p, flag, "output")
+
+
+def add_pool_root(p: argparse.ArgumentParser, what: str) -> None:
+    """``--data mocap_violence[:ROOT]`` for studies over the real pool's source folders (the
+    former ``--data-root ROOT`` is a hidden alias); read back with ``pool_root``."""
+    p.add_argument("--data", metavar="mocap_violence[:ROOT]",
+                   help=f"the real data: mocap_violence, ROOT holding {what} (default: the shared data root)")
+    add_alias(p, "--data-root", "data_root")
+
+
+def pool_root(args: argparse.Namespace) -> str | None:
+    """The ROOT of ``add_pool_root``'s flags (``None``: the default); a usage error for
+    another dataset name."""
+    root = getattr(args, "data_root", None)
+    if args.data is None:
+        return root
+    name, _, given = args.data.partition(":")
+    if name != "mocap_violence":
+        raise UsageError(f"--data: this command reads the mocap_violence sources, got {name!r}")
+    return given or root
+
+
+class UsageError(Exception):
+    """A bad request found after parsing (``main`` prints it; exit status 2)."""
+
+
+@contextlib.contextmanager
+def reporting(args: argparse.Namespace):
+    """With ``--json``, whatever the library prints goes to stderr, keeping stdout for the one
+    JSON object (``emit``)."""
+    if getattr(args, "json", False):
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    else:
+        yield
+
+
+def emit(args: argparse.Namespace, summary: dict, text: str | None = None) -> None:
+    """The command's report: one JSON object with ``--json``, else ``text``."""
+    if getattr(args, "json", False):
+        print(json.dumps(summary, default=str))
+    elif text is not None:
+        print(text)

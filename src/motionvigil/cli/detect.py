@@ -10,36 +10,55 @@ import sys
 from pathlib import Path
 
 from motionvigil.cli.common import (
-    add_data,
+    EXIT_ALERT,
+    EXIT_BAD_INPUT,
+    EXIT_OK,
     add_device,
     add_json,
+    add_pool_root,
     add_reader_flags,
     add_seed,
     add_skip_bad,
+    emit,
+    pool_root,
     positive,
     reader_options,
+    reporting,
+    usage_error,
     value_error,
 )
 from motionvigil.errors import MotionFileError
 
 
 def cmd_build_detector(args: argparse.Namespace) -> int:
-    from motionvigil.detect.support import build_from_specs
+    from motionvigil.detect.support import build_from_prompts, build_from_specs
 
+    if (args.support is None) == (args.prompts is None):
+        return usage_error("build-detector", "give --support DATA (few-shot) or --prompts TEXT... (zero-shot)")
+    if args.prompts is not None:
+        unused = [flag for flag, value in (("--classes", args.classes), ("--adapt", args.adapt),
+                                           ("--alerts-per-min", args.alerts_per_min)) if value]
+        if unused:
+            return usage_error("build-detector", f"{', '.join(unused)} need support clips (--support), not --prompts")
     if args.model is None:  # start from the built-in encoder
         from motionvigil.detect.builtin import verify
 
         args.model = str(verify())
     try:
-        detector = build_from_specs(args.model, args.support, args.output, classes=args.classes, shots=args.shots,
-                                    target_fpr=args.target_fpr, adapt=args.adapt, alert_classes=args.alert,
-                                    window=args.window, stride=args.stride, seed=args.seed, device=args.device,
-                                    skip_bad=args.skip_bad, head=args.head, calm=args.calm or (),
-                                    alerts_per_min=args.alerts_per_min, reader_options=reader_options(args))
+        if args.prompts is not None:
+            detector = build_from_prompts(args.model, args.prompts, args.output, calm=args.calm or ("procedural",),
+                                          target_fpr=args.target_fpr, alert_classes=args.alert, window=args.window,
+                                          stride=args.stride, device=args.device, skip_bad=args.skip_bad,
+                                          reader_options=reader_options(args))
+        else:
+            detector = build_from_specs(args.model, args.support, args.output, classes=args.classes, shots=args.shots,
+                                        target_fpr=args.target_fpr, adapt=args.adapt, alert_classes=args.alert,
+                                        window=args.window, stride=args.stride, seed=args.seed, device=args.device,
+                                        skip_bad=args.skip_bad, head=args.head, calm=args.calm or (),
+                                        alerts_per_min=args.alerts_per_min, reader_options=reader_options(args))
     except ValueError as exc:  # bad classes, shots or threshold policy for this support set
         return value_error("build-detector", exc)
-    print(detector.describe())
-    print(f"saved in {args.output}")
+    emit(args, {"output": str(args.output), **detector.settings()}, f"{detector.describe()}\nsaved in {args.output}")
     return 0
 
 
@@ -57,9 +76,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
         detector = load_builtin_detector(args.device)
     if not inputs:
-        print("motionvigil detect: error: no motion file given", file=sys.stderr)
-        return 2
-    failed, taken = False, set()
+        return usage_error("detect", "no motion file given")
+    failed, alerted, taken = False, False, set()
     for path in inputs:
         try:
             timeline = detect_motion(detector, load_motion(path, **reader_options(args)))
@@ -67,25 +85,34 @@ def cmd_detect(args: argparse.Namespace) -> int:
             print(f"motionvigil detect: error: {exc}", file=sys.stderr)
             failed = True
             continue
+        alerted = alerted or bool(timeline.alerts)
         print(json.dumps(timeline_json(timeline, str(path))) if args.json else format_alerts(timeline, str(path)))
         if args.plot_dir:
             plot_timeline(timeline, Path(args.plot_dir) / plot_name(path, taken), title=str(path))
-    return 2 if failed else 0
+    if failed:
+        return EXIT_BAD_INPUT
+    return EXIT_ALERT if alerted and args.fail_on_alert else EXIT_OK
 
 
 def add_build_detector(sub) -> None:
-    p = sub.add_parser("build-detector", help="few-shot violence detector from K support clips per class")
+    p = sub.add_parser("build-detector", help="few-shot violence detector from K support clips per class, or "
+                                              "zero-shot from text prompts (--prompts)")
     p.add_argument("model", metavar="RUN_OR_MODEL", nargs="?",
                    help="model folder, or a run folder (maml/best, best, pretrain/best); default: the built-in "
                         "encoder (motionvigil models)")
-    add_data(p, flag="--support",
-             help="dataset whose training clips give the support examples (e.g. folder:PATH, procedural); "
-                  "repeat to pool several")
+    p.add_argument("--support", "--data", dest="support", action="append", metavar="NAME[:ROOT]",
+                   help="dataset whose training clips give the support examples (e.g. folder:PATH, procedural); "
+                        "repeat to pool several")
+    p.add_argument("--prompts", nargs="+", metavar="TEXT",
+                   help="zero-shot instead of --support: one class per prompt (e.g. punch kick walk), prototypes "
+                        "from the text encoder, threshold set on calm motion (--calm, default procedural) at "
+                        "--target-fpr (default 0.05)")
     p.add_argument("--classes", nargs="+", help="classes to detect (default: all classes of the data)")
     p.add_argument("--alert", nargs="+", help="classes that raise alerts (default: the violent ones)")
     p.add_argument("--shots", type=int, default=5, help="support examples per class")
     p.add_argument("--target-fpr", type=float, help="with --no-head: threshold for this false-positive rate on the "
-                                                    "support clips (default: the F1-maximising threshold)")
+                                                    "support clips (default: the F1-maximising threshold); with "
+                                                    "--prompts: on the calm clips (default 0.05)")
     p.add_argument("--head", action=argparse.BooleanOptionalAction, default=True,
                    help="score violence with a kinematic head trained on the support data, calm clips and the "
                         "procedural corpus (transfers to unseen sources; docs/detection.md); --no-head: the "
@@ -104,6 +131,7 @@ def add_build_detector(sub) -> None:
     add_device(p)
     p.add_argument("-o", "--output", required=True, help="detector folder")
     add_reader_flags(p)
+    add_json(p, help="print the detector's settings as one JSON object on stdout")
     p.set_defaults(func=cmd_build_detector)
 
 
@@ -113,6 +141,8 @@ def add_detect(sub) -> None:
                    help="motion files, optionally after a detector folder (from build-detector); without one, the "
                         "built-in detector (motionvigil models)")
     add_json(p, help="one JSON object per file: file, timeline, alerts")
+    p.add_argument("--fail-on-alert", action="store_true",
+                   help="exit with status 1 when any file raised an alert (default: 0 whenever it ran)")
     p.add_argument("--plot-dir", help="write a PNG timeline per file into this folder")
     add_device(p)
     add_reader_flags(p)
@@ -145,10 +175,11 @@ def cmd_zoo_build(args: argparse.Namespace) -> int:
     from motionvigil.detect.builtin import ZOO
     from motionvigil.studies.zoo_build import build_zoo
 
-    manifest = build_zoo(args.output or ZOO, args.results, args.data_root, args.epochs)
+    with reporting(args):
+        manifest = build_zoo(args.output or ZOO, args.results, pool_root(args), args.epochs)
     card = manifest["models"]["violence_detector"]
-    print(f"built-in detector written to {args.output or ZOO} ({card['build_seconds']:.0f} s); "
-          f"threshold {card['threshold']:.4f}")
+    emit(args, manifest, f"built-in detector written to {args.output or ZOO} ({card['build_seconds']:.0f} s); "
+                         f"threshold {card['threshold']:.4f}")
     return 0
 
 
@@ -161,6 +192,7 @@ def add_models(sub) -> None:
     p.add_argument("-o", "--output", help="zoo folder (default: the package's own)")
     p.add_argument("--results", default="results/detection/detection.json",
                    help="detection study JSON whose in_domain validation choice and figures the card carries")
-    p.add_argument("--data-root", help="folder holding the mocap_violence sources (default: the shared data root)")
+    add_pool_root(p, "the mocap_violence sources")
     p.add_argument("--epochs", type=int, default=15, help="encoder pre-training epochs")
+    add_json(p, help="print the manifest as one JSON object on stdout")
     p.set_defaults(func=cmd_zoo_build)

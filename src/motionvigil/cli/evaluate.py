@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from motionvigil.cli.common import (
-    DEVICE_HELP, adapt_settings, add_adaptation_flags, add_data, add_device, add_json, add_preset, add_seed,
-    add_skip_bad, count, value_error,
+    DEVICE_HELP, adapt_settings, add_adaptation_flags, add_data, add_device, add_json, add_output,
+    add_pool_root, add_preset, add_seed, add_skip_bad, count, emit, pool_root, reporting, value_error,
 )
 
 
@@ -19,7 +19,7 @@ def cmd_retrieval(args: argparse.Namespace) -> int:
     from motionvigil.studies.pretrained import evaluate_run, format_report
 
     report = evaluate_run(args.run, args.data, split=args.split, device=args.device, skip_bad=args.skip_bad)
-    out = Path(args.run) / "retrieval.json"
+    out = Path(args.output) if args.output else Path(args.run) / "retrieval.json"
     write_text_atomic(out, json.dumps(report, indent=2))
     print(json.dumps(report) if args.json else format_report(report))
     if not args.json:
@@ -58,9 +58,13 @@ def cmd_study_fewshot(args: argparse.Namespace) -> int:
         meta=dataclasses.replace(base.meta, iterations=args.meta_iterations, inner=adapt_settings(args)),
         episodic=dataclasses.replace(base.episodic, episodes=args.episodes),
     )
-    result = run_fewshot_study(args.data, args.output, settings, pretrained=args.pretrained, device=args.device,
-                               skip_bad=args.skip_bad)
+    with reporting(args):
+        result = run_fewshot_study(args.data, args.output, settings, pretrained=args.pretrained, device=args.device,
+                                   skip_bad=args.skip_bad)
     if not is_main_process():  # under torchrun, rank 0 reports
+        return 0
+    if args.json:
+        emit(args, result["summary"])
         return 0
     out = Path(args.output)
     for name in ("table1", "table2"):
@@ -73,7 +77,7 @@ def cmd_study_fewshot(args: argparse.Namespace) -> int:
 def cmd_study_detection(args: argparse.Namespace) -> int:
     from motionvigil.report.detection import detection_study, render_markdown
 
-    result = detection_study(args.output, args.preset, args.data_root, args.seed, progress=not args.json)
+    result = detection_study(args.output, args.preset, pool_root(args), args.seed, progress=not args.json)
     if args.json:
         print(json.dumps(result, indent=1))
     else:
@@ -95,7 +99,7 @@ def cmd_study_cross_skeleton(args: argparse.Namespace) -> int:
                                    ("episodes", args.episodes)) if v is not None}
     settings = dataclasses.replace(settings, **overrides)
     command = "motionvigil " + " ".join(sys.argv[1:]) if sys.argv[1:] else ""
-    result = run_cross_skeleton(args.data_root, settings, args.markdown, command=command,
+    result = run_cross_skeleton(pool_root(args), settings, args.output, command=command,
                                 log=lambda msg: print(msg, file=sys.stderr, flush=True))
     print(json.dumps(result, indent=2, default=float) if args.json else result["markdown"])
     return 0
@@ -110,16 +114,18 @@ def cmd_fewshot(args: argparse.Namespace) -> int:
                             skip_bad=args.skip_bad, adapt=adapt_settings(args))
     if is_main_process():
         lead = ("config", "model") if args.protocol == "episodic" else ("model",)
-        print(json.dumps(rows, default=float) if args.json else rows_to_markdown(rows, lead))
+        print(json.dumps({"protocol": args.protocol, "rows": rows}, default=float) if args.json
+              else rows_to_markdown(rows, lead))
     return 0
 
 
 def cmd_tsne(args: argparse.Namespace) -> int:
     from motionvigil.report.tsne import tsne_study
 
-    for path in tsne_study(args.run, args.data, args.output, count=args.classes, shots=args.shots, seed=args.seed,
-                           skip_bad=args.skip_bad):
-        print(path)
+    with reporting(args):
+        paths = tsne_study(args.run, args.data, args.output, count=args.classes, shots=args.shots, seed=args.seed,
+                           skip_bad=args.skip_bad, device=args.device)
+    emit(args, {"plots": [str(p) for p in paths]}, "\n".join(map(str, paths)))
     return 0
 
 
@@ -128,7 +134,8 @@ def add_retrieval(sub) -> None:
     p.add_argument("run", help="run folder (or a model folder)")
     add_data(p)
     add_skip_bad(p)
-    p.add_argument("--split", default="test")
+    p.add_argument("--split", default="test", help="split to evaluate on")
+    add_output(p, "write the JSON report here (default: RUN/retrieval.json)", required=False)
     add_device(p)
     add_json(p)
     p.set_defaults(func=cmd_retrieval)
@@ -139,7 +146,8 @@ def add_probe(sub) -> None:
                                      "encoder against the same backbone from scratch (docs/tmor.md)")
     p.add_argument("run", help="pre-training run folder (or a model folder)")
     add_data(p)
-    p.add_argument("--mode", default="linear", choices=["linear", "finetune"])
+    p.add_argument("--mode", default="linear", choices=["linear", "finetune"],
+                   help="linear: a frozen encoder and a linear head; finetune: train the encoder too")
     p.add_argument("--task", default="classify", choices=["classify", "detect"],
                    help="classify clips (and zero-shot), or frame-wise detection on long sequences")
     p.add_argument("--scratch", action="store_true", help="the run's architecture with random initial weights")
@@ -157,16 +165,17 @@ def add_study(sub) -> None:
     p = study.add_parser("fewshot", help="pre-train, meta-train, Table 1 (episodic) and Table 2 (global) in one run")
     add_data(p)
     add_skip_bad(p)
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("-o", "--output", required=True, help="study folder (pretrain/, maml/, tables)")
     add_preset(p)
-    p.add_argument("--encoder", default="tmr", choices=["tmr", "vit"])
+    p.add_argument("--encoder", default="tmr", choices=["tmr", "vit"], help="encoder architecture")
     p.add_argument("--pretrained", help="use this pre-trained run/model instead of pre-training")
-    p.add_argument("--pretrain-epochs", type=int, default=20)
-    p.add_argument("--meta-iterations", type=count, default=300)
-    p.add_argument("--episodes", type=count, default=200)
+    p.add_argument("--pretrain-epochs", type=int, default=20, help="pre-training epochs")
+    p.add_argument("--meta-iterations", type=count, default=300, help="meta-training iterations")
+    p.add_argument("--episodes", type=count, default=200, help="evaluation episodes")
     add_adaptation_flags(p)
     add_seed(p)
     add_device(p, help=DEVICE_HELP)
+    add_json(p, help="print the study's summary as one JSON object on stdout")
     p.set_defaults(func=cmd_study_fewshot)
 
     p = study.add_parser("detection", help="violence detection on unseen sources: leave-one-source-out, DeepMimic, "
@@ -174,23 +183,22 @@ def add_study(sub) -> None:
     p.add_argument("-o", "--output", required=True, help="folder for detection.json, detection.md and PR curves")
     p.add_argument("--preset", default="tiny", choices=["tiny", "quick"],
                    help="tiny: 3 seeds, the full benchmark; quick: 1 seed, small corpus (tests)")
-    p.add_argument("--data-root", help="folder holding msr_action3d/, hdm05/, utkinect/, bandai2/ "
-                                       "(default: the shared data root)")
+    add_pool_root(p, "msr_action3d/, hdm05/, utkinect/, bandai2/")
     p.add_argument("--seed", type=int, action="append", help="repeat to choose the seeds (default: the preset's)")
-    p.add_argument("--json", action="store_true", help="print the result JSON on stdout")
+    add_json(p, help="print the result JSON on stdout (progress on stderr)")
     p.set_defaults(func=cmd_study_detection)
 
     p = study.add_parser("cross-skeleton", help="train on one skeleton family (Kinect / mocap), evaluate on another")
-    p.add_argument("--data-root", help="folder holding msr_action3d/, utkinect/, hdm05/, bandai2/ (default: loaders' own)")
+    add_pool_root(p, "msr_action3d/, utkinect/, hdm05/, bandai2/")
     add_preset(p)
     p.add_argument("--arm", action="append", choices=["vit_native", "vit_smpl", "tmr"], help="repeat; default all")
-    p.add_argument("--pretrain-epochs", type=int)
-    p.add_argument("--finetune-epochs", type=int)
-    p.add_argument("--episodes", type=int)
-    p.add_argument("--markdown", metavar="FILE", help="also write the Markdown tables here (atomically)")
+    p.add_argument("--pretrain-epochs", type=int, help="pre-training epochs (default: the preset's)")
+    p.add_argument("--finetune-epochs", type=int, help="fine-tuning epochs (default: the preset's)")
+    p.add_argument("--episodes", type=int, help="evaluation episodes (default: the preset's)")
+    add_output(p, "also write the Markdown tables to this file (atomically)", required=False, aliases=("--markdown",))
     add_json(p, help="print the full result as JSON")
     add_seed(p)
-    add_device(p, help="cpu, cuda or cuda:N")
+    add_device(p)
     p.set_defaults(func=cmd_study_cross_skeleton)
 
 
@@ -199,8 +207,9 @@ def add_fewshot(sub) -> None:
     p.add_argument("run", help="study folder holding pretrain/best and maml/best")
     add_data(p)
     add_skip_bad(p)
-    p.add_argument("--protocol", choices=["episodic", "global"], default="episodic")
-    p.add_argument("--episodes", type=count, default=200)
+    p.add_argument("--protocol", choices=["episodic", "global"], default="episodic",
+                   help="episodic (Table 1) or global (Table 2)")
+    p.add_argument("--episodes", type=count, default=200, help="episodes (episodic protocol)")
     add_adaptation_flags(p)
     add_device(p, help=DEVICE_HELP)
     add_json(p)
@@ -213,7 +222,9 @@ def add_tsne(sub) -> None:
     add_data(p)
     p.add_argument("--classes", type=int, default=8, help="how many classes to show (violent ones first)")
     add_skip_bad(p)
-    p.add_argument("--shots", type=int, default=5)
+    p.add_argument("--shots", type=int, default=5, help="support clips per class for the adaptation")
     add_seed(p)
     p.add_argument("-o", "--output", help="folder for the PNGs (default: the run folder)")
+    add_device(p)
+    add_json(p)
     p.set_defaults(func=cmd_tsne)

@@ -98,7 +98,8 @@ def add_serve(sub) -> None:
     p.add_argument("--idle-timeout", type=float, default=60.0, metavar="S",
                    help="close a stream that sends nothing for S seconds")
     p.add_argument("--threads", type=count, help="torch threads for inference (default: torch's)")
-    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
+                   help="server log level (keys and authorization headers are never logged)")
     p.add_argument("--access-log", action="store_true", help="log every HTTP request (never headers or keys)")
     add_device(p)
     p.set_defaults(func=cmd_serve)
@@ -107,5 +108,6 @@ def add_serve(sub) -> None:
 def _add_export(sub) -> None:
     p = sub.add_parser("export", help="write a detector's scoring network (motion encoder + prototypes) as ONNX")
     p.add_argument("detector", metavar="DET", nargs="?", help="detector folder (default: the built-in detector)")
-    p.add_argument("--onnx", required=True, metavar="OUT.onnx", help="ONNX file to write")
+    p.add_argument("--onnx", "-o", "--output", dest="onnx", required=True, metavar="OUT.onnx",
+                   help="ONNX file to write")
     p.set_defaults(func=cmd_export)

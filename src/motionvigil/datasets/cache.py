@@ -401,8 +401,9 @@ def convert_dataset_files(
     native: bool = True,
 ) -> ConvertResult:
     """:func:`convert_many` for a dataset loader: an unusable file stops with a message
-    naming the file, the dataset and the ``skip_bad=True`` way out. Loaders keep the
-    native skeleton (``native=True``) so that every clip's meta holds it."""
+    naming the file, the dataset and the way out (``--skip-bad``; ``skip_bad=True`` in
+    Python). Loaders keep the native skeleton (``native=True``) so that every clip's meta
+    holds it."""
     try:
         return convert_many(
             paths, reader_kwargs, cache_dir,
@@ -411,8 +412,8 @@ def convert_dataset_files(
     except MotionFileError as exc:
         raise MotionFileError(
             exc.path,
-            f"{exc.problem} (while loading dataset {dataset!r}; pass skip_bad=True to skip "
-            "unusable files and list them in the dataset's bad_files)",
+            f"{exc.problem} (while loading dataset {dataset!r}; --skip-bad skips unusable files and "
+            "lists them)",
         ) from None
 
 
@@ -435,4 +436,4 @@ def describe_bad_files(bad: list[tuple[Path, str]]) -> str:
     if not bad:
         return ""
     names = ", ".join(Path(p).name for p, _ in bad)
-    return f" Skipped {len(bad)} unusable file(s) (skip_bad=True): {names}."
+    return f" Skipped {len(bad)} unusable file(s): {names}."

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -55,9 +56,23 @@ def load_specs(specs: Sequence[str], skip_bad: bool | None = None, **reader_opti
     out = []
     for name, root in map(parse_data_spec, specs):
         params = inspect.signature(get_spec(name).loader).parameters
-        options = {"skip_bad": skip_bad, **reader_options}
-        out.append(load_dataset(name, root, **{k: v for k, v in options.items() if k in params}))
+        options = {**({} if skip_bad is None else {"skip_bad": skip_bad}), **reader_options}
+        dataset = load_dataset(name, root, **{k: v for k, v in options.items() if k in params})
+        report_bad_files(dataset)
+        out.append(dataset)
     return out
+
+
+def report_bad_files(dataset: Dataset, stream=None) -> None:
+    """List a dataset's skipped files on stderr (one line each), so that a command that
+    skipped some (``--skip-bad``, class folders, ``mocap_violence``) says which."""
+    if not dataset.bad_files:
+        return
+    stream = stream or sys.stderr
+    print(f"motionvigil: {dataset.name}: skipped {len(dataset.bad_files)} unusable file(s) "
+          "(--strict stops at the first instead):", file=stream)
+    for path, problem in dataset.bad_files:
+        print(f"  {path}: {problem}", file=stream)
 
 
 def training_clips(specs: Sequence[str], skip_bad: bool | None = None) -> list[Clip]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from motionvigil.detect.detector import Detector
-from motionvigil.errors import MotionFileError
+from motionvigil.errors import CheckpointError
 from motionvigil.models.checkpoint import sha256_file
 
 ZOO = Path(__file__).resolve().parents[1] / "zoo"
@@ -23,12 +23,12 @@ DETECTOR = "violence_detector"
 def read_manifest(zoo: Path = ZOO) -> dict[str, Any]:
     path = zoo / MANIFEST
     if not path.is_file():
-        raise MotionFileError(path, "no built-in models in this installation (build them with `make model`)")
+        raise CheckpointError(path, "no built-in models in this installation (build them with `make model`)")
     try:
         manifest = json.loads(path.read_text())
         manifest["models"][DETECTOR]["files"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise MotionFileError(path, f"unreadable built-in model manifest ({exc})") from None
+        raise CheckpointError(path, f"unreadable built-in model manifest ({exc})") from None
     return manifest
 
 
@@ -36,13 +36,13 @@ def verify(name: str = DETECTOR, zoo: Path = ZOO) -> Path:
     """The model's folder, after checking every listed file's SHA-256."""
     manifest = read_manifest(zoo)
     if name not in manifest["models"]:
-        raise MotionFileError(zoo / MANIFEST, f"no built-in model {name!r}; known: {', '.join(manifest['models'])}")
+        raise CheckpointError(zoo / MANIFEST, f"no built-in model {name!r}; known: {', '.join(manifest['models'])}")
     for rel, digest in manifest["models"][name]["files"].items():
         path = zoo / rel
         if not path.is_file():
-            raise MotionFileError(path, "built-in model file is missing (reinstall motionvigil or run `make model`)")
+            raise CheckpointError(path, "built-in model file is missing (reinstall motionvigil or run `make model`)")
         if sha256_file(path) != digest:
-            raise MotionFileError(path, "built-in model file does not match its recorded SHA-256 (edited or "
+            raise CheckpointError(path, "built-in model file does not match its recorded SHA-256 (edited or "
                                         "corrupt; reinstall motionvigil or run `make model`)")
     return zoo / name
 

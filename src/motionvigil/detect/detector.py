@@ -46,7 +46,7 @@ from motionvigil.detect.windows import (
     embed_windows,
     seconds,
 )
-from motionvigil.errors import MotionFileError
+from motionvigil.errors import CheckpointError
 from motionvigil.fewshot.adaptation import AdaptSettings, InputCache, adapt, encoder_params
 from motionvigil.losses import class_prototypes
 from motionvigil.models.bundle import MotionTextBundle
@@ -308,20 +308,20 @@ class Detector:
         """Load a saved detector, verifying the weights' SHA-256 and every setting.
 
         Raises:
-            MotionFileError: not a detector folder, or a corrupt / inconsistent one.
+            CheckpointError (a MotionFileError): not a detector folder, or a corrupt / inconsistent one.
         """
         folder = Path(folder)
         if not (folder / CONFIG).is_file():
-            raise MotionFileError(folder, "not a detector folder (no config.json); build one with "
+            raise CheckpointError(folder, "not a detector folder (no config.json); build one with "
                                           "`motionvigil build-detector`")
         section = read_config(folder).get("detector")
         if not isinstance(section, dict):
-            raise MotionFileError(folder / CONFIG, "a model checkpoint, not a detector (no 'detector' settings); "
+            raise CheckpointError(folder / CONFIG, "a model checkpoint, not a detector (no 'detector' settings); "
                                                    "build one with `motionvigil build-detector`")
         tensors, _ = load_checkpoint(folder)
         bundle = MotionTextBundle.load(folder, device)
         if PROTOTYPES not in tensors:
-            raise MotionFileError(folder / "weights.safetensors", f"detector tensor {PROTOTYPES!r} is missing")
+            raise CheckpointError(folder / "weights.safetensors", f"detector tensor {PROTOTYPES!r} is missing")
         protos = tensors[PROTOTYPES].numpy()
         try:
             det = cls(bundle, protos, [str(c) for c in section["classes"]],
@@ -330,9 +330,9 @@ class Detector:
                       section.get("calibration"), section.get("info"),
                       ViolenceHead.from_json(section["head"]) if "head" in section else None)
         except (KeyError, TypeError, ValueError) as exc:
-            raise MotionFileError(folder / CONFIG, f"invalid detector settings ({exc})") from None
+            raise CheckpointError(folder / CONFIG, f"invalid detector settings ({exc})") from None
         if not np.isfinite(det.prototypes).all():
-            raise MotionFileError(folder / "weights.safetensors", "detector prototypes contain NaN or inf")
+            raise CheckpointError(folder / "weights.safetensors", "detector prototypes contain NaN or inf")
         return det
 
 

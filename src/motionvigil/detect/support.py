@@ -19,7 +19,7 @@ from motionvigil.datasets.clip import Clip, Dataset
 from motionvigil.datasets.labelled import LabelledSet
 from motionvigil.datasets.violence import is_violent
 from motionvigil.detect.detector import Detector
-from motionvigil.errors import MotionFileError
+from motionvigil.errors import CheckpointError
 from motionvigil.fewshot.adaptation import AdaptSettings
 from motionvigil.models.bundle import MotionTextBundle
 from motionvigil.models.checkpoint import CONFIG
@@ -35,7 +35,7 @@ def resolve_model(path: str | Path) -> Path:
     for sub in ("", *MODEL_SUBFOLDERS):
         if (path / sub / CONFIG).is_file():
             return path / sub
-    raise MotionFileError(path, "no model here: expected a model folder (config.json) or a run folder holding "
+    raise CheckpointError(path, "no model here: expected a model folder (config.json) or a run folder holding "
                                 f"{', '.join(MODEL_SUBFOLDERS)}")
 
 
@@ -142,5 +142,43 @@ def build_from_specs(model: str | Path, specs: Sequence[str], output: str | Path
         detector.info["calm_data"] = list(calm) or list(specs)
     detector.info["model"] = str(resolve_model(model))
     detector.info["support_data"] = list(specs)
+    detector.save(output)
+    return detector
+
+
+DEFAULT_PROMPT_FPR = 0.05  # zero-shot threshold: this share of calm clips may alert
+
+
+def calm_clips(datasets: Sequence[Dataset], alert: Sequence[str]) -> list[Clip]:
+    """The training clips of ``datasets`` that carry none of the ``alert`` classes and no
+    violent label (calm motion to set a threshold on)."""
+    alert = set(alert)
+    return [c for ds in datasets for c in ds.clips
+            if c.split in (None, "train") and c.num_frames >= 2 and not (set(c.labels) & alert) and not c.violent]
+
+
+def build_from_prompts(model: str | Path, prompts: Sequence[str], output: str | Path, *,
+                       calm: Sequence[str] = ("procedural",), target_fpr: float | None = None,
+                       alert_classes: Sequence[str] | None = None, window: int = 64, stride: int = 10,
+                       device: str = "cpu", skip_bad: bool | None = None,
+                       reader_options: dict | None = None) -> Detector:
+    """``motionvigil build-detector --prompts``: a zero-shot detector whose prototypes are
+    the text embeddings of the prompts (:meth:`Detector.from_prompts`), its threshold set
+    so that ``target_fpr`` (default ``DEFAULT_PROMPT_FPR``) of the ``calm`` datasets' calm
+    training clips alert (:meth:`Detector.calibrate`); saved to ``output``."""
+    from motionvigil.cache_dir import cache_root
+    from motionvigil.datasets.select import load_specs
+    from motionvigil.models.text import TextEmbeddingCache
+
+    fpr = DEFAULT_PROMPT_FPR if target_fpr is None else target_fpr
+    bundle = MotionTextBundle.load(resolve_model(model), device)
+    detector = Detector.from_prompts(bundle, prompts, TextEmbeddingCache(cache_root() / "text"),
+                                     violent=alert_classes, window=window, stride=stride)
+    clips = calm_clips(load_specs(calm, skip_bad=skip_bad, **(reader_options or {})), detector.violent_classes)
+    if not clips:
+        raise ValueError(f"no calm training clip in {', '.join(calm)} to set the threshold on (--calm)")
+    detector = detector.calibrate(clips, target_fpr=fpr)
+    detector.info = {**detector.info, "model": str(resolve_model(model)), "prompts": list(prompts),
+                     "calm_data": list(calm)}
     detector.save(output)
     return detector

@@ -575,7 +575,7 @@ def find_asf(amc_path: str | Path) -> Path:
             if cand.is_file():
                 return cand
         raise MotionFileError(
-            amc, f"HDM05 skeleton {hdm[1]}.asf not found beside the file or in its parent folder; pass asf="
+            amc, f"HDM05 skeleton {hdm[1]}.asf not found beside the file or in its parent folder; give it with --asf FILE"
         )
     cands = [folder / f"{amc.stem}.asf"]
     if "_" in amc.stem:
@@ -590,7 +590,7 @@ def find_asf(amc_path: str | Path) -> Path:
     if len(found) == 1:
         return found[0]
     what = "no .asf file" if not found else f"{len(found)} .asf files"
-    raise MotionFileError(amc, f"cannot tell which ASF skeleton to use ({what} in {folder}); pass asf=")
+    raise MotionFileError(amc, f"cannot tell which ASF skeleton to use ({what} in {folder}); give it with --asf FILE")
 
 
 @dataclass

@@ -590,7 +590,7 @@ def infer_units(data: BvhData, positions: np.ndarray, source: str | Path) -> tup
         source,
         f"cannot infer length units: rest-pose height ({basis}) is {height:.4g} file units, which is "
         f"not {_PLAUSIBLE_HEIGHT[0]}-{_PLAUSIBLE_HEIGHT[1]} m in metres, centimetres, millimetres, inches "
-        "or CMU BVH units; pass --scale S (scale= in Python), the factor from file units to metres, "
+        "or CMU BVH units; give --scale S, the factor from file units to metres, "
         "e.g. --scale 0.001 for millimetres",
     )
 

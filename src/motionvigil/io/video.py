@@ -215,7 +215,7 @@ def read_video(
         if fps is None:
             if not (math.isfinite(stated_fps) and 0.0 < stated_fps <= _MAX_FPS):
                 raise MotionFileError(
-                    path, f"the video states no usable frame rate ({stated_fps!r}); pass fps="
+                    path, f"the video states no usable frame rate ({stated_fps!r}); give the frame rate explicitly"
                 )
             fps = stated_fps
         world, image, visibility, detected, size = _track(

@@ -15,12 +15,13 @@ from motionvigil.kinemic.data import crop
 from motionvigil.models.bundle import MotionTextBundle
 
 
-def load_encoder(path: str | Path) -> MotionTextBundle:
-    """A pre-trained motion encoder: a model folder, or a pre-training run (its ``best/``)."""
+def load_encoder(path: str | Path, device: str | torch.device = "cpu") -> MotionTextBundle:
+    """A pre-trained motion encoder (on ``device``): a model folder, or a pre-training run
+    (its ``best/``)."""
     folder = Path(path)
     if (folder / "best" / "config.json").is_file():
         folder = folder / "best"
-    return MotionTextBundle.load(folder)
+    return MotionTextBundle.load(folder, device)
 
 
 def check_bundle(bundle: MotionTextBundle) -> None:

@@ -77,7 +77,7 @@ def finetune(model: SynthesisModel, classes: Sequence[str], descriptions: np.nda
     gen = torch.Generator().manual_seed(s.seed)
     model.add_lora(s.rank, s.alpha)
     model.set_actions(classes, descriptions)
-    cfg, norm = model.cfg, model.normalizer
+    cfg, norm, dev = model.cfg, model.normalizer, model.device
     tseqs = [norm.normalize(f) for f in target_feats]
     mseqs = [norm.normalize(f) for f in mined_feats]
     tcls, mcls = np.asarray(target_classes), np.asarray(mined_classes)
@@ -86,23 +86,23 @@ def finetune(model: SynthesisModel, classes: Sequence[str], descriptions: np.nda
         for p in bundle.model.parameters():
             p.requires_grad_(False)
         bundle.model.eval()
-        protos = torch.from_numpy(class_prototypes(embed_features(bundle, target_feats), tcls, len(classes)))
+        protos = torch.from_numpy(class_prototypes(embed_features(bundle, target_feats), tcls, len(classes))).to(dev)
     den = model.denoiser.train()
     opt = torch.optim.AdamW(model.trainable(), lr=s.lr, weight_decay=0.0)
     history, running = [], {}
     for step in range(1, s.steps + 1):
         terms = {}
         idx = rng.integers(0, len(tseqs), s.batch_size)
-        x0, valid = pad_batch([crop(tseqs[i], cfg.max_frames, rng) for i in idx])
-        cls_t = torch.from_numpy(tcls[idx]).long()
+        x0, valid = (t.to(dev) for t in pad_batch([crop(tseqs[i], cfg.max_frames, rng) for i in idx]))
+        cls_t = torch.from_numpy(tcls[idx]).long().to(dev)
         cond_t = model.actions(cls_t)
         loss_t, pred, _ = diffusion_loss(den, model.schedule, x0, cond_t, valid, cfg.cond_drop, gen)
         terms["x0_target"] = loss_t
         loss = loss_t
         if mseqs and s.w_mined > 0:
             jdx = rng.integers(0, len(mseqs), s.batch_size)
-            xm, vm = pad_batch([crop(mseqs[j], cfg.max_frames, rng) for j in jdx])
-            cond_m = model.actions(torch.from_numpy(mcls[jdx]).long())
+            xm, vm = (t.to(dev) for t in pad_batch([crop(mseqs[j], cfg.max_frames, rng) for j in jdx]))
+            cond_m = model.actions(torch.from_numpy(mcls[jdx]).long().to(dev))
             loss_m, _, _ = diffusion_loss(den, model.schedule, xm, cond_m, vm, cfg.cond_drop, gen)
             terms["x0_mined"] = loss_m
             loss = loss + s.w_mined * loss_m

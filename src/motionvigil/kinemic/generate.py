@@ -33,12 +33,12 @@ def sample_features(model: SynthesisModel, conditions: torch.Tensor, lengths: Se
     out: list[np.ndarray] = []
     for start in range(0, len(lengths), batch_size):
         part = lengths[start : start + batch_size]
-        valid = valid_mask(part)
-        cond = conditions[start : start + batch_size].float()
+        valid = valid_mask(part).to(model.device)
+        cond = conditions[start : start + batch_size].float().to(model.device)
         scale = cfg.guidance if guidance is None else guidance
         x = sample(model.denoiser, model.schedule, cond, valid, cfg.feats, sampling_steps or cfg.sampling_steps,
                    scale, eta, gen)
-        for row, n in zip(x.numpy(), part):
+        for row, n in zip(x.cpu().numpy(), part):
             out.append(model.normalizer.denormalize(row[:n]))
     return out
 

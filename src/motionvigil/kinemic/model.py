@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from motionvigil.errors import MotionFileError
+from motionvigil.errors import CheckpointError
 from motionvigil.features.normalize import Normalizer
 from motionvigil.kinemic.denoiser import DenoiserConfig, MotionDenoiser
 from motionvigil.kinemic.lora import add_lora
@@ -51,12 +51,26 @@ class SynthesisModel:
         self.actions: ActionConditions | None = None
         self.info = dict(info or {})
 
+    @property
+    def device(self) -> torch.device:
+        """Where the denoiser's weights are (``to`` moves them)."""
+        return next(self.denoiser.parameters()).device
+
+    def to(self, device: str | torch.device) -> "SynthesisModel":
+        """Move the denoiser (and the action conditions) to ``device``; returns ``self``."""
+        self.denoiser.to(device)
+        if self.actions is not None:
+            self.actions.to(device)
+        return self
+
     def add_lora(self, rank: int = 8, alpha: float = 16.0, targets: Sequence[str] = LORA_TARGETS) -> None:
+        device = self.device
         add_lora(self.denoiser, targets, rank, alpha)
+        self.denoiser.to(device)  # the new adapters join the weights where they are
         self.lora = {"rank": int(rank), "alpha": float(alpha), "targets": list(targets)}
 
     def set_actions(self, classes: Sequence[str], descriptions: np.ndarray) -> None:
-        self.actions = ActionConditions(classes, descriptions)
+        self.actions = ActionConditions(classes, descriptions).to(self.device)
 
     def trainable(self) -> list[nn.Parameter]:
         params = [p for p in self.denoiser.parameters() if p.requires_grad]
@@ -82,13 +96,13 @@ class SynthesisModel:
         folder = Path(folder)
         tensors, config = load_checkpoint(folder)
         if config.get("kind") != KIND:
-            raise MotionFileError(folder / "config.json",
+            raise CheckpointError(folder / "config.json",
                                   "not a synthesis model checkpoint (see kinemic-train)")
         try:
             cfg = DenoiserConfig.from_dict(config["denoiser"])
             normalizer = Normalizer(tensors["norm.mean"].numpy(), tensors["norm.std"].numpy())
         except (KeyError, TypeError, ValueError) as exc:
-            raise MotionFileError(folder / "config.json", f"invalid synthesis checkpoint ({exc})") from None
+            raise CheckpointError(folder / "config.json", f"invalid synthesis checkpoint ({exc})") from None
         model = cls(cfg, normalizer, info=config.get("info"))
         if config.get("lora"):
             lora = config["lora"]
@@ -96,7 +110,7 @@ class SynthesisModel:
         load_into(model.denoiser, tensors, folder, prefix="denoiser.")
         if config.get("classes"):
             if "action.base" not in tensors or "action.offset" not in tensors:
-                raise MotionFileError(folder, "checkpoint names classes but has no action tensors")
+                raise CheckpointError(folder, "checkpoint names classes but has no action tensors")
             model.set_actions(config["classes"], tensors["action.base"].numpy())
             with torch.no_grad():
                 model.actions.offset.copy_(tensors["action.offset"])

@@ -103,8 +103,9 @@ def build_generator(prior: str | Path, fewshot: FewShotSet, sources: Sequence[Cl
                     sentences: SentenceFn, mining: MiningSettings = MiningSettings(),
                     settings: FinetuneSettings = FinetuneSettings(), use_mining: bool = True,
                     log: Callable[[str], None] | None = None) -> tuple[SynthesisModel, dict]:
-    """Load the prior from ``prior`` and fine-tune it on ``fewshot`` (+ mined windows)."""
-    model = SynthesisModel.load(prior)
+    """Load the prior from ``prior`` and fine-tune it on ``fewshot`` (+ mined windows), on
+    the encoder ``bundle``'s device."""
+    model = SynthesisModel.load(prior).to(bundle.device)
     mined_feats: list[np.ndarray] = []
     mined_cls: list[int] = []
     summary: dict = {}

@@ -44,9 +44,9 @@ def captioned(clips: Sequence[Clip]) -> list[Clip]:
 
 
 def train_prior(clips: Sequence[Clip], cfg: DenoiserConfig, sentences: SentenceFn, out_dir: str | Path | None,
-                settings: PriorSettings = PriorSettings(), log: Callable[[str], None] | None = None
-                ) -> SynthesisModel:
-    """Train a text-to-motion prior on the captioned ``clips``; saved to ``out_dir``."""
+                settings: PriorSettings = PriorSettings(), log: Callable[[str], None] | None = None,
+                device: str | torch.device = "cpu") -> SynthesisModel:
+    """Train a text-to-motion prior on the captioned ``clips`` on ``device``; saved to ``out_dir``."""
     clips = captioned(clips)
     if len(clips) < 2:
         raise ValueError("the text-to-motion prior needs at least 2 captioned clips")
@@ -62,14 +62,14 @@ def train_prior(clips: Sequence[Clip], cfg: DenoiserConfig, sentences: SentenceF
 
     model = SynthesisModel(cfg, normalizer, info={"train_clips": len(clips), "captions": len(all_caps),
                                                   "settings": asdict(settings)})
-    den = model.denoiser.train()
+    den = model.to(device).denoiser.train()
     opt = torch.optim.AdamW(den.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 100))
     history, running, start = [], [], time.time()
     for step in range(1, settings.steps + 1):
         idx = rng.integers(0, len(clips), settings.batch_size)
-        x0, valid = pad_batch([crop(seqs[i], cfg.max_frames, rng) for i in idx])
-        text = torch.from_numpy(emb[[clip_caps[i][rng.integers(len(clip_caps[i]))] for i in idx]])
+        x0, valid = (t.to(device) for t in pad_batch([crop(seqs[i], cfg.max_frames, rng) for i in idx]))
+        text = torch.from_numpy(emb[[clip_caps[i][rng.integers(len(clip_caps[i]))] for i in idx]]).to(device)
         loss, _, _ = diffusion_loss(den, model.schedule, x0, text, valid, cfg.cond_drop, gen)
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from motionvigil.datasets.clip import Clip
-from motionvigil.errors import MotionFileError
+from motionvigil.errors import CheckpointError
 from motionvigil.models.checkpoint import load_checkpoint, load_into, save_checkpoint
 from motionvigil.models.config import ModelConfig
 from motionvigil.models.inputs import MotionInputs
@@ -63,7 +63,7 @@ class MotionTextBundle:
             cfg = ModelConfig.from_dict(config["model"])
             inputs = MotionInputs.from_state(config["inputs"], tensors)
         except (KeyError, TypeError, ValueError) as exc:
-            raise MotionFileError(Path(folder) / "config.json", f"invalid model configuration ({exc})") from None
+            raise CheckpointError(Path(folder) / "config.json", f"invalid model configuration ({exc})") from None
         model = MotionTextModel(cfg)
         load_into(model, tensors, Path(folder), prefix="model.")
         return cls(model.to(device).eval(), inputs, config.get("info"))

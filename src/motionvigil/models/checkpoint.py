@@ -4,7 +4,7 @@ No pickles.
 ``config.json`` records the model configuration, any extra JSON state (training
 progress, normalisation statistics), the name of the weights file and its SHA-256.
 Loading verifies the hash, then that the stored tensors match the architecture rebuilt
-from the configuration; every mismatch is a :class:`MotionFileError` naming the file.
+from the configuration; every mismatch is a :class:`~motionvigil.errors.CheckpointError` (a MotionFileError) naming the file.
 
 Crash safety: the new weights go to a new, content-named file (written atomically);
 only then is ``config.json`` atomically replaced to point at it, and only then are
@@ -26,7 +26,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from motionvigil.atomic import write_text_atomic
-from motionvigil.errors import MotionFileError
+from motionvigil.errors import CheckpointError
 
 WEIGHTS = "weights.safetensors"  # name used before content-named weights (still read)
 CONFIG = "config.json"
@@ -68,13 +68,13 @@ def read_config(folder: str | Path) -> dict[str, Any]:
     """The JSON configuration of a checkpoint folder."""
     path = Path(folder) / CONFIG
     if not path.is_file():
-        raise MotionFileError(path, "checkpoint has no config.json")
+        raise CheckpointError(path, "checkpoint has no config.json")
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MotionFileError(path, f"corrupt checkpoint configuration ({exc})") from None
+        raise CheckpointError(path, f"corrupt checkpoint configuration ({exc})") from None
     if not isinstance(config, dict) or config.get("format_version") != FORMAT_VERSION:
-        raise MotionFileError(path, "not a motionvigil checkpoint configuration (format_version missing)")
+        raise CheckpointError(path, "not a motionvigil checkpoint configuration (format_version missing)")
     return config
 
 
@@ -82,7 +82,7 @@ def weights_path(folder: str | Path, config: dict[str, Any]) -> Path:
     """The weights file a checkpoint's configuration points at."""
     name = config.get("weights_file", WEIGHTS)
     if not isinstance(name, str) or "/" in name or "\\" in name or name.startswith("."):
-        raise MotionFileError(Path(folder) / CONFIG, f"invalid weights file name {name!r}")
+        raise CheckpointError(Path(folder) / CONFIG, f"invalid weights file name {name!r}")
     return Path(folder) / name
 
 
@@ -92,13 +92,13 @@ def load_checkpoint(folder: str | Path) -> tuple[dict[str, torch.Tensor], dict[s
     config = read_config(folder)
     weights = weights_path(folder, config)
     if not weights.is_file():
-        raise MotionFileError(weights, "checkpoint weights file is missing")
+        raise CheckpointError(weights, "checkpoint weights file is missing")
     if sha256_file(weights) != config.get("weights_sha256"):
-        raise MotionFileError(weights, "weights do not match the SHA-256 in config.json (truncated or edited)")
+        raise CheckpointError(weights, "weights do not match the SHA-256 in config.json (truncated or edited)")
     try:
         tensors = load_file(str(weights))
     except (SafetensorError, OSError, ValueError) as exc:
-        raise MotionFileError(weights, f"cannot read safetensors weights ({exc})") from None
+        raise CheckpointError(weights, f"cannot read safetensors weights ({exc})") from None
     return tensors, config
 
 
@@ -110,13 +110,13 @@ def load_into(module: torch.nn.Module, tensors: dict[str, torch.Tensor], source:
     missing = sorted(set(own) - set(stripped))
     unexpected = sorted(set(stripped) - set(own))
     if missing or unexpected:
-        raise MotionFileError(
+        raise CheckpointError(
             source,
             f"checkpoint does not match the architecture: missing {missing[:5]}, unexpected {unexpected[:5]}",
         )
     for name, value in stripped.items():
         if value.shape != own[name].shape:
-            raise MotionFileError(
+            raise CheckpointError(
                 source, f"checkpoint tensor {name} has shape {tuple(value.shape)}, model expects {tuple(own[name].shape)}"
             )
     module.load_state_dict(stripped, strict=True)

@@ -55,11 +55,11 @@ def tsne_before_after(pre: MotionTextBundle, maml: MotionTextBundle, train: Labe
     support = np.concatenate([rng.permutation(np.flatnonzero(train.labels[:, c]))[:shots] for c in classes])
     s_targets = train.labels[np.ix_(support, classes)]
 
-    before = embed_indices(pre, encoder_params(pre), InputCache(pre, test.clips), query).numpy()
+    before = embed_indices(pre, encoder_params(pre), InputCache(pre, test.clips), query).cpu().numpy()
     fast = adapt(maml, encoder_params(maml), InputCache(maml, train.clips), support, s_targets,
                  train.violent[classes], AdaptSettings(), rng)
     with torch.no_grad():
-        after = embed_indices(maml, fast, InputCache(maml, test.clips), query).numpy()
+        after = embed_indices(maml, fast, InputCache(maml, test.clips), query).cpu().numpy()
     paths = [out / "tsne_before.png", out / "tsne_after_maml.png"]
     plot_scatter(tsne_2d(before, seed), labels, violent, "pre-trained encoder (prototypes)", paths[0])
     plot_scatter(tsne_2d(after, seed), labels, violent, f"after MAML adaptation (k={shots})", paths[1])
@@ -78,7 +78,7 @@ def tsne_classes(train: LabelledSet, test: LabelledSet, count: int, shots: int, 
 
 
 def tsne_study(run: str | Path, data: Sequence[str], out_dir: str | Path | None = None, count: int = 8,
-               shots: int = 5, seed: int = 0, skip_bad: bool = False) -> list[Path]:
+               shots: int = 5, seed: int = 0, skip_bad: bool = False, device: str = "cpu") -> list[Path]:
     """``tsne_before_after`` for a few-shot study folder (``pretrain/best`` and ``maml/best``)
     on the test split of ``data`` (the study's own split); the PNGs go to ``out_dir`` (default:
     the run folder)."""
@@ -86,8 +86,8 @@ def tsne_study(run: str | Path, data: Sequence[str], out_dir: str | Path | None 
     from motionvigil.studies.fewshot_study import pool
 
     run = Path(run)
-    pre = MotionTextBundle.load(run / "pretrain" / "best")
-    maml = MotionTextBundle.load(run / "maml" / "best")
+    pre = MotionTextBundle.load(run / "pretrain" / "best", device)
+    maml = MotionTextBundle.load(run / "maml" / "best", device)
     datasets = load_specs(data, skip_bad=skip_bad)
     classes = pool(datasets)
     train_c, _, test_c = split_train_val_test(datasets, 0.15, seed)

@@ -139,7 +139,7 @@ def run_seed(dataset, prior: str | Path, bundle: MotionTextBundle, sources: Sequ
                                FinetuneSettings(steps=s.finetune_steps, seed=seed, w_contrastive=0.0),
                                use_mining=False, log=log)
     synth["naive"] = generate_clips(naive, classes, s.per_class, lengths, seed=seed)
-    plain = SynthesisModel.load(prior)
+    plain = SynthesisModel.load(prior).to(bundle.device)
     cond = torch.from_numpy(sentences([class_description(c) for c in classes]))
     synth["prior"] = generate_clips(plain, classes, s.per_class, lengths, seed=seed, conditions=cond)
     t_generate = time.time() - t0 - t_finetune

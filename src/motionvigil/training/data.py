@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from motionvigil.datasets.labelled import LabelledSet
-from motionvigil.errors import MotionFileError
+from motionvigil.errors import CheckpointError
 from motionvigil.datasets.select import load_specs, split_train_val_test
 from motionvigil.models.bundle import MotionTextBundle
 
@@ -36,5 +36,5 @@ def start_model(run: str | Path, device: torch.device | str = "cpu") -> MotionTe
     for candidate in (folder / "best", folder / "pretrain" / "best", folder):
         if (candidate / "config.json").is_file():
             return MotionTextBundle.load(candidate, device)
-    raise MotionFileError(folder, "no pre-trained model here (expected best/config.json, "
+    raise CheckpointError(folder, "no pre-trained model here (expected best/config.json, "
                                   "pretrain/best/config.json or config.json)")

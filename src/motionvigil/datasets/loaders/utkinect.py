@@ -213,8 +213,8 @@ def load_utkinect(
         if not skip_bad:
             raise MotionFileError(
                 exc.path,
-                f"{exc.problem} (while loading dataset {NAME!r}; pass skip_bad=True to skip "
-                "unusable files and list them in the dataset's bad_files)",
+                f"{exc.problem} (while loading dataset {NAME!r}; --skip-bad skips unusable files and "
+                "lists them)",
             ) from None
         bad.append((Path(exc.path or fallback), str(exc)))
 
