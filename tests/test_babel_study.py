@@ -47,7 +47,7 @@ def test_fewshot_study_runs_on_babel_schema(babel_folder, tmp_path, capsys):
     table1 = json.loads((out / "table1.json").read_text())
     table2 = json.loads((out / "table2.json").read_text())
     ran = [r for r in table1 if "skipped" not in r]
-    assert {(r["ways"], r["shots"]) for r in ran} >= {(5, 0), (5, 1), (5, 3)}
+    assert {(r["ways"], r["shots"]) for r in ran if r["model"] != "chance"} >= {(5, 0), (5, 1), (5, 3)}
     assert {r["model"] for r in ran} == {"TMR", "MAML", "chance"}
     assert any("skipped" in r for r in table1)  # 10-way needs more classes than the fixture has
     models = [r["model"] for r in table2]

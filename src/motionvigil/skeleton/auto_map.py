@@ -288,7 +288,8 @@ def _bone_length(joints: np.ndarray | None, a: int, b: int) -> float:
 
 
 def _missing_error(missing: Sequence[str], names: Sequence[str], layout_name: str) -> MappingError:
-    shown = ", ".join(names[:_MAX_NAMES_IN_ERROR]) + (" ..." if len(names) > _MAX_NAMES_IN_ERROR else "")
+    printable = [n if n.isprintable() else repr(n) for n in names[:_MAX_NAMES_IN_ERROR]]  # one line, always
+    shown = ", ".join(printable) + (" ..." if len(names) > _MAX_NAMES_IN_ERROR else "")
     return MappingError(
         f"no SMPL-22 mapping for skeleton layout {layout_name!r}: could not match {', '.join(missing)}; "
         f"the file's joints are {shown} (pass --joint-map FILE)"
