@@ -16,26 +16,24 @@ DATA_HELP = "dataset NAME[:ROOT] (e.g. procedural, msr_action3d:/data/msr) or a 
 JSON_HELP = "print one JSON object on stdout (progress and logs go to stderr)"
 
 
-def count(text: str) -> int:
-    """argparse type: an integer >= 1."""
+def _integer_at_least(text: str, minimum: int) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
     return value
+
+
+def count(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    return _integer_at_least(text, 1)
 
 
 def non_negative(text: str) -> int:
     """argparse type: an integer >= 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
+    return _integer_at_least(text, 0)
 
 
 def positive(text: str) -> float:
