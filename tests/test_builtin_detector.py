@@ -87,11 +87,12 @@ def test_card_figures_are_the_detection_study_figures():
 def test_head_defaults_are_the_detection_studys_validation_choice():
     from collections import Counter
 
-    from motionvigil.detect.head_fit import DEFAULT_AUGMENT, DEFAULT_HEAD_C, DEFAULT_HEAD_WINDOW
+    from motionvigil.detect.head_fit import DEFAULT_AUGMENT, DEFAULT_HEAD_C
+    from motionvigil.detect.windows import DEFAULT_WINDOW
 
     study = json.loads(RESULTS.read_text())
     chosen = [s["chosen"] for s in study["protocols"]["in_domain"]["selection_per_seed"]]
-    assert Counter(c["window"] for c in chosen).most_common(1)[0][0] == DEFAULT_HEAD_WINDOW
+    assert Counter(c["window"] for c in chosen).most_common(1)[0][0] == DEFAULT_WINDOW
     assert Counter(c["c"] for c in chosen).most_common(1)[0][0] == DEFAULT_HEAD_C
     assert Counter(c["augment"] for c in chosen).most_common(1)[0][0] == DEFAULT_AUGMENT
 

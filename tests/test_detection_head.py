@@ -18,7 +18,14 @@ from motionvigil.datasets.labelled import LabelledSet
 from motionvigil.datasets.synthetic import generate_corpus, generate_sequence
 from motionvigil.detect import Detector, StreamingDetector, detect_motion
 from motionvigil.detect.head import ViolenceHead, kinematic_matrix
-from motionvigil.detect.head_fit import CalmScan, WindowTable, alert_rate_threshold, count_alerts, train_head
+from motionvigil.detect.head_fit import (
+    CalmScan,
+    WindowTable,
+    alert_rate_threshold,
+    alert_spans,
+    count_alerts,
+    train_head,
+)
 from motionvigil.errors import MotionFileError
 from motionvigil.features.kinematics import KINEMATIC_NAMES, kinematic_features, limb_speed_score
 from motionvigil.io import SMPL22, Motion
@@ -121,6 +128,8 @@ def test_count_alerts_merges_overlapping_windows_only():
     scan = CalmScan(np.array([0.9, 0.9, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.9]), np.arange(9) * 10, 200)
     assert count_alerts(scan, 64, 0.5) == 2  # windows 0,1 overlap; window 8 starts 80 > 10 + 64
     assert count_alerts(scan, 64, 0.95) == 0
+    assert alert_spans(scan, 64, 0.5) == [(0.0, 74 / 20), (80 / 20, 144 / 20)]  # first start .. last end, seconds
+    assert alert_spans(scan, 64, 0.95) == []
 
 
 @settings(max_examples=40, deadline=None)

@@ -113,8 +113,6 @@ class Detector:
         self.calibration = dict(calibration or {})
         self.info = dict(info or {})
         self.head = head
-        if head is not None and head.uses_margin:
-            raise ValueError("a detector's head must use the kinematic features only")
         c = len(self.classes)
         if self.prototypes.shape != (c, bundle.config.embed_dim):
             raise ValueError(f"prototypes must be [{c}, {bundle.config.embed_dim}], got {self.prototypes.shape}")
@@ -196,16 +194,18 @@ class Detector:
         leave-one-out). Labels outside the detector's classes count as non-violent.
         """
         data = _labelled(clips, self.classes)
-        cropped = [centre_crop(c, self.window) for c in data.clips]
         truth = (data.labels & self.violent[None]).any(1)
-        if self.head is not None:
-            violence = self.head.score(kinematic_matrix([c.joints for c in cropped]))
-        else:
-            violence = violence_of(self.scores(self.bundle.embed_clips(cropped)), self.violent)
-        calibration = choose_threshold(violence, truth, target_fpr)
+        calibration = choose_threshold(self.clip_violence(data.clips), truth, target_fpr)
         calibration["scores"] = f"{len(data.clips)} calibration clips"
         return Detector(self.bundle, self.prototypes, self.classes, self.violent, calibration["threshold"],
                         _policy_name(target_fpr), self.window, self.stride, calibration, self.info, self.head)
+
+    def clip_violence(self, clips: Sequence[Clip]) -> np.ndarray:
+        """``[N]`` violence score of each clip's centred window (the head's, or the prototypes')."""
+        cropped = [centre_crop(c, self.window) for c in clips]
+        if self.head is not None:
+            return self.head.score(kinematic_matrix([c.joints for c in cropped]))
+        return violence_of(self.scores(self.bundle.embed_clips(cropped)), self.violent)
 
     def with_head(self, clips: Sequence[Clip], violent: Sequence[bool], *, alerts_per_min: float | None = None,
                   seed: int = 0, procedural: int | None = None, c: float | None = None,

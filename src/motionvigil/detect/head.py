@@ -3,10 +3,10 @@
 The prototype detector's score (cosine similarity to the nearest violent prototype)
 ranks clips by how much they look like the *support clips*, and support clips from one
 sensor teach it that sensor. The head scores instead what makes a strike a strike, in
-units that carry across bodies and sensors (:mod:`motionvigil.features.kinematics`),
-optionally with one learned feature from the motion-text encoder: the margin between a
-window's nearest violent and nearest calm *reference* prototype (prototypes of the
-built-in procedural corpus, which holds all six violent categories on varied bodies).
+units that carry across bodies and sensors (:mod:`motionvigil.features.kinematics`).
+(An extra feature from the motion-text encoder, the margin between a window's nearest
+violent and calm prototype, did not help on validation folds during development and is
+not offered.)
 
 It is trained on windows of the procedural corpus plus whatever labelled real clips the
 user has (their support clips and calm background), with the features standardised and
@@ -24,14 +24,13 @@ import numpy as np
 
 from motionvigil.features.kinematics import KINEMATIC_NAMES, kinematic_features
 
-FEATURE_SETS = ("kinematic", "kinematic+margin")
-MARGIN_NAME = "prototype_margin"
+FEATURE_SETS = ("kinematic",)  # stored with each head, so a future feature set is told apart
 
 
 def feature_names(feature_set: str) -> tuple[str, ...]:
     if feature_set not in FEATURE_SETS:
         raise ValueError(f"unknown head feature set {feature_set!r}; known: {', '.join(FEATURE_SETS)}")
-    return KINEMATIC_NAMES + ((MARGIN_NAME,) if feature_set.endswith("+margin") else ())
+    return KINEMATIC_NAMES
 
 
 def kinematic_matrix(windows: Sequence[np.ndarray]) -> np.ndarray:
@@ -39,13 +38,6 @@ def kinematic_matrix(windows: Sequence[np.ndarray]) -> np.ndarray:
     if not windows:
         return np.zeros((0, len(KINEMATIC_NAMES)), dtype=np.float32)
     return np.stack([kinematic_features(w) for w in windows])
-
-
-def prototype_margin(scores: np.ndarray, violent: np.ndarray) -> np.ndarray:
-    """``[N]`` highest cosine score over violent classes minus highest over calm ones."""
-    s = np.asarray(scores, dtype=np.float64)
-    v = np.asarray(violent, dtype=bool)
-    return s[:, v].max(axis=1) - s[:, ~v].max(axis=1)
 
 
 @dataclass
@@ -76,21 +68,9 @@ class ViolenceHead:
                 and np.isfinite(self.intercept)):
             raise ValueError("head parameters must be finite, with positive scales")
 
-    @property
-    def uses_margin(self) -> bool:
-        return self.feature_set.endswith("+margin")
-
-    def features(self, kinematic: np.ndarray, margin: np.ndarray | None = None) -> np.ndarray:
+    def score(self, kinematic: np.ndarray) -> np.ndarray:
+        """``[N]`` violence probabilities of windows given their kinematic features."""
         x = np.asarray(kinematic, dtype=np.float64)
-        if self.uses_margin:
-            if margin is None:
-                raise ValueError("this head needs the prototype margin of each window")
-            x = np.concatenate([x, np.asarray(margin, dtype=np.float64).reshape(-1, 1)], axis=1)
-        return x
-
-    def score(self, kinematic: np.ndarray, margin: np.ndarray | None = None) -> np.ndarray:
-        """``[N]`` violence probabilities of windows given their features."""
-        x = self.features(kinematic, margin)
         logit = ((x - self.mean) / self.scale) @ self.coef + self.intercept
         return 1.0 / (1.0 + np.exp(-np.clip(logit, -60.0, 60.0)))
 

@@ -15,14 +15,13 @@ one at which they raise at most ``target`` alerts per minute (an alert is a run 
 overlapping alerting windows). When the calm clips are also training data they are
 scored out of fold (:func:`out_of_fold_calm_scans`): each group of clips (by subject)
 is scored by a head trained without it, so the threshold is not set on scores the head
-was fitted to. (:func:`calm_threshold` is the clip-level alternative: a target share of
-calm clips flagged.)
+was fitted to.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -30,15 +29,12 @@ from motionvigil.datasets.clip import Clip
 from motionvigil.datasets.sequences import stitch
 from motionvigil.detect.head import ViolenceHead, kinematic_matrix
 from motionvigil.detect.windows import window_starts
-from motionvigil.metrics.classification import threshold_for_fpr
 
 # Defaults = the detection study's in_domain choice on validation folds (results/detection/detection.json,
-# selection_per_seed: window 64 and C 1 in 3 of 3 seeds, augmentation in 2 of 3); a test checks them.
-DEFAULT_HEAD_WINDOW = 64  # frames at 20 Hz (3.2 s)
-DEFAULT_HEAD_STRIDE = 10
+# selection_per_seed: C 1 in 3 of 3 seeds, augmentation in 2 of 3, and the detector's own 64-frame window,
+# detect.windows.DEFAULT_WINDOW, in 3 of 3); a test checks them.
 DEFAULT_HEAD_C = 1.0
 DEFAULT_AUGMENT = True
-DEFAULT_TARGET_FPR = 0.02  # clip-level false-positive rate on calm clips (calm_threshold)
 DEFAULT_ALERTS_PER_MIN = 0.1  # false alerts per minute of calm motion (alert_rate_threshold)
 PROCEDURAL_CLIPS_PER_CLASS = 20
 
@@ -129,47 +125,35 @@ class WindowTable:
         return out
 
 
-def out_of_fold_scores(fixed: WindowTable, own: WindowTable, folds: int = 5, c: float = DEFAULT_HEAD_C,
-                       seed: int = 0) -> np.ndarray:
-    """``[len(own clips)]`` clip scores of ``own`` from heads trained on ``fixed`` plus the
-    other folds of ``own`` (folds by group, so a subject's clips are scored together)."""
-    groups = np.unique(own.groups.astype(str))
-    rng = np.random.default_rng(seed)
-    fold_of = dict(zip(groups[rng.permutation(len(groups))], np.arange(len(groups)) % max(1, folds)))
-    clip_fold = np.array([fold_of[str(g)] for g in own.groups])
-    out = np.full(len(own.violent), np.nan)
-    for k in np.unique(clip_fold):
-        held = np.flatnonzero(clip_fold == k)
-        rest = np.flatnonzero(clip_fold != k)
-        head = WindowTable.concat([fixed, own.take(rest)]).fit(c)
-        out[held] = own.take(held).clip_scores(head)
-    return out
-
-
-def calm_threshold(calm_scores: np.ndarray, target_fpr: float = DEFAULT_TARGET_FPR) -> float:
-    """The lowest threshold flagging at most ``target_fpr`` of the calm clips' scores."""
-    s = np.asarray(calm_scores, dtype=np.float64)
-    s = s[np.isfinite(s)]
-    if s.size == 0:
-        raise ValueError("no calm clips to set the threshold on: give calm motion (--calm)")
-    return threshold_for_fpr(s, target_fpr)
-
-
 @dataclass
 class CalmScan:
-    """Window scores of one long calm motion: ``scores[i]`` for the window at ``starts[i]``."""
+    """Window scores of one long motion: ``scores[i]`` for the window at ``starts[i]``."""
 
     scores: np.ndarray
     starts: np.ndarray
     frames: int
 
 
-def count_alerts(scan: CalmScan, window: int, threshold: float) -> int:
-    """Alerts a detector raises on ``scan``: runs of alerting windows whose spans overlap."""
+def _alert_runs(scan: CalmScan, window: int, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """First and last start frame of each alert: a run of alerting windows whose spans
+    overlap or touch (the next one starts no later than the previous one ends)."""
     hit = scan.starts[scan.scores >= threshold]
     if hit.size == 0:
-        return 0
-    return int(1 + np.count_nonzero(np.diff(hit) > window))
+        return hit, hit
+    breaks = np.flatnonzero(np.diff(hit) > window)
+    return hit[np.r_[0, breaks + 1]], hit[np.r_[breaks, hit.size - 1]]
+
+
+def count_alerts(scan: CalmScan, window: int, threshold: float) -> int:
+    """Alerts a detector raises on ``scan``."""
+    return len(_alert_runs(scan, window, threshold)[0])
+
+
+def alert_spans(scan: CalmScan, window: int, threshold: float, fps: float = 20.0) -> list[tuple[float, float]]:
+    """The alerts of ``scan`` as ``(start_s, end_s)``: each run from its first window's
+    start to its last window's end."""
+    first, last = _alert_runs(scan, window, threshold)
+    return [(a / fps, (b + window) / fps) for a, b in zip(first.tolist(), last.tolist())]
 
 
 def alert_rate_threshold(scans: Sequence[CalmScan], window: int, target_per_min: float = DEFAULT_ALERTS_PER_MIN,
@@ -193,10 +177,18 @@ def alert_rate_threshold(scans: Sequence[CalmScan], window: int, target_per_min:
     return threshold, rate
 
 
-def scan(head: ViolenceHead, joints: np.ndarray, window: int, stride: int) -> CalmScan:
+def head_score(head: ViolenceHead) -> Callable[[list[np.ndarray]], np.ndarray]:
+    """The head as a function of a list of windows."""
+    return lambda windows: head.score(kinematic_matrix(windows))
+
+
+def scan(score: Callable[[list[np.ndarray]], np.ndarray], joints: np.ndarray, window: int,
+         stride: int) -> CalmScan:
+    """``score`` (windows -> one score each) over every window of ``joints``, as a detector
+    scans a stream."""
     starts = np.asarray(window_starts(len(joints), window, stride), dtype=int)
-    wins = [joints[s : s + window] for s in starts]
-    return CalmScan(head.score(kinematic_matrix(wins)) if wins else np.zeros(0), starts, len(joints))
+    wins = clip_windows(joints, window, stride)
+    return CalmScan(score(wins) if wins else np.zeros(0), starts, len(joints))
 
 
 def out_of_fold_calm_scans(fixed: WindowTable, own: Sequence[Clip], window: int, stride: int,
@@ -218,7 +210,7 @@ def out_of_fold_calm_scans(fixed: WindowTable, own: Sequence[Clip], window: int,
             continue
         head = WindowTable.concat([fixed, table.take(np.flatnonzero(clip_fold != k))]).fit(c)
         joints, _ = stitch([calm[i].joints for i in rng.permutation(len(calm))])
-        scans.append(scan(head, joints, window, stride))
+        scans.append(scan(head_score(head), joints, window, stride))
     return scans
 
 
@@ -237,17 +229,17 @@ def train_head(clips: Sequence[Clip], violent: Sequence[bool], window: int, stri
     Raises:
         ValueError: no calm clip (nothing to set the threshold on).
     """
-    marked = [Clip(x.clip_id, x.joints, x.labels, bool(v), x.dataset, subject=x.subject, split=x.split)
-              for x, v in zip(clips, violent)]
+    marked = [replace(x, violent=bool(v)) for x, v in zip(clips, violent)]
     if all(x.violent for x in marked):
         raise ValueError("the head's threshold needs calm clips: give calm motion (--calm NAME[:ROOT]|FOLDER)")
     always = procedural_clips(seed, procedural) if procedural else []
     copies = augmented(always + marked, seed) if augment else []
-    always += [x for x in copies if not x.meta["augmented_from"] in {m.clip_id for m in marked}]
+    user_ids = {m.clip_id for m in marked}
+    own_copies = [x for x in copies if x.meta["augmented_from"] in user_ids]
+    always += [x for x in copies if x.meta["augmented_from"] not in user_ids]
     own = WindowTable.build(marked, window, stride)
     fixed = WindowTable.build(always, window, stride) if always else None
     parts = [t for t in (fixed, own) if t is not None]
-    own_copies = [x for x in copies if x.meta["augmented_from"] in {m.clip_id for m in marked}]
     if own_copies:  # the user's perturbed clips train the head, but not the out-of-fold heads below
         parts.append(WindowTable.build(own_copies, window, stride))
     head = WindowTable.concat(parts).fit(c)

@@ -19,10 +19,7 @@ from motionvigil.datasets.labelled import LabelledSet
 from motionvigil.datasets.select import is_procedural, load_specs, parse_data_spec, split_train_val_test
 from motionvigil.datasets.violence import is_violent
 from motionvigil.detect import Detector
-from motionvigil.detect.head import kinematic_matrix
 from motionvigil.detect.support import head_training_clips, select_support
-from motionvigil.detect.thresholds import violence_of
-from motionvigil.detect.windows import centre_crop
 from motionvigil.errors import MotionFileError
 from motionvigil.fewshot.adaptation import AdaptSettings
 from motionvigil.fewshot.maml import MetaSettings, meta_train
@@ -213,12 +210,7 @@ def build_detector(maml: MotionTextBundle, data: DemoData, s: DemoSettings) -> D
 def clip_violence_scores(detector: Detector, data: DemoData) -> tuple[np.ndarray, np.ndarray]:
     """Violence scores and truth of the single-label test clips (centre-cropped windows)."""
     clips = [c for c in data.test_clips if len(c.labels) == 1]
-    cropped = [centre_crop(c, detector.window) for c in clips]
-    if detector.head is not None:
-        scores = detector.head.score(kinematic_matrix([c.joints for c in cropped]))
-    else:
-        scores = violence_of(detector.scores(detector.bundle.embed_clips(cropped)), detector.violent)
-    return scores, np.array([c.violent for c in clips], bool)
+    return detector.clip_violence(clips), np.array([c.violent for c in clips], bool)
 
 
 

@@ -50,15 +50,16 @@ from tqdm import tqdm
 from motionvigil.datasets.clip import Clip
 from motionvigil.datasets.sequences import stitch
 from motionvigil.detect.head import ViolenceHead
-from motionvigil.detect.windows import window_starts
 from motionvigil.detect.head_fit import (
-    CalmScan,
     WindowTable,
+    alert_spans,
     alert_rate_threshold,
     augmented,
     clip_windows,
+    head_score,
     out_of_fold_calm_scans,
     procedural_clips,
+    scan,
 )
 from motionvigil.errors import MotionFileError
 from motionvigil.features.kinematics import limb_speed_score
@@ -220,18 +221,6 @@ def speed_scores(clips: Sequence[Clip], window: int = 64) -> np.ndarray:
 # ------------------------------------------------------------------------ protocols
 
 
-def window_alerts(scores: np.ndarray, starts: Sequence[int], window: int, threshold: float) -> list[tuple[float, float]]:
-    """Alert segments (seconds): the connected parts of the union of alerting windows."""
-    spans = sorted((st / FPS, (st + window) / FPS) for st, v in zip(starts, scores) if v >= threshold)
-    merged: list[list[float]] = []
-    for a, b in spans:
-        if merged and a <= merged[-1][1] + 1e-9:
-            merged[-1][1] = max(merged[-1][1], b)
-        else:
-            merged.append([a, b])
-    return [(a, b) for a, b in merged]
-
-
 @dataclass
 class Scorer:
     """Scores a joints array's windows: the learned head or the speed baseline."""
@@ -241,26 +230,20 @@ class Scorer:
     threshold: float
     score: Callable[[list[np.ndarray]], np.ndarray]
 
-    def windows(self, joints: np.ndarray) -> tuple[list[int], np.ndarray]:
-        stride = STRIDE[self.window]
-        starts = window_starts(len(joints), self.window, stride)
-        wins = [joints[st : st + self.window] for st in starts]
-        return starts, self.score(wins) if wins else np.zeros(0)
+    def alerts(self, joints: np.ndarray) -> list[tuple[float, float]]:
+        """Alert segments (seconds) on ``joints``, as a deployed detector raises them."""
+        return alert_spans(scan(self.score, joints, self.window, STRIDE[self.window]), self.window, self.threshold)
 
 
 def head_scorer(built: BuiltHead) -> Scorer:
-    from motionvigil.detect.head import kinematic_matrix
-
-    return Scorer("detector", built.window, built.threshold, lambda w: built.head.score(kinematic_matrix(w)))
+    return Scorer("detector", built.window, built.threshold, head_score(built.head))
 
 
 def speed_scorer(calm_train: list[Clip], alerts_per_min: float) -> Scorer:
     """The baseline with the detector's threshold policy, on the calm clips stitched together."""
     score = lambda w: np.array([limb_speed_score(x) for x in w])  # noqa: E731
     joints, _ = stitch([c.joints for c in calm_train])
-    starts = np.asarray(window_starts(len(joints), 64, STRIDE[64]))
-    calm = CalmScan(score([joints[i : i + 64] for i in starts]), starts, len(joints))
-    threshold, _ = alert_rate_threshold([calm], 64, alerts_per_min)
+    threshold, _ = alert_rate_threshold([scan(score, joints, 64, STRIDE[64])], 64, alerts_per_min)
     return Scorer("speed_baseline", 64, threshold, score)
 
 
@@ -268,8 +251,7 @@ def sequence_result(scorer: Scorer, sequences: Sequence[tuple[np.ndarray, list[t
     """Per sequence: alerts, matched events, minutes, alerted and violent seconds."""
     out = []
     for joints, events in sequences:
-        starts, scores = scorer.windows(joints)
-        alerts = window_alerts(scores, starts, scorer.window, scorer.threshold)
+        alerts = scorer.alerts(joints)
         counts = match_events(alerts, events)
         out.append({"counts": counts, "minutes": len(joints) / FPS / 60.0,
                     "alerted_s": interval_union_length(alerts), "violent_s": interval_union_length(events)})
