@@ -357,6 +357,7 @@ def run_detection_study(data: StudyData, s: DetectionSettings) -> tuple[dict[str
     thresholds: dict[str, list[float]] = {k: [] for k in clip_sets}
     selections: dict[str, list[dict]] = {k: [] for k in clip_sets}
     dm_scores, dm_thr, utk_runs, seq_runs = [], [], [], []
+    sequences: dict[int, list] = {}
     seeds = tqdm(s.seeds, desc="detection study (seeds)", disable=not s.progress)
     for seed in seeds:
         procedural = procedural_clips(seed, s.procedural_clips_per_class)
@@ -375,7 +376,8 @@ def run_detection_study(data: StudyData, s: DetectionSettings) -> tuple[dict[str
         no_utk = select_and_build(data.clips("train", tuple(x for x in SOURCES if x != "utkinect")), procedural,
                                   cache, s, seed)
         utk_runs.append(sequence_result(head_scorer(no_utk), [(c.joints, []) for c in data.utk_sequences]))
-        seq_runs.append(sequence_result(head_scorer(home), real_sequences(test_all, s, seed)))
+        sequences[seed] = real_sequences(test_all, s, seed)
+        seq_runs.append(sequence_result(head_scorer(home), sequences[seed]))
     for name, (train_sources, test) in clip_sets.items():
         truth = np.array([c.violent for c in test])
         protocols[name] = {"kind": "clips", **clip_metrics(scores[name], truth, thresholds[name], s),
@@ -391,38 +393,42 @@ def run_detection_study(data: StudyData, s: DetectionSettings) -> tuple[dict[str
                                        "trained_on": ["procedural", "msr_action3d", "hdm05", "bandai2"]}
     protocols["real_sequences"] = {"kind": "sequences", **sequence_metrics(seq_runs, s),
                                    "trained_on": protocols["in_domain"]["trained_on"]}
-    protocols["speed_baseline"] = speed_baseline(data, s, clip_sets)
+    speed = {name: speed_scores(test) for name, (_, test) in clip_sets.items()}
+    if data.deepmimic:
+        speed["deepmimic"] = speed_scores(data.deepmimic)
+    protocols["speed_baseline"] = speed_baseline(data, s, clip_sets, speed, sequences)
     curves: dict[str, list[tuple[str, np.ndarray, np.ndarray]]] = {}
     for name, (_, test) in list(clip_sets.items()) + [("deepmimic", (None, data.deepmimic))]:
         if name in protocols:
             truth = np.array([c.violent for c in test])
             first = scores[name][0] if name in scores else dm_scores[0]
-            curves[name] = [(f"detector (seed {s.seeds[0]})", first, truth),
-                            ("speed baseline", speed_scores(test), truth)]
+            curves[name] = [(f"detector (seed {s.seeds[0]})", first, truth), ("speed baseline", speed[name], truth)]
     return curves, {"protocols": protocols, "settings": asdict(s), "notes": data.notes,
             "machine": machine_info(), "seeds": list(s.seeds), "seconds": round(time.time() - t0, 1)}
 
 
-def speed_baseline(data: StudyData, s: DetectionSettings, clip_sets: dict) -> dict[str, Any]:
-    """The same protocols scored by p99 wrist/ankle speed (threshold: the same target FPR
-    on the protocol's real calm training clips)."""
+def speed_baseline(data: StudyData, s: DetectionSettings, clip_sets: dict, speed: dict[str, np.ndarray],
+                   sequences: dict[int, list]) -> dict[str, Any]:
+    """The same protocols scored by p99 wrist/ankle speed (``speed``: its clip scores per
+    protocol; ``sequences``: the real sequences of each seed), with the detector's
+    threshold policy on the protocol's real calm training clips."""
     out: dict[str, Any] = {}
     one = DetectionSettings(seeds=(0,), bootstrap=s.bootstrap)
     for name, (train_sources, test) in clip_sets.items():
         calm = [c for c in data.clips("train", train_sources) if not c.violent]
         scorer = speed_scorer(calm, s.alerts_per_min)
         truth = np.array([c.violent for c in test])
-        out[name] = clip_metrics([speed_scores(test)], truth, [scorer.threshold], one)
+        out[name] = clip_metrics([speed[name]], truth, [scorer.threshold], one)
     home = speed_scorer([c for c in data.clips("train", SOURCES) if not c.violent], s.alerts_per_min)
     if data.deepmimic:
-        out["deepmimic"] = clip_metrics([speed_scores(data.deepmimic)], np.array([c.violent for c in data.deepmimic]),
+        out["deepmimic"] = clip_metrics([speed["deepmimic"]], np.array([c.violent for c in data.deepmimic]),
                                         [home.threshold], one)
     no_utk = speed_scorer([c for c in data.clips("train", ("msr_action3d", "hdm05", "bandai2")) if not c.violent],
                           s.alerts_per_min)
     out["utkinect_sequences"] = sequence_metrics(
         [sequence_result(no_utk, [(c.joints, []) for c in data.utk_sequences])], one)
     out["real_sequences"] = sequence_metrics(
-        [sequence_result(home, real_sequences(data.clips("test", SOURCES), s, seed)) for seed in s.seeds], s)
+        [sequence_result(home, sequences[seed]) for seed in s.seeds], s)
     return {"kind": "baseline", "protocols": out}
 
 
