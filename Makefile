@@ -2,7 +2,7 @@
 #   make demo   - create/reuse .venv, install motionvigil, run the main job
 #   make test   - create/reuse .venv, install with dev extras, run the test suite
 #   make test-fast - the same without the tests marked slow (subprocess, torchrun, demo)
-#   make test-video - tests/test_video.py in a second venv with the video extra (mediapipe
+#   make test-video - tests/io/test_video.py in a second venv with the video extra (mediapipe
 #                  pins numpy<2, so it cannot share .venv); part of make test
 PYTHON ?= python3
 VENV   ?= .venv
@@ -44,7 +44,7 @@ results: $(VENV)/.installed-dev
 demo: $(VENV)/.installed
 	$(BIN)/motionvigil demo -o $(OUT)/demo
 
-# The browser test (tests/test_report_browser.py) needs Chromium and its driver. When they
+# The browser test (tests/report/test_report_browser.py) needs Chromium and its driver. When they
 # are missing and we run as root where apt-get exists, try to install them; this step never
 # fails the build: if it cannot install, it says so and the test skips with the reason.
 BROWSER_PKGS ?= chromium chromium-driver
@@ -84,7 +84,7 @@ $(VIDEO_VENV)/.installed-video: pyproject.toml
 
 test-video:
 	@if $(MAKE) --no-print-directory $(VIDEO_VENV)/.installed-video; then \
-	  MOTIONVIGIL_REQUIRE_VIDEO=1 $(VIDEO_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/test_video.py; \
+	  MOTIONVIGIL_REQUIRE_VIDEO=1 $(VIDEO_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/io/test_video.py; \
 	else \
 	  echo "make test-video: could not install the video extra (no mediapipe wheel here?): video tests not run" >&2; \
 	fi

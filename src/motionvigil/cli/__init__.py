@@ -5,7 +5,7 @@ appends ``(default: X)`` to each option's help. We do not use argparse's
 ``ArgumentDefaultsHelpFormatter`` because it also prints ``(default: None)`` /
 ``(default: False)`` for options without a default and for switches, repeats defaults the
 help already states, and re-wraps the exit-status table of the epilog.
-``tests/test_cli_contract.py`` walks every subcommand and fails on an option without help.
+``tests/cli/test_cli_contract.py`` walks every subcommand and fails on an option without help.
 
 Exit statuses (``EXIT_*`` in ``common``): 0 ok, 1 ``detect --fail-on-alert`` raised
 alerts, 2 usage error, 3 bad input file or unknown dataset, 4 a model, detector or

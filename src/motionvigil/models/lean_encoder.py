@@ -9,7 +9,7 @@ its queries, attention output, residuals, layer norms and feed-forward block - a
 backward, all of their gradients - shrink from ``S`` rows to ``rows``. In the few-shot
 inner loop this removes the work whose gradient is exactly zero.
 
-Training mode (dropout active) keeps using the stock module; ``tests/test_lean_encoder.py``
+Training mode (dropout active) keeps using the stock module; ``tests/models/test_lean_encoder.py``
 checks that both agree in eval mode.
 """
 

@@ -6,7 +6,7 @@ returns ``mu [B, D]`` (the motion embedding, the VAE mean) and ``scores [B, C]``
 similarity to each class prototype). Windows, features and the kinematic head stay in
 Python (:class:`~motionvigil.serve.fastpath.BatchScorer` / :meth:`Detector.score_windows`);
 the graph replaces the encoder call. The encoder's eval path (:mod:`.lean_encoder`) is
-what is traced. ``tests/test_onnx_export.py`` checks ONNX Runtime against PyTorch
+what is traced. ``tests/models/test_onnx_export.py`` checks ONNX Runtime against PyTorch
 (max abs diff < 1e-4).
 """
 

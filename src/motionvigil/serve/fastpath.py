@@ -7,7 +7,7 @@ well under a millisecond for the tiny encoder. A micro-batch of equal-length win
 (every streamed window has ``detector.window`` frames) runs the very same arithmetic here
 with the windows stacked on a leading batch axis, so the number of NumPy calls is per
 batch, not per window. :class:`BatchScorer` gives the results of
-``detector.score_windows`` (``tests/test_serve.py`` checks them to 1e-5).
+``detector.score_windows`` (``tests/serve/test_serve.py`` checks them to 1e-5).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ Layout under ``root`` (what the HumanML3D scripts produce)::
 
 ``new_joints`` is recovered from the features row for row, so both arrays have the same
 number of frames ``T`` (HumanML3D drops the last processed frame; see
-``tests/test_features_humanml3d.py``). A clip therefore keeps the stored features as
+``tests/features/test_features_humanml3d.py``). A clip therefore keeps the stored features as
 ``Clip.features`` with ``T`` rows, not the ``T - 1`` rows that ``Clip.get_features``
 computes from joints.
 

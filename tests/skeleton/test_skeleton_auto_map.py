@@ -24,7 +24,7 @@ from motionvigil.io.motion import Layout
 from motionvigil.skeleton.auto_map import MappingError, auto_map, check_joint_map, split_name
 from motionvigil.skeleton.retarget import smpl22_mapping, to_smpl22
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "bvh"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bvh"
 FAMILIES = {
     "cmu_bvh": "CMU BVH units (inches / 0.45)",
     "mixamo": "centimetres",

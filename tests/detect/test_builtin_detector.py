@@ -21,7 +21,7 @@ from motionvigil.models.bundle import MotionTextBundle
 from motionvigil.models.checkpoint import sha256_file
 from motionvigil.models.inputs import MotionInputs
 
-RESULTS = Path(__file__).resolve().parents[1] / "results" / "detection" / "detection.json"
+RESULTS = Path(__file__).resolve().parents[2] / "results" / "detection" / "detection.json"
 shipped = pytest.mark.skipif(not (ZOO / "manifest.json").is_file(), reason="no built-in model built (make model)")
 
 

@@ -24,7 +24,7 @@ from motionvigil.models import MotionTextModel, preset
 from motionvigil.models.bundle import MotionTextBundle
 from motionvigil.models.inputs import MotionInputs
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "bvh"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bvh"
 CMU_UNIT = 0.0254 / 0.45  # metres per ASF length unit with ":units length 0.45"
 
 # CMU-named bones: (name, parent, direction, length in metres); the right side mirrors X.

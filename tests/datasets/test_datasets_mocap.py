@@ -46,7 +46,7 @@ from motionvigil.datasets.loaders.msr_action3d import (
 from motionvigil.errors import MotionFileError
 from motionvigil.io.kinect import read_utkinect, read_utkinect_labels
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 # never tracked (a13_s09_e02) or tracked span mostly lost (the others): rejected by the reader
 MSR_BAD = [
     "a13_s09_e02_skeleton3D.txt",
