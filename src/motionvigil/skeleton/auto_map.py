@@ -30,110 +30,45 @@ joint names and its tree:
 Any failure is a :class:`MappingError` whose one-line message lists the SMPL-22 joints
 that could not be matched and the file's joint names; ``--joint-map FILE`` (see
 :func:`read_joint_map`) then settles any joint by hand.
+
+Step 1 lives in :mod:`motionvigil.skeleton.joint_names`, step 3 in
+:mod:`motionvigil.skeleton.mapping_geometry`, joint-map files in
+:mod:`motionvigil.skeleton.joint_map` and the result type and its error in
+:mod:`motionvigil.skeleton.mapping_result`; this module does step 2 (the tree), puts the
+steps together in :func:`auto_map` and re-exports the public names of the others.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from motionvigil.errors import MotionFileError
 from motionvigil.io.layouts import SMPL22_NAMES
-
-Mix = dict[str, float]
-
-LEG_SLOTS = ("hip", "knee", "ankle", "foot")
-ARM_SLOTS = ("collar", "shoulder", "elbow", "wrist")
-
-# Synonyms, after the side is removed and the rest lower-cased without separators.
-# Values: the limb slots the name can mean. Two slots ``(usual, other)``: the name means
-# ``other`` when another joint of the limb is named for ``usual`` alone, else ``usual``
-# (e.g. "Shoulder": the clavicle beside an "Arm", the shoulder joint otherwise).
-LEG_PARTS: dict[str, tuple[int, ...]] = {
-    **dict.fromkeys(("upleg", "upperleg", "thigh", "femur", "legupper", "hip", "uprleg", "thighbone"), (0,)),
-    **dict.fromkeys(("leg", "lowerleg", "calf", "knee", "shin", "tibia", "leglower", "lowleg", "crus"), (1,)),
-    "ankle": (2,),
-    "foot": (2, 3),  # Mixamo, Bandai: the ankle; SMPL (beside "Ankle"): the foot
-    **dict.fromkeys(("toebase", "toe", "toes", "ball", "toe0", "forefoot", "toe1", "football"), (3,)),
-}
-ARM_PARTS: dict[str, tuple[int, ...]] = {
-    **dict.fromkeys(("clavicle", "collar", "collarbone", "clav"), (0,)),
-    "shoulder": (1, 0),  # SMPL, Kinect: the shoulder joint; Mixamo, Bandai (beside "Arm"): the clavicle
-    **dict.fromkeys(("arm", "upperarm", "humerus", "armupper", "uparm", "bicep"), (1,)),
-    **dict.fromkeys(("forearm", "lowerarm", "elbow", "armlower", "lowarm", "radius", "ulna"), (2,)),
-    **dict.fromkeys(("wrist", "hand"), (3,)),
-}
-CENTRE_PARTS: dict[str, str] = {
-    **dict.fromkeys(("pelvis", "hips", "hip"), "pelvis"),
-    **dict.fromkeys(("neck", "neck1", "neck01", "neckbase", "necklower", "lowerneck"), "neck"),
-    "head": "head",
-}
-
-_NAMESPACE_RE = re.compile(r"^.*[:|]")
-_PREFIX_RE = re.compile(
-    r"^(?:mixamorig\d*[_ ]?|character\d*_|bip0*\d+(?:$|[ _])|biped[ _]|cc_base_|def[-_]|rig[-_]|bvh[-_])", re.I
+from motionvigil.skeleton.joint_map import check_joint_map, read_joint_map
+from motionvigil.skeleton.joint_names import (
+    ARM_PARTS,
+    ARM_SLOTS,
+    CENTRE_PARTS,
+    LEG_PARTS,
+    LEG_SLOTS,
+    JointName,
+    split_name,
+    tag_stripped,
 )
-_SIDE_RES = (
-    re.compile(r"^(left|right)[ _.\-]?(.+)$", re.I),
-    re.compile(r"^(.+?)[ _.\-]?(left|right)$", re.I),
-    re.compile(r"^([lr])[ _.\-](.+)$", re.I),
-    re.compile(r"^(.+?)[ _.\-]([lr])$", re.I),
-    re.compile(r"^([LR])([A-Z][a-z].*)$"),
-)
-_TAG_RE = re.compile(r"^(.*?[A-Za-z])(?:[ _.\-][A-Za-z0-9]|\d+)$")
+from motionvigil.skeleton.mapping_geometry import check_geometry
+from motionvigil.skeleton.mapping_result import AutoMapping, MappingError, Mix
+
+__all__ = [
+    "ARM_PARTS", "ARM_SLOTS", "CENTRE_PARTS", "LEG_PARTS", "LEG_SLOTS", "AutoMapping", "JointName",
+    "MappingError", "Mix", "auto_map", "check_joint_map", "read_joint_map", "split_name",
+]  # fmt: skip
 
 # SMPL's reference trunk (HumanML3D bone lengths, metres): pelvis -> spine1 -> spine2
 # -> spine3 -> neck -> head.
 _TRUNK_BONES = (0.131568, 0.143190, 0.057365, 0.219360, 0.143382)
 _MAX_NAMES_IN_ERROR = 80
-_MIN_UPRIGHT = 0.2  # share of frames with the head above the pelvis, unless the rest pose is upright
-
-
-class MappingError(ValueError):
-    """No SMPL-22 mapping could be made; the message is one line."""
-
-
-@dataclass
-class JointName:
-    """What a joint name says: its side (``"left"``, ``"right"`` or ``None``) and part key."""
-
-    side: str | None
-    key: str
-
-
-def split_name(name: str) -> JointName:
-    """Strip namespaces and known prefixes, read the side, normalise the rest.
-
-    ``"mixamorig:LeftUpLeg"`` -> ``("left", "upleg")``; ``"thigh_l"`` -> ``("left",
-    "thigh")``; ``"Bip01 R Calf"`` -> ``("right", "calf")``; ``"Spine1"`` -> ``(None, "spine1")``.
-    """
-    bare = _NAMESPACE_RE.sub("", name.strip())
-    bare = _PREFIX_RE.sub("", bare).strip(" _.-")
-    side = None
-    for pattern in _SIDE_RES:
-        m = pattern.match(bare)
-        if m is None:
-            continue
-        first, second = m.groups()
-        tag, rest = (first, second) if first.lower() in ("left", "right", "l", "r") else (second, first)
-        if tag.lower() in ("left", "right", "l", "r") and rest.strip(" _.-"):
-            side = "left" if tag.lower().startswith("l") else "right"
-            bare = rest
-            break
-    return JointName(side, re.sub(r"[^a-z0-9]", "", bare.lower()))
-
-
-def _tag_stripped(name: str) -> str | None:
-    """The part key of ``name`` without a trailing tag (``UpLeg.A``, ``Thigh2`` -> ``upleg``, ``thigh``)."""
-    bare = _PREFIX_RE.sub("", _NAMESPACE_RE.sub("", name.strip())).strip(" _.-")
-    m = _TAG_RE.match(bare)
-    return re.sub(r"[^a-z0-9]", "", m.group(1).lower()) if m else None
 
 
 @dataclass
@@ -179,30 +114,6 @@ class _Tree:
         return next((j for j in self.ancestors(b) if j in above), -1)
 
 
-@dataclass
-class AutoMapping:
-    """The result: SMPL-22 joint -> ``{file joint: weight}`` and how it was found."""
-
-    mapping: dict[str, Mix]
-    notes: list[str] = field(default_factory=list)
-
-    def matrix(self, names: Sequence[str]) -> np.ndarray:
-        """The ``[22, J]`` matrix over ``names``."""
-        index = {n: i for i, n in enumerate(names)}
-        out = np.zeros((len(SMPL22_NAMES), len(names)))
-        for row, smpl in enumerate(SMPL22_NAMES):
-            for name, weight in self.mapping[smpl].items():
-                out[row, index[name]] += weight
-        return out
-
-    def describe(self) -> dict[str, str | Mix]:
-        """JSON-ready: a single joint as its name, a mix as ``{name: weight}`` (3 decimals)."""
-        out: dict[str, str | Mix] = {}
-        for smpl in SMPL22_NAMES:
-            mix = self.mapping[smpl]
-            out[smpl] = next(iter(mix)) if len(mix) == 1 else {k: round(float(v), 3) for k, v in mix.items()}
-        return out
-
 
 def _limb_candidates(tree: _Tree, table: Mapping[str, tuple[int, ...]]) -> list[tuple[int, str | None, tuple[int, ...]]]:
     out = []
@@ -210,7 +121,7 @@ def _limb_candidates(tree: _Tree, table: Mapping[str, tuple[int, ...]]) -> list[
         parsed = split_name(name)
         slots = table.get(parsed.key)
         if slots is None and parsed.side is None:
-            stripped = _tag_stripped(name)
+            stripped = tag_stripped(name)
             slots = table.get(stripped) if stripped else None
         if slots is None:
             continue
@@ -349,7 +260,7 @@ def auto_map(
         parsed = split_name(name)
         part = CENTRE_PARTS.get(parsed.key) if parsed.side is None else None
         if part is None and parsed.side is None:
-            stripped = _tag_stripped(name)
+            stripped = tag_stripped(name)
             part = CENTRE_PARTS.get(stripped) if stripped == "neck" else None
         if part is not None:
             centre.setdefault(part, []).append(j)
@@ -432,128 +343,5 @@ def auto_map(
 
     result = AutoMapping(mapping, notes)
     if joints is not None and len(fixed) < len(SMPL22_NAMES):
-        _check_geometry(result, names, joints, side_from_names, fixed, rest)
+        check_geometry(result, names, joints, side_from_names, fixed, rest)
     return result
-
-
-def _frames(mapping: AutoMapping, names: Sequence[str], joints: np.ndarray) -> dict[str, np.ndarray]:
-    smpl = np.einsum("sj,tjc->tsc", mapping.matrix(names), joints)
-    return {name: smpl[:, i] for i, name in enumerate(SMPL22_NAMES)}
-
-
-def _left_score(p: dict[str, np.ndarray], joint: str) -> float | None:
-    """Share of frames where ``left_<joint>`` is on the body's left, or None without a cue.
-
-    In the body's own frame (so that it holds lying down too): up = pelvis -> head,
-    forward = where the toes point (across up), left = up x forward.
-    """
-    up = p["head"] - p["pelvis"]
-    up /= np.maximum(np.linalg.norm(up, axis=-1, keepdims=True), 1e-9)
-    forward = (p["left_foot"] - p["left_ankle"]) + (p["right_foot"] - p["right_ankle"])
-    forward -= np.einsum("tc,tc->t", forward, up)[:, None] * up
-    foot = np.linalg.norm(p["left_foot"] - p["left_ankle"], axis=-1) + 1e-9
-    usable = np.linalg.norm(forward, axis=-1) > 0.3 * foot
-    if usable.mean() < 0.5:
-        return None
-    left = np.cross(up[usable], forward[usable])
-    across = (p[f"left_{joint}"] - p[f"right_{joint}"])[usable]
-    return float((np.einsum("tc,tc->t", left, across) > 0).mean())
-
-
-def _swap_sides(mapping: AutoMapping, kind_slots: Sequence[str]) -> None:
-    for slot in kind_slots:
-        left, right = f"left_{slot}", f"right_{slot}"
-        mapping.mapping[left], mapping.mapping[right] = mapping.mapping[right], mapping.mapping[left]
-
-
-def _upright(p: dict[str, np.ndarray]) -> np.ndarray:
-    """Per frame: the head is above the pelvis by at least half their distance (Y up)."""
-    trunk = p["head"] - p["pelvis"]
-    return trunk[:, 1] > 0.5 * np.linalg.norm(trunk, axis=-1)
-
-
-def _check_geometry(mapping: AutoMapping, names, joints, side_from_names, fixed, rest=None) -> None:
-    p = _frames(mapping, names, joints)
-    upright = float(_upright(p).mean())
-    rest_upright = rest is not None and bool(_upright(_frames(mapping, names, np.asarray(rest)[None]))[0])
-    if upright < _MIN_UPRIGHT and not rest_upright:
-        raise MappingError(
-            f"the head ({_name(mapping, 'head')}) is well above the pelvis in only {upright:.0%} of frames and "
-            "not in the rest pose (not a Y-up file, or a wrong mapping: pass --joint-map FILE)"
-        )
-    for kind, slots, joint in (("leg", LEG_SLOTS, "hip"), ("arm", ARM_SLOTS, "shoulder")):
-        score = _left_score(p, joint)
-        if side_from_names[kind] or any(f"{s}_{slot}" in fixed for s in ("left", "right") for slot in slots):
-            if score is not None and score < 0.2:
-                raise MappingError(
-                    f"the {kind} named left ({_name(mapping, f'left_{joint}')}) is on the body's right "
-                    "(forward = where the toes point); pass --joint-map FILE"
-                )
-            continue
-        if score is None:
-            raise MappingError(f"cannot tell the left {kind} from the right: no side in the joint names and no "
-                               "toe joints to find the body's forward direction (pass --joint-map FILE)")
-        if score < 0.5:  # swapping the legs leaves forward (the sum of both feet) unchanged
-            _swap_sides(mapping, slots)
-        mapping.notes.append(f"{kind} sides from geometry")
-        p = _frames(mapping, names, joints)
-    lengths = {
-        bone: float(np.median(np.linalg.norm(p[f"left_{b}"] - p[f"left_{a}"], axis=-1)))
-        for bone, (a, b) in (("femur", ("hip", "knee")), ("shin", ("knee", "ankle")),
-                             ("upper arm", ("shoulder", "elbow")))
-    }
-    trunk = float(np.median(np.linalg.norm(p["neck"] - p["pelvis"], axis=-1)))
-    femur = lengths["femur"]
-    ratios = {"shin / femur": lengths["shin"] / max(femur, 1e-9), "upper arm / femur": lengths["upper arm"] / max(femur, 1e-9),
-              "pelvis-neck / femur": trunk / max(femur, 1e-9)}
-    bounds = {"shin / femur": (0.5, 2.0), "upper arm / femur": (0.3, 1.5), "pelvis-neck / femur": (0.5, 3.5)}
-    for key, value in ratios.items():
-        low, high = bounds[key]
-        if not (low <= value <= high) or not math.isfinite(value):
-            raise MappingError(f"bone proportions are not human ({key} = {value:.2f}, expected {low}-{high}); "
-                               "pass --joint-map FILE")
-
-
-def _name(mapping: AutoMapping, smpl: str) -> str:
-    mix = mapping.mapping[smpl]
-    return "+".join(mix)
-
-
-# --------------------------------------------------------------------------- joint-map files
-
-
-def read_joint_map(path: str | Path) -> dict[str, str | Mix]:
-    """Read a ``--joint-map`` JSON file: ``{"<SMPL-22 joint>": "<file joint>" or {"<joint>": weight}}``.
-
-    Raises:
-        MotionFileError: unreadable, not JSON, unknown SMPL-22 names, or bad values.
-    """
-    try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise MotionFileError(path, f"cannot read joint map ({exc.strerror or exc})") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MotionFileError(path, f"joint map is not JSON ({exc})") from None
-    return check_joint_map(doc, path)
-
-
-def check_joint_map(doc: object, path: str | Path | None = None) -> dict[str, str | Mix]:
-    """Validate a joint map given as a dict (see :func:`read_joint_map`)."""
-    if not isinstance(doc, dict):
-        raise MotionFileError(path, "joint map must be a JSON object: SMPL-22 joint -> file joint")
-    unknown = [k for k in doc if k not in SMPL22_NAMES]
-    if unknown:
-        raise MotionFileError(path, f"joint map: unknown SMPL-22 joint(s) {unknown}; known: {', '.join(SMPL22_NAMES)}")
-    out: dict[str, str | Mix] = {}
-    for key, value in doc.items():
-        if isinstance(value, str) and value:
-            out[key] = value
-        elif (isinstance(value, dict) and value and all(isinstance(k, str) for k in value)
-              and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-                      for v in value.values())
-              and abs(sum(value.values()) - 1.0) < 1e-6):
-            out[key] = {k: float(v) for k, v in value.items()}
-        else:
-            raise MotionFileError(path, f"joint map: {key} -> {value!r} is neither a joint name nor a "
-                                        "{joint: weight} mix whose weights sum to 1")
-    return out
