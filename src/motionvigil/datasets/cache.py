@@ -410,11 +410,17 @@ def convert_dataset_files(
             progress=progress, skip_bad=skip_bad, use_cache=use_cache, desc=dataset, native=native,
         )  # fmt: skip
     except MotionFileError as exc:
-        raise MotionFileError(
-            exc.path,
-            f"{exc.problem} (while loading dataset {dataset!r}; --skip-bad skips unusable files and "
-            "lists them)",
-        ) from None
+        raise loading_error(dataset, exc) from None
+
+
+def loading_error(dataset: str, exc: MotionFileError) -> MotionFileError:
+    """``exc`` restated for a dataset loader: the file and problem, the dataset, and the way
+    out (``--skip-bad``; ``skip_bad=True`` in Python)."""
+    return MotionFileError(
+        exc.path,
+        f"{exc.problem} (while loading dataset {dataset!r}; --skip-bad skips unusable files and "
+        "lists them)",
+    )
 
 
 def finish_dataset(name: str, clips: list, classes: tuple[str, ...], description: str,

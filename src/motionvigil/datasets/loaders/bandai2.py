@@ -28,8 +28,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from motionvigil.datasets.cache import convert_dataset_files, finish_dataset
-from motionvigil.datasets.clip import Clip, Dataset
+from motionvigil.datasets.cache import finish_dataset
+from motionvigil.datasets.clip import Dataset
+from motionvigil.datasets.loaders.records import ClipInfo, convert_records
 from motionvigil.datasets.registry import register_dataset
 from motionvigil.errors import MotionFileError
 
@@ -148,6 +149,17 @@ def index_bandai2(root: str | Path, test_takes: tuple[int, ...] = DEFAULT_TEST_T
     return records
 
 
+def _clip_info(rec: BandaiRecord) -> ClipInfo:
+    """Labels, captions, subject (the take) and meta of a Bandai clip (module notes)."""
+    return ClipInfo(
+        labels=(content_class(rec.content),),
+        violent=False,
+        subject=f"take{rec.take}",
+        captions=captions_for(rec.content, rec.style),
+        meta={"style": rec.style, "content": rec.content, "take": rec.take},
+    )
+
+
 @register_dataset(NAME, "bandai2", "Bandai Namco dataset 2: 560 BVH clips, 10 contents x 7 styles, captions")
 def load_bandai2(
     root: Path,
@@ -171,28 +183,11 @@ def load_bandai2(
     root = Path(root)
     contents = read_label_list(root / "cfg" / "content_label.txt")
     records = index_bandai2(root, tuple(test_takes))
-    result = convert_dataset_files(
-        NAME, [r.bvh for r in records],
+    loaded = convert_records(
+        NAME, records, _clip_info, path_of=lambda r: r.bvh,
         cache_dir=cache_dir, use_cache=cache, progress=progress, skip_bad=skip_bad,
     )  # fmt: skip
-    by_path = {r.bvh: r for r in records}
-    clips = []
-    for item in result.converted:
-        rec = by_path[item.path]
-        clips.append(
-            Clip(
-                clip_id=rec.clip_id,
-                joints=item.joints,
-                labels=(content_class(rec.content),),
-                violent=False,
-                dataset=NAME,
-                subject=f"take{rec.take}",
-                source=str(rec.bvh),
-                captions=captions_for(rec.content, rec.style),
-                split=rec.split,
-                meta={**item.meta, "style": rec.style, "content": rec.content, "take": rec.take},
-            )
-        )
+    clips = loaded.clips
     return finish_dataset(
         NAME,
         clips,
@@ -201,5 +196,5 @@ def load_bandai2(
             f"Bandai Namco dataset 2 subset: {len(clips)} of {len(records)} clips, {len(contents)} contents, "
             f"styles in meta; subject = take (no performer ids); takes {sorted(test_takes)} test."
         ),
-        result.bad,
+        loaded.bad,
     )

@@ -19,8 +19,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from motionvigil.datasets.cache import ConvertResult, convert_dataset_files, finish_dataset
-from motionvigil.datasets.clip import Clip, Dataset
+from motionvigil.datasets.cache import finish_dataset
+from motionvigil.datasets.clip import Dataset
+from motionvigil.datasets.loaders.records import ClipInfo, convert_records
 from motionvigil.datasets.registry import register_dataset
 from motionvigil.datasets.violence import is_violent
 from motionvigil.errors import MotionFileError
@@ -105,15 +106,14 @@ def hdm05_classes(records: list[Hdm05Record]) -> tuple[str, ...]:
     return tuple(by_number[n] for n in sorted(by_number))
 
 
-def _convert_by_fps(records: list[Hdm05Record], **options) -> ConvertResult:
-    """Convert the files, grouping them by frame rate (the reader's ``fps`` argument)."""
-    merged = ConvertResult()
-    for fps in sorted({r.fps for r in records}):
-        group = [r.path for r in records if r.fps == fps]
-        part = convert_dataset_files(NAME, group, reader_kwargs={"fps": fps}, **options)
-        merged.converted += part.converted
-        merged.bad += part.bad
-    return merged
+def _clip_info(rec: Hdm05Record) -> ClipInfo:
+    """Label, violence, subject (the actor) and meta of an HDM05 clip."""
+    return ClipInfo(
+        labels=(rec.label,),
+        violent=is_violent(rec.label),
+        subject=rec.actor,
+        meta={"class_no": rec.class_no, "take": rec.take},
+    )
 
 
 @register_dataset(NAME, "hdm05", "HDM05 subset: 287 ASF/AMC motions, 11 classes (kick violent), 5 actors")
@@ -136,26 +136,11 @@ def load_hdm05(
     """
     records = index_hdm05(root)
     classes = hdm05_classes(records)
-    result = _convert_by_fps(
-        records, cache_dir=cache_dir, use_cache=cache, progress=progress, skip_bad=skip_bad
-    )
-    by_path = {r.path: r for r in records}
-    clips = []
-    for item in result.converted:
-        rec = by_path[item.path]
-        clips.append(
-            Clip(
-                clip_id=rec.clip_id,
-                joints=item.joints,
-                labels=(rec.label,),
-                violent=is_violent(rec.label),
-                dataset=NAME,
-                subject=rec.actor,
-                source=str(rec.path),
-                split=rec.split,
-                meta={**item.meta, "class_no": rec.class_no, "take": rec.take},
-            )
-        )
+    loaded = convert_records(
+        NAME, records, _clip_info, reader_kwargs_of=lambda r: {"fps": r.fps},
+        cache_dir=cache_dir, use_cache=cache, progress=progress, skip_bad=skip_bad,
+    )  # fmt: skip
+    clips = loaded.clips
     clips.sort(key=lambda c: (c.meta["class_no"], c.clip_id))
     actors = {s: sorted({r.actor for r in records if r.split == s}) for s in SPLITS}
     return finish_dataset(
@@ -166,5 +151,5 @@ def load_hdm05(
             f"HDM05 subset: {len(clips)} of {len(records)} motions, {len(classes)} classes; "
             f"train actors {', '.join(actors['train'])}, test actors {', '.join(actors['test'])}."
         ),
-        result.bad,
+        loaded.bad,
     )

@@ -29,8 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from motionvigil.datasets.cache import convert_dataset_files, finish_dataset
-from motionvigil.datasets.clip import Clip, Dataset
+from motionvigil.datasets.cache import finish_dataset
+from motionvigil.datasets.clip import Dataset
+from motionvigil.datasets.loaders.records import ClipInfo, convert_records
 from motionvigil.datasets.registry import register_dataset
 from motionvigil.datasets.violence import is_violent
 from motionvigil.errors import MotionFileError
@@ -155,6 +156,16 @@ def _check_action_names(root: Path) -> None:
             )
 
 
+def _clip_info(rec: MsrRecord) -> ClipInfo:
+    """Label, violence, subject and meta of an MSR Action3D clip."""
+    return ClipInfo(
+        labels=(rec.label,),
+        violent=rec.violent,
+        subject=rec.subject,
+        meta={"action": rec.action, "repetition": rec.repetition},
+    )
+
+
 @register_dataset(NAME, "msr_action3d", "MSR Action3D: 567 skeletons, 20 actions (4 violent), 10 subjects")
 def load_msr_action3d(
     root: Path,
@@ -182,27 +193,10 @@ def load_msr_action3d(
     root = Path(root)
     _check_action_names(root)
     records = index_msr_action3d(root, split_scheme)
-    result = convert_dataset_files(
-        NAME, [r.path for r in records],
-        cache_dir=cache_dir, use_cache=cache, progress=progress, skip_bad=skip_bad,
-    )  # fmt: skip
-    by_path = {r.path: r for r in records}
-    clips = []
-    for item in result.converted:
-        rec = by_path[item.path]
-        clips.append(
-            Clip(
-                clip_id=rec.clip_id,
-                joints=item.joints,
-                labels=(rec.label,),
-                violent=rec.violent,
-                dataset=NAME,
-                subject=rec.subject,
-                source=str(rec.path),
-                split=rec.split,
-                meta={**item.meta, "action": rec.action, "repetition": rec.repetition},
-            )
-        )
+    loaded = convert_records(
+        NAME, records, _clip_info, cache_dir=cache_dir, use_cache=cache, progress=progress, skip_bad=skip_bad
+    )
+    clips = loaded.clips
     return finish_dataset(
         NAME,
         clips,
@@ -211,5 +205,5 @@ def load_msr_action3d(
             f"MSR Action3D: {len(clips)} of {len(records)} sequences, 20 actions, "
             f"{len({r.subject for r in records})} subjects; split {split_scheme}."
         ),
-        result.bad,
+        loaded.bad,
     )

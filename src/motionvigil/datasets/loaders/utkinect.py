@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from motionvigil.datasets.cache import finish_dataset, json_meta
+from motionvigil.datasets.cache import finish_dataset, json_meta, loading_error
 from motionvigil.datasets.clip import FPS, Clip, Dataset, Segment
 from motionvigil.datasets.native import NATIVE_JOINTS, NATIVE_LAYOUT, layout_meta, to_smpl22_native
 from motionvigil.datasets.registry import register_dataset
@@ -211,11 +211,7 @@ def load_utkinect(
     def fail(exc: MotionFileError, fallback: Path) -> None:
         """Stop (skip_bad=False) or record the problem and go on."""
         if not skip_bad:
-            raise MotionFileError(
-                exc.path,
-                f"{exc.problem} (while loading dataset {NAME!r}; --skip-bad skips unusable files and "
-                "lists them)",
-            ) from None
+            raise loading_error(NAME, exc) from None
         bad.append((Path(exc.path or fallback), str(exc)))
 
     for sequence, entries in labels.items():
