@@ -77,6 +77,21 @@ def add_json(p: argparse.ArgumentParser, help: str = JSON_HELP) -> None:
     p.add_argument("--json", action="store_true", help=help)
 
 
+def add_run_flags(p: argparse.ArgumentParser, func, *, seed: bool = False, skip_bad: bool = False,
+                  device: str | None = None, json_help: str = JSON_HELP) -> None:
+    """The flags that close a subcommand's options, in this order: ``--seed`` (``seed``),
+    ``--skip-bad`` (``skip_bad``), ``--device`` (when ``device``, its help), ``--json``
+    (``json_help``); then ``func`` as the subcommand's handler."""
+    if seed:
+        add_seed(p)
+    if skip_bad:
+        add_skip_bad(p)
+    if device is not None:
+        add_device(p, help=device)
+    add_json(p, help=json_help)
+    p.set_defaults(func=func)
+
+
 def add_preset(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", default="tiny", choices=["tiny", "paper"],
                    help="model sizes: tiny (CPU minutes) or paper (the paper's sizes)")

@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 from motionvigil.cli.common import (
-    DATA_METAVAR, UsageError, add_alias, add_json, add_reader_flags, add_seed, emit, reader_options, usage_error,
+    DATA_METAVAR, UsageError, add_alias, add_output, add_reader_flags, add_run_flags, emit, reader_options,
+    usage_error,
 )
 
 
@@ -86,19 +87,17 @@ def cmd_data_synth(args: argparse.Namespace) -> int:
 def add_convert(sub) -> None:
     p = sub.add_parser("convert", help="motion file -> npz with SMPL-22 joints (20 Hz) and 263-dim features")
     p.add_argument("input", help="BVH, AMC, Kinect txt, HumanML3D npy or npz file")
-    p.add_argument("-o", "--output", required=True, help="output .npz (written atomically)")
+    add_output(p, "output .npz (written atomically)")
     p.add_argument("--asf", help="ASF skeleton for an AMC input (default: found next to it)")
     add_reader_flags(p)
-    add_json(p)
-    p.set_defaults(func=cmd_convert)
+    add_run_flags(p, cmd_convert)
 
 
 def add_info(sub) -> None:
     p = sub.add_parser("info", help="print layout, joints, frames, fps, units and SMPL-22 mapping of motion files")
     p.add_argument("inputs", nargs="+", metavar="FILE", help="motion files (BVH, AMC, Kinect txt, npy, npz)")
     add_reader_flags(p)
-    add_json(p, help="print one JSON object {files: [...]} on stdout")
-    p.set_defaults(func=cmd_info)
+    add_run_flags(p, cmd_info, json_help="print one JSON object {files: [...]} on stdout")
 
 
 def add_data(sub) -> None:
@@ -110,13 +109,10 @@ def add_data(sub) -> None:
                    help="the dataset (ROOT default: its folder under the shared data root)")
     add_alias(p, "--root", "root")
     p.add_argument("--load", action="store_true", help="load every clip (slower) instead of indexing files")
-    add_json(p)
-    p.set_defaults(func=cmd_data_info)
+    add_run_flags(p, cmd_data_info)
 
     p = data.add_parser("synth", help="write the built-in synthetic corpus as npz files + annotations.json")
-    p.add_argument("-o", "--output", required=True, help="dataset folder to write")
+    add_output(p, "dataset folder to write")
     p.add_argument("--clips", type=int, default=20, help="clips per class")
     p.add_argument("--sequences", type=int, default=20, help="multi-action sequences")
-    add_seed(p)
-    add_json(p)
-    p.set_defaults(func=cmd_data_synth)
+    add_run_flags(p, cmd_data_synth, seed=True)

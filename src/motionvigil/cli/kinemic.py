@@ -9,8 +9,8 @@ import json
 import sys
 
 from motionvigil.cli.common import (
-    UsageError, add_alias, add_data, add_device, add_json, add_preset, add_seed, add_skip_bad, emit, reporting,
-    usage_error,
+    DEVICE_HELP, UsageError, add_alias, add_data, add_output, add_preset, add_run_flags, add_seed, add_skip_bad,
+    emit, reporting, usage_error,
 )
 
 
@@ -128,15 +128,11 @@ def _add_train(sub, name: str, help: str | None) -> argparse.ArgumentParser:
     add_data(p, help="captioned dataset (procedural, bandai2, humanml3d, ...); repeat to pool "
                      "(test splits unused)")
     add_preset(p)
-    p.add_argument("-o", "--output", required=True, help="checkpoint folder")
+    add_output(p, "checkpoint folder")
     p.add_argument("--steps", type=int, default=2000, help="training steps")
     p.add_argument("--batch-size", type=int, default=32, help="clips per batch")
     p.add_argument("--lr", type=float, default=2e-4, help="learning rate")
-    add_seed(p)
-    add_skip_bad(p)
-    add_device(p)
-    add_json(p)
-    p.set_defaults(func=cmd_train)
+    add_run_flags(p, cmd_train, seed=True, skip_bad=True, device=DEVICE_HELP)
     return p
 
 
@@ -153,26 +149,21 @@ def _add_finetune(sub, name: str, help: str | None) -> argparse.ArgumentParser:
     p.add_argument("--no-mining", action="store_true", help="fine-tune on the few-shot samples only")
     add_seed(p)
     add_skip_bad(p)
-    p.add_argument("-o", "--output", required=True, help="checkpoint folder of the generator")
-    add_device(p, help="cpu, cuda, cuda:N or auto (the encoder and the generator)")
-    add_json(p)
-    p.set_defaults(func=cmd_finetune)
+    add_output(p, "checkpoint folder of the generator")
+    add_run_flags(p, cmd_finetune, device="cpu, cuda, cuda:N or auto (the encoder and the generator)")
     return p
 
 
 def _add_generate(sub, name: str, help: str | None) -> argparse.ArgumentParser:
     p = _parser(sub, name, help)
     p.add_argument("model", help="fine-tuned generator or text-to-motion prior folder")
-    p.add_argument("-o", "--output", required=True, help="dataset folder (annotations.json + clips/)")
+    add_output(p, "dataset folder (annotations.json + clips/)")
     p.add_argument("--class", dest="classes", action="append", metavar="NAME", help="class to generate (repeat)")
     p.add_argument("--prompt", action="append", help="text prompt (repeat; one per --class)")
     p.add_argument("--per-class", type=int, default=10, help="clips to generate per class")
     p.add_argument("--frames", type=int, help="feature frames per clip (default: the few-shot lengths)")
     p.add_argument("--guidance", type=float, help="classifier-free guidance scale (default: the model's)")
-    add_seed(p)
-    add_device(p)
-    add_json(p)
-    p.set_defaults(func=cmd_generate)
+    add_run_flags(p, cmd_generate, seed=True, device=DEVICE_HELP)
     return p
 
 
@@ -180,12 +171,10 @@ def _add_preview(sub, name: str, help: str | None) -> argparse.ArgumentParser:
     p = _parser(sub, name, help)
     p.add_argument("generated", help="folder written by kinemic-generate")
     p.add_argument("--real", metavar="NAME[:ROOT]", help="dataset with real clips of the same classes")
-    p.add_argument("-o", "--output", required=True, help="HTML file")
+    add_output(p, "HTML file")
     p.add_argument("--per-class", type=int, default=2, help="clips shown per class")
     p.add_argument("--max-classes", type=int, default=8, help="classes shown at most")
-    add_seed(p)
-    add_json(p)
-    p.set_defaults(func=cmd_preview)
+    add_run_flags(p, cmd_preview, seed=True)
     return p
 
 
@@ -199,10 +188,8 @@ def _add_eval(sub, name: str, help: str | None) -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, default=3, help="repetitions with different seeds")
     p.add_argument("--per-class", type=int, default=20, help="synthetic clips per class")
     p.add_argument("--finetune-steps", type=int, default=300, help="generator fine-tuning steps")
-    p.add_argument("-o", "--output", required=True, help="result folder (results.json, tables.md)")
-    add_device(p, help="cpu, cuda, cuda:N or auto (the encoder and the generators)")
-    add_json(p)
-    p.set_defaults(func=cmd_eval)
+    add_output(p, "result folder (results.json, tables.md)")
+    add_run_flags(p, cmd_eval, device="cpu, cuda, cuda:N or auto (the encoder and the generators)")
     return p
 
 
