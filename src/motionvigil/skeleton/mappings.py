@@ -55,71 +55,41 @@ def _sided(template: dict[str, str | Mix], sides: dict[str, str]) -> dict[str, s
     return out
 
 
-_KINECT: dict[str, str | Mix] = {
-    "pelvis": "hip_centre",
-    "spine1": {"hip_centre": 0.80, "shoulder_centre": 0.20},
-    "spine2": {"hip_centre": 0.54, "shoulder_centre": 0.46},
-    "spine3": {"hip_centre": 0.43, "shoulder_centre": 0.57},
-    "neck": "shoulder_centre",
-    "head": "head",
-    **_sided(
-        {
-            "{side}_hip": "{side}_hip",
-            "{side}_knee": "{side}_knee",
-            "{side}_ankle": "{side}_ankle",
-            "{side}_foot": "{side}_foot",
-            "{side}_collar": {"shoulder_centre": 0.5, "{side}_shoulder": 0.5},
-            "{side}_shoulder": "{side}_shoulder",
-            "{side}_elbow": "{side}_elbow",
-            "{side}_wrist": "{side}_wrist",
-        },
-        {"left": "left", "right": "right"},
-    ),
-}
+_TRUNK_JOINTS = ("pelvis", "spine1", "spine2", "spine3", "neck", "head")
+_LIMB_SLOTS = ("hip", "knee", "ankle", "foot", "collar", "shoulder", "elbow", "wrist")
 
-_BANDAI: dict[str, str | Mix] = {
-    "pelvis": "Hips",
-    "spine1": "Spine",
-    "spine2": "Chest",
-    "spine3": {"Chest": 0.7, "Neck": 0.3},
-    "neck": "Neck",
-    "head": "Head",
-    **_sided(
-        {
-            "{side}_hip": "UpperLeg_{side}",
-            "{side}_knee": "LowerLeg_{side}",
-            "{side}_ankle": "Foot_{side}",
-            "{side}_foot": "Toes_{side}",
-            "{side}_collar": "Shoulder_{side}",
-            "{side}_shoulder": "UpperArm_{side}",
-            "{side}_elbow": "LowerArm_{side}",
-            "{side}_wrist": "Hand_{side}",
-        },
-        {"left": "L", "right": "R"},
-    ),
-}
 
-_CMU: dict[str, str | Mix] = {
-    "pelvis": "root",
-    "spine1": "lowerback",
-    "spine2": "upperback",
-    "spine3": "thorax",
-    "neck": "lowerneck",
-    "head": {"upperneck": 0.5, "head": 0.5},
-    **_sided(
-        {
-            "{side}_hip": "{side}hipjoint",
-            "{side}_knee": "{side}femur",
-            "{side}_ankle": "{side}tibia",
-            "{side}_foot": "{side}foot",
-            "{side}_collar": {"thorax": 0.5, "{side}clavicle": 0.5},
-            "{side}_shoulder": "{side}clavicle",
-            "{side}_elbow": "{side}humerus",
-            "{side}_wrist": "{side}radius",
-        },
-        {"left": "l", "right": "r"},
-    ),
-}
+def _smpl_map(trunk: tuple, limbs: tuple, sides: tuple[str, str]) -> dict[str, str | Mix]:
+    """A mapping from the sources of the trunk joints (:data:`_TRUNK_JOINTS` order) and of
+    one side's limb joints (:data:`_LIMB_SLOTS` order; ``None``: given separately), where
+    ``{side}`` in a limb source's names is the side's tag in ``sides`` (left, right)."""
+    template = {f"{{side}}_{slot}": src for slot, src in zip(_LIMB_SLOTS, limbs) if src is not None}
+    return {**dict(zip(_TRUNK_JOINTS, trunk)), **_sided(template, {"left": sides[0], "right": sides[1]})}
+
+
+_KINECT = _smpl_map(
+    trunk=("hip_centre", {"hip_centre": 0.80, "shoulder_centre": 0.20},
+           {"hip_centre": 0.54, "shoulder_centre": 0.46}, {"hip_centre": 0.43, "shoulder_centre": 0.57},
+           "shoulder_centre", "head"),
+    limbs=("{side}_hip", "{side}_knee", "{side}_ankle", "{side}_foot",
+           {"shoulder_centre": 0.5, "{side}_shoulder": 0.5},
+           "{side}_shoulder", "{side}_elbow", "{side}_wrist"),
+    sides=("left", "right"),
+)
+
+_BANDAI = _smpl_map(
+    trunk=("Hips", "Spine", "Chest", {"Chest": 0.7, "Neck": 0.3}, "Neck", "Head"),
+    limbs=("UpperLeg_{side}", "LowerLeg_{side}", "Foot_{side}", "Toes_{side}",
+           "Shoulder_{side}", "UpperArm_{side}", "LowerArm_{side}", "Hand_{side}"),
+    sides=("L", "R"),
+)
+
+_CMU = _smpl_map(
+    trunk=("root", "lowerback", "upperback", "thorax", "lowerneck", {"upperneck": 0.5, "head": 0.5}),
+    limbs=("{side}hipjoint", "{side}femur", "{side}tibia", "{side}foot",
+           {"thorax": 0.5, "{side}clavicle": 0.5}, "{side}clavicle", "{side}humerus", "{side}radius"),
+    sides=("l", "r"),
+)
 
 
 def _trunk(fraction: float) -> Mix:
@@ -128,24 +98,14 @@ def _trunk(fraction: float) -> Mix:
     return {"left_hip": low, "right_hip": low, "left_shoulder": high, "right_shoulder": high}
 
 
-_MEDIAPIPE: dict[str, str | Mix] = {
-    "pelvis": _trunk(0.17),
-    "spine1": _trunk(0.39),
-    "spine2": _trunk(0.67),
-    "spine3": _trunk(0.76),
-    "neck": {"left_shoulder": 0.25, "right_shoulder": 0.25, "left_ear": 0.25, "right_ear": 0.25},
-    "head": {"left_ear": 0.5, "right_ear": 0.5},
-    **_sided(
-        {
-            "{side}_hip": "{side}_hip",
-            "{side}_knee": "{side}_knee",
-            "{side}_ankle": "{side}_ankle",
-            "{side}_foot": {"{side}_foot_index": 0.8, "{side}_ankle": 0.2},
-            "{side}_shoulder": "{side}_shoulder",
-            "{side}_elbow": "{side}_elbow",
-            "{side}_wrist": "{side}_wrist",
-        },
-        {"left": "left", "right": "right"},
+_MEDIAPIPE = {
+    **_smpl_map(
+        trunk=(_trunk(0.17), _trunk(0.39), _trunk(0.67), _trunk(0.76),
+               {"left_shoulder": 0.25, "right_shoulder": 0.25, "left_ear": 0.25, "right_ear": 0.25},
+               {"left_ear": 0.5, "right_ear": 0.5}),
+        limbs=("{side}_hip", "{side}_knee", "{side}_ankle", {"{side}_foot_index": 0.8, "{side}_ankle": 0.2},
+               None, "{side}_shoulder", "{side}_elbow", "{side}_wrist"),
+        sides=("left", "right"),
     ),
     # collar = 0.6 shoulder midpoint + 0.4 shoulder of its side
     "left_collar": {"left_shoulder": 0.7, "right_shoulder": 0.3},
