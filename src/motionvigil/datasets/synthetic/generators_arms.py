@@ -89,8 +89,7 @@ def clap(c: Ctx, m: Motion) -> dict[str, Any]:
 
 def raise_arms(c: Ctx, m: Motion) -> dict[str, Any]:
     sideways = c.chance(0.4)
-    phases = [[c.dur(0.7), c.dur(c.u(0.4, 1.5)), c.dur(0.7)] for _ in range(c.count(1, 2))]
-    events = c.schedule(phases, gap=(0.2, 0.6))
+    events = c.holds(0.7, (0.4, 1.5), 0.7, gap=(0.2, 0.6))
     for times in events:
         s = track(c.t, times, [0, 1, 1, 0]) * c.deg(150, 172)
         _both_arms(m, flex=0 if sideways else s, abd=s if sideways else 0.1 * s, elbow=0.05 * s)
@@ -107,8 +106,7 @@ def scratch_head(c: Ctx, m: Motion) -> dict[str, Any]:
 
 
 def drink(c: Ctx, m: Motion) -> dict[str, Any]:
-    phases = [[c.dur(0.7), c.dur(c.u(0.8, 2.0)), c.dur(0.6)] for _ in range(c.count(1, 2))]
-    for times in c.schedule(phases, gap=(0.3, 1.0)):
+    for times in c.holds(0.7, (0.8, 2.0), 0.6, gap=(0.3, 1.0)):
         s = track(c.t, times, [0, 1, 1, 0])
         m.shoulder(R, flex=c.u(25, 45) * s, horiz=c.u(15, 25) * s)
         m.elbow(R, flex=c.u(125, 140) * s)

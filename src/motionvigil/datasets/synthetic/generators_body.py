@@ -84,8 +84,7 @@ def crouch(c: Ctx, m: Motion) -> dict[str, Any]:
 
 def duck(c: Ctx, m: Motion) -> dict[str, Any]:
     cover = c.chance(0.5)
-    phases = [[c.dur(0.3), c.dur(c.u(0.3, 0.8)), c.dur(0.45)] for _ in range(c.count(1, 2))]
-    events = c.schedule(phases, gap=(0.3, 0.8))
+    events = c.holds(0.3, (0.3, 0.8), 0.45, gap=(0.3, 0.8))
     for times in events:
         s = track(c.t, times, [0, 1, 1, 0])
         m.squat(c.deg(55, 80) * s, c.deg(60, 90) * s)
@@ -156,8 +155,7 @@ def stretch(c: Ctx, m: Motion) -> dict[str, Any]:
 
 def bow(c: Ctx, m: Motion) -> dict[str, Any]:
     hand = c.chance(0.3)
-    phases = [[c.dur(0.8), c.dur(c.u(0.4, 1.2)), c.dur(0.8)] for _ in range(c.count(1, 2))]
-    events = c.schedule(phases, gap=(0.2, 0.6))
+    events = c.holds(0.8, (0.4, 1.2), 0.8, gap=(0.2, 0.6))
     for times in events:
         s = track(c.t, times, [0, 1, 1, 0])
         m.hinge(c.deg(25, 55) * s)

@@ -80,8 +80,7 @@ def martial_art(c: Ctx, m: Motion) -> dict[str, Any]:
 
 def evade(c: Ctx, m: Motion) -> dict[str, Any]:
     back = c.chance(0.35)
-    phases = [[c.dur(0.22), c.dur(c.u(0.2, 0.5)), c.dur(0.45)] for _ in range(c.count(1, 2))]
-    events = c.schedule(phases, gap=(0.3, 0.8))
+    events = c.holds(0.22, (0.2, 0.5), 0.45, gap=(0.3, 0.8))
     for times in events:
         s = track(c.t, times, [0, 1, 1, 0])
         lift_out = track(c.t, [times[0], (times[0] + times[1]) / 2, times[1]], [0, 1, 0])

@@ -81,6 +81,13 @@ class Ctx:
             start = out[-1][-1] + self.u(*gap)
         return out
 
+    def holds(self, rise: float, hold: tuple[float, float], fall: float, gap: tuple[float, float]) -> list[np.ndarray]:
+        """Keyframe times (:meth:`schedule`, with ``gap``) of one or two events that each rise
+        for ``rise`` s, hold for a random duration in the ``hold`` range and fall for ``fall`` s
+        (durations through :meth:`dur`)."""
+        phases = [[self.dur(rise), self.dur(self.u(*hold)), self.dur(fall)] for _ in range(self.count(1, 2))]
+        return self.schedule(phases, gap=gap)
+
     def intro(self) -> np.ndarray:
         """Envelope of a held posture: already on at frame 0, or eased in early in the clip."""
         if self.chance(0.5):
