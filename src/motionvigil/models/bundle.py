@@ -14,20 +14,14 @@ from motionvigil.datasets.clip import Clip
 from motionvigil.errors import CheckpointError
 from motionvigil.models.checkpoint import load_checkpoint, load_into, save_checkpoint
 from motionvigil.models.config import ModelConfig
-from motionvigil.models.inputs import MotionInputs
+from motionvigil.models.inputs import MotionInputs, pad_arrays
 from motionvigil.models.motion_text import MotionTextModel
 from motionvigil.models.text import TextEmbeddingCache
 
 
 def pad_tokens(token_arrays: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
     """Pad per-caption token embeddings ``[L_i, 384]`` into ``(tokens [B, L, 384], mask)``."""
-    length = max(len(t) for t in token_arrays)
-    width = token_arrays[0].shape[-1]
-    tokens = np.zeros((len(token_arrays), length, width), dtype=np.float32)
-    mask = np.zeros((len(token_arrays), length), dtype=bool)
-    for i, t in enumerate(token_arrays):
-        tokens[i, : len(t)] = t
-        mask[i, : len(t)] = True
+    tokens, mask = pad_arrays(token_arrays)
     return torch.from_numpy(tokens), torch.from_numpy(mask)
 
 

@@ -33,6 +33,18 @@ PATCH = 16
 _IMAGE_KINDS = ("vit", "vit_native")
 
 
+def pad_arrays(seqs: Sequence[np.ndarray], length: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Stack ``[L_i, W]`` arrays into float32 ``[B, length, W]``, zero-padded after each one
+    (``length``: default the longest), and the bool ``[B, length]`` mask of their rows."""
+    length = max(len(s) for s in seqs) if length is None else length
+    out = np.zeros((len(seqs), length, seqs[0].shape[-1]), dtype=np.float32)
+    mask = np.zeros((len(seqs), length), dtype=bool)
+    for i, s in enumerate(seqs):
+        out[i, : len(s)] = s
+        mask[i, : len(s)] = True
+    return out, mask
+
+
 def _native_points(clip: Clip) -> np.ndarray:
     """Chain points ``[T, 80, 3]`` of the clip's own skeleton."""
     joints, layout = native_skeleton(clip)
@@ -97,16 +109,10 @@ class MotionInputs:
     # ---- batches --------------------------------------------------------------------
     def collate(self, seqs: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
         """Pad cropped sequences into ``(x, mask)`` model inputs."""
-        lengths = [len(s) for s in seqs]
-        frames = max(lengths)
+        frames = max(len(s) for s in seqs)
         if self.kind in _IMAGE_KINDS:
             frames = -(-frames // PATCH) * PATCH
-        width = seqs[0].shape[-1]
-        x = np.zeros((len(seqs), frames, width), dtype=np.float32)
-        mask = np.zeros((len(seqs), frames), dtype=bool)
-        for i, s in enumerate(seqs):
-            x[i, : len(s)] = s
-            mask[i, : len(s)] = True
+        x, mask = pad_arrays(seqs, frames)
         xt = torch.from_numpy(x)
         if self.kind in _IMAGE_KINDS:  # [B, T, 80*3] -> [B, 3, T, 80]
             xt = xt.reshape(len(seqs), frames, -1, 3).permute(0, 3, 1, 2).contiguous()
