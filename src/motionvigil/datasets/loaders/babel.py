@@ -40,7 +40,6 @@ any of them is one of the six violent categories. With BABEL-60, ``hit``, ``evad
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +48,7 @@ from typing import Any
 import numpy as np
 
 from motionvigil.datasets.clip import Clip, Dataset, Segment
+from motionvigil.datasets.loaders.annotations import collect_clips, non_negative, read_json_object
 from motionvigil.datasets.loaders.humanml3d import describe_problems, load_feature_file, seconds_to_frame
 from motionvigil.datasets.registry import register_dataset
 from motionvigil.datasets.violence import is_violent
@@ -139,14 +139,7 @@ class BabelSequence:
 
 
 def _time(value: Any, path: Path, where: str) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or value < 0
-    ):
-        raise MotionFileError(path, f"{where}: expected a finite time >= 0 s, got {value!r}")
-    return float(value)
+    return non_negative(value, path, where, "a finite time >= 0 s")
 
 
 def parse_label(item: Any, path: Path, where: str, timed: bool) -> BabelLabel:
@@ -211,12 +204,7 @@ def read_babel_json(path: str | Path, split: str | None = None) -> list[BabelSeq
         MotionFileError: unreadable JSON or an entry outside the schema (named by sequence id).
     """
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MotionFileError(path, f"cannot read BABEL annotations ({type(exc).__name__}: {exc})") from None
-    if not isinstance(data, dict):
-        raise MotionFileError(path, f"expected a JSON object keyed by babel_sid, got {type(data).__name__}")
+    data = read_json_object(path, "BABEL annotations", "babel_sid")
     return [parse_sequence(str(sid), entry, path, split) for sid, entry in data.items()]
 
 
@@ -357,18 +345,12 @@ def load_babel(
     features_root = Path(features_root) if features_root is not None else root / "features"
     sequences = read_babel_splits(root, split)
     present = [s for s in sequences if feature_path(features_root, s.feat_p).is_file()]
-    clips: list[Clip] = []
-    problems: list[tuple[str, str]] = []
-    for seq in present:
-        if max_clips is not None and len(clips) >= max_clips:
-            break
+
+    def make(seq: BabelSequence) -> list[Clip]:
         source = feature_path(features_root, seq.feat_p)
-        try:
-            clips.append(make_babel_clip(seq, load_feature_file(source), classes, source))
-        except MotionFileError as exc:
-            if not skip_bad:
-                raise
-            problems.append((seq.sid, str(exc)))
+        return [make_babel_clip(seq, load_feature_file(source), classes, source)]
+
+    clips, problems = collect_clips(present, make, lambda seq: seq.sid, max_clips=max_clips, skip_bad=skip_bad)
     if val_as_test and not any(c.split == "test" for c in clips):
         for clip in clips:
             if clip.split == "val":

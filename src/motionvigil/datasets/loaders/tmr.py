@@ -28,8 +28,6 @@ are for normalisation elsewhere and not read here.
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from motionvigil.datasets.clip import Clip, Dataset
+from motionvigil.datasets.loaders.annotations import collect_clips, non_negative, read_json_object
 from motionvigil.datasets.loaders.humanml3d import (
     describe_problems,
     load_feature_file,
@@ -78,14 +77,7 @@ class MotionAnnotation:
 
 
 def _number(value: Any, path: Path, where: str) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or value < 0
-    ):
-        raise MotionFileError(path, f"{where}: expected a finite number >= 0, got {value!r}")
-    return float(value)
+    return non_negative(value, path, where, "a finite number >= 0")
 
 
 def _string(value: Any, path: Path, where: str) -> str:
@@ -135,12 +127,7 @@ def read_tmr_annotations(path: str | Path) -> dict[str, MotionAnnotation]:
             (the message names the keyid and annotation index).
     """
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MotionFileError(path, f"cannot read annotations ({type(exc).__name__}: {exc})") from None
-    if not isinstance(data, dict):
-        raise MotionFileError(path, f"expected a JSON object keyed by id, got {type(data).__name__}")
+    data = read_json_object(path, "annotations", "id")
     return {str(k): parse_motion_annotation(str(k), v, path) for k, v in data.items()}
 
 
@@ -317,19 +304,10 @@ def load_tmr(
     present = [
         k for k in annotated if motions_dir is not None and (motions_dir / f"{entries[k].path}.npy").is_file()
     ]
-    clips: list[Clip] = []
-    problems: list[tuple[str, str]] = []
-    for keyid in present:
-        if max_clips is not None and len(clips) >= max_clips:
-            break
-        try:
-            new = entry_clips(entries[keyid], motions_dir, assignment.get(keyid), per_span)
-        except MotionFileError as exc:
-            if not skip_bad:
-                raise
-            problems.append((keyid, str(exc)))
-            continue
-        clips.extend(new[: None if max_clips is None else max_clips - len(clips)])
+    clips, problems = collect_clips(
+        present, lambda keyid: entry_clips(entries[keyid], motions_dir, assignment.get(keyid), per_span), str,
+        max_clips=max_clips, skip_bad=skip_bad,
+    )  # fmt: skip
     description = (
         f"TMR annotations {ann_path} (split={split or 'all'}, motions={motions_dir}): {len(clips)} clips from "
         f"{len(annotated)} entries; {len(annotated) - len(present)} entries without motion files; "
