@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from motionvigil.models.config import TransformerConfig
-from motionvigil.models.lean_encoder import run_layers
+from motionvigil.models.lean_encoder import encode, hidden_states
 from motionvigil.models.positional import SinusoidalPositions
 
 
@@ -43,22 +43,12 @@ class ActorEncoder(nn.Module):
 
     def hidden(self, x: torch.Tensor, mask: torch.Tensor, layers: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Eval mode: the states after the first ``layers`` Transformer layers, with ``valid``."""
-        seq, valid = self.embed(x, mask)
-        return run_layers(self.encoder, seq, valid, stop=layers), valid
+        return hidden_states(self, x, mask, layers)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor,
                 start_layer: int = 0) -> tuple[torch.Tensor, torch.Tensor | None]:
         """With ``start_layer > 0`` (eval mode), ``x, mask`` are ``hidden(..., start_layer)``."""
-        if start_layer:
-            if self.training:
-                raise ValueError("starting from a hidden layer is an evaluation-mode path")
-            seq, valid = x, mask
-        else:
-            seq, valid = self.embed(x, mask)
-        if self.training:
-            out = self.encoder(seq, src_key_padding_mask=~valid)
-        else:
-            out = run_layers(self.encoder, seq, valid, start=start_layer, readout_rows=self.num_tokens)
+        out = encode(self, x, mask, start_layer, readout_rows=self.num_tokens)
         mu = out[:, 0]
         logvar = out[:, 1] if self.vae else None
         return mu, logvar

@@ -10,7 +10,9 @@ backward, all of their gradients - shrink from ``S`` rows to ``rows``. In the fe
 inner loop this removes the work whose gradient is exactly zero.
 
 Training mode (dropout active) keeps using the stock module; ``tests/models/test_lean_encoder.py``
-checks that both agree in eval mode.
+checks that both agree in eval mode. :func:`encode` and :func:`hidden_states` are the
+forward paths the encoders (ACTOR, ViT) share: stock module or lean run by mode, and a
+start from a hidden layer.
 """
 
 from __future__ import annotations
@@ -98,3 +100,32 @@ def run_layers(encoder: nn.TransformerEncoder, h: torch.Tensor, valid: torch.Ten
     if stop == len(layers) and encoder.norm is not None:
         h = encoder.norm(h)
     return h
+
+
+def hidden_states(model: nn.Module, x: torch.Tensor, mask: torch.Tensor,
+                  layers: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Eval mode: the states after the first ``layers`` layers of ``model.encoder`` on
+    ``model.embed(x, mask)``, with their ``valid`` mask (what ``encode`` starts from)."""
+    seq, valid = model.embed(x, mask)
+    return run_layers(model.encoder, seq, valid, stop=layers), valid
+
+
+def encode(model: nn.Module, x: torch.Tensor, mask: torch.Tensor, start_layer: int,
+           readout_rows: int) -> torch.Tensor:
+    """The output of ``model.encoder`` on ``model.embed(x, mask)``: the stock module in
+    training mode, :func:`run_layers` in eval mode (the last layer computes the first
+    ``readout_rows`` rows only). With ``start_layer > 0`` (eval mode only), ``x, mask``
+    are :func:`hidden_states` after ``start_layer`` layers and the rest run from there.
+
+    Raises:
+        ValueError: ``start_layer > 0`` in training mode.
+    """
+    if start_layer:
+        if model.training:
+            raise ValueError("starting from a hidden layer is an evaluation-mode path")
+        seq, valid = x, mask
+    else:
+        seq, valid = model.embed(x, mask)
+    if model.training:
+        return model.encoder(seq, src_key_padding_mask=~valid)
+    return run_layers(model.encoder, seq, valid, start=start_layer, readout_rows=readout_rows)

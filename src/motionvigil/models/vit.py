@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from motionvigil.models.config import ViTConfig
-from motionvigil.models.lean_encoder import run_layers
+from motionvigil.models.lean_encoder import encode, hidden_states
 
 
 class MotionViT(nn.Module):
@@ -48,19 +48,9 @@ class MotionViT(nn.Module):
 
     def hidden(self, image: torch.Tensor, mask: torch.Tensor, layers: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Eval mode: the states after the first ``layers`` Transformer layers, with ``valid``."""
-        seq, valid = self.embed(image, mask)
-        return run_layers(self.encoder, seq, valid, stop=layers), valid
+        return hidden_states(self, image, mask, layers)
 
     def forward(self, image: torch.Tensor, mask: torch.Tensor, start_layer: int = 0) -> torch.Tensor:
         """``[B, embed_dim]``; with ``start_layer > 0`` (eval mode) the inputs are ``hidden(...)``."""
-        if start_layer:
-            if self.training:
-                raise ValueError("starting from a hidden layer is an evaluation-mode path")
-            seq, valid = image, mask
-        else:
-            seq, valid = self.embed(image, mask)
-        if self.training:
-            out = self.encoder(seq, src_key_padding_mask=~valid)
-        else:
-            out = run_layers(self.encoder, seq, valid, start=start_layer, readout_rows=1)
+        out = encode(self, image, mask, start_layer, readout_rows=1)
         return self.proj(self.norm(out[:, 0]))
