@@ -11,7 +11,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 OUT    ?= out
 
-.PHONY: demo test test-fast test-video install install-dev browser clean
+.PHONY: demo test test-fast test-video install install-dev browser clean results results-render results-check model
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,10 +36,28 @@ model: $(VENV)/.installed-dev
 	$(BIN)/motionvigil zoo build
 	$(BIN)/python -m motionvigil.report.model_card docs/model_card.md
 
-# The detection benchmark (results/detection/) and the tables the docs quote from it.
+# Every figure the docs quote from results/: the detection benchmark (results/detection/, about
+# 10 min) and the few-shot headline rows (results/fewshot/: 3 seeds x {paper, class-disjoint} x
+# {mocap_violence, procedural}, several hours on 2 cores; finished runs are reused, so an
+# interrupted `make results` resumes), then the docs' tables are rendered from that JSON.
+FEWSHOT_RUN = $(BIN)/motionvigil study fewshot --headline --episodes 100 --seed 0 --seed 1 --seed 2
 results: $(VENV)/.installed-dev
 	$(BIN)/motionvigil study detection -o results/detection
+	$(FEWSHOT_RUN) --data mocap_violence -o results/fewshot/mocap_violence_paper
+	$(FEWSHOT_RUN) --data mocap_violence --class-split novel -o results/fewshot/mocap_violence_novel
+	$(FEWSHOT_RUN) --data procedural -o results/fewshot/procedural_paper
+	$(FEWSHOT_RUN) --data procedural --class-split novel -o results/fewshot/procedural_novel
+	$(MAKE) --no-print-directory results-render
+
+RESULTS_DOCS = README.md docs/detection.md docs/results.md
+results-render: $(VENV)/.installed
 	$(BIN)/python -m motionvigil.report.detection results/detection/detection.json docs/detection.md README.md
+	$(BIN)/python -m motionvigil.report.fewshot $(RESULTS_DOCS)
+
+# Fast (seconds): fails when a table in the docs differs from the results JSON it is rendered from.
+results-check: $(VENV)/.installed
+	$(BIN)/python -m motionvigil.report.detection results/detection/detection.json docs/detection.md README.md --check
+	$(BIN)/python -m motionvigil.report.fewshot $(RESULTS_DOCS) --check
 
 demo: $(VENV)/.installed
 	$(BIN)/motionvigil demo -o $(OUT)/demo
@@ -69,7 +87,8 @@ browser:
 test: $(VENV)/.installed-dev browser
 	$(BIN)/python -m pytest -q; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
-	$(MAKE) --no-print-directory test-video || rc=$$?; exit $$rc
+	$(MAKE) --no-print-directory test-video || rc=$$?; \
+	$(MAKE) --no-print-directory results-check || rc=$$?; exit $$rc
 
 # The video extra pins numpy<2 (mediapipe), so its tests run in a second venv that holds
 # only them. Where the mediapipe wheel cannot be installed (a platform without one), say

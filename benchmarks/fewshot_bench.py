@@ -45,20 +45,10 @@ from motionvigil.fewshot.adaptation import (
 )
 from motionvigil.fewshot.episodes import EpisodeSampler
 from motionvigil.losses import fewshot_loss
+from motionvigil.machine import mm_gflops
 from motionvigil.models import MotionTextModel, preset
 from motionvigil.models.bundle import MotionTextBundle
 from motionvigil.models.inputs import MotionInputs
-
-
-def mm_gflops(n: int, repeats: int = 5) -> float:
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    torch.mm(a, b)
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        torch.mm(a, b)
-        best = min(best, time.perf_counter() - t)
-    return 2 * n**3 / best / 1e9
 
 
 def make_bundle(name: str, clips) -> MotionTextBundle:

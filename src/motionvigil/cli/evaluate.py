@@ -48,16 +48,20 @@ def cmd_study_fewshot(args: argparse.Namespace) -> int:
     from motionvigil.training.runtime import is_main_process
 
     base = StudySettings()
+    seeds = args.seed or [0]
     # the fast mode (and mixed precision) applies to meta-training and evaluation alike
     settings = dataclasses.replace(
         base,
         preset=args.preset,
         encoder=args.encoder,
-        seed=args.seed,
+        seed=seeds[0],
+        class_split=args.class_split,
         pretrain=dataclasses.replace(base.pretrain, epochs=args.pretrain_epochs),
         meta=dataclasses.replace(base.meta, iterations=args.meta_iterations, inner=adapt_settings(args)),
         episodic=dataclasses.replace(base.episodic, episodes=args.episodes),
     )
+    if len(seeds) > 1 or args.class_split == "novel" or args.headline:
+        return _study_fewshot_repeats(args, settings, seeds)
     with reporting(args):
         result = run_fewshot_study(args.data, args.output, settings, pretrained=args.pretrained, device=args.device,
                                    skip_bad=args.skip_bad)
@@ -71,6 +75,28 @@ def cmd_study_fewshot(args: argparse.Namespace) -> int:
         print((out / f"{name}.md").read_text())
     label = " (synthetic data)" if any(is_procedural(d) for d in args.data) else ""
     print(f"tables{label} written to {out} (md, csv, json); total {result['summary']['timings']['total_s']:.0f} s")
+    return 0
+
+
+def _study_fewshot_repeats(args: argparse.Namespace, settings, seeds: list[int]) -> int:
+    """Several seeds, the class-disjoint protocol or the headline preset: one run per
+    seed (x fold) and ``fewshot.json`` with the intervals over seeds."""
+    from motionvigil.report.fewshot import render_block
+    from motionvigil.studies.fewshot_repeats import headline, run_fewshot_repeats
+    from motionvigil.training.runtime import is_main_process
+
+    if args.headline:
+        settings = headline(settings, args.episodes)
+    with reporting(args):
+        result = run_fewshot_repeats(args.data, args.output, settings, seeds, args.fold, pretrained=args.pretrained,
+                                     device=args.device, progress=not args.json, skip_bad=args.skip_bad)
+    if not is_main_process():
+        return 0
+    if args.json:
+        emit(args, {k: v for k, v in result.items() if k != "runs"})
+        return 0
+    print(render_block([result]))
+    print(f"written to {Path(args.output) / 'fewshot.json'} (runs in {Path(args.output) / 'runs'})")
     return 0
 
 
@@ -172,8 +198,17 @@ def add_study(sub) -> None:
     p.add_argument("--pretrain-epochs", type=int, default=20, help="pre-training epochs")
     p.add_argument("--meta-iterations", type=count, default=300, help="meta-training iterations")
     p.add_argument("--episodes", type=count, default=200, help="evaluation episodes")
+    p.add_argument("--class-split", default="paper", choices=["paper", "novel"],
+                   help="paper: training and test share the classes (only subjects differ); novel: class-disjoint, "
+                        "a fixed base/novel split holding violent classes out (docs/results.md)")
+    p.add_argument("--fold", type=int, choices=[0, 1], action="append",
+                   help="with --class-split novel: which fold(s) to run, repeat for both (default: 0 and 1)")
+    p.add_argument("--headline", action="store_true",
+                   help="only the headline rows: 5-way 1/5-shot with ablation rows, global 5/30-shot, supervised")
+    p.add_argument("--seed", type=int, action="append",
+                   help="training seed; repeat to run several and report mean and 95%% CI over seeds "
+                        "(writes fewshot.json; default: 0)")
     add_adaptation_flags(p)
-    add_seed(p)
     add_device(p, help=DEVICE_HELP)
     add_json(p, help="print the study's summary as one JSON object on stdout")
     p.set_defaults(func=cmd_study_fewshot)

@@ -71,7 +71,8 @@ from motionvigil.studies.demo import (
     write_table,
 )
 from motionvigil.studies.demo_long_motion import (
-    MIN_HIT_OVERLAP_S,
+    MATCH_RULE,
+    describe_match,
     LongMotion,
     operating_point,
     overlap,
@@ -188,9 +189,7 @@ def build_sections(ctx: dict) -> list[H.Section]:
                         f"MAML mAP {head['MAML_mAP']:.3f}, VDR {head['MAML_VDR']:.3f}, FPR {head['MAML_FPR']:.3f} | "
                         f"prototypes (TMR) mAP {head['TMR_mAP']:.3f}, VDR {head['TMR_VDR']:.3f}, "
                         f"FPR {head['TMR_FPR']:.3f}"))
-    summary.append(("long motion", f"{len(tl.alerts)} alert segment(s); {match['found']} of "
-                                   f"{match['violent_segments']} true violent segments found, "
-                                   f"{match['false_alerts']} false alert(s)"))
+    summary.append(("long motion", f"{len(tl.alerts)} alert segment(s): {describe_match(match)}"))
     blocks: list = [H.KeyValues(summary)]
     if data.synthetic:
         blocks.insert(0, H.Note("Synthetic data: every number and figure here comes from the built-in procedural "
@@ -258,7 +257,7 @@ def build_sections(ctx: dict) -> list[H.Section]:
                    ("alert classes", ", ".join(det.violent_classes))]
     blocks = [
         H.Text(f"The long motion: {ctx['long'].description}, {tl.duration_s:.1f} s, {len(tl.windows)} windows. "
-               f"An alert finds a true violent segment when they overlap by at least {MIN_HIT_OVERLAP_S:g} s."),
+               f"Matching: {MATCH_RULE}. {describe_match(ctx['match'])}."),
         H.Figure(ctx["timeline_png"], f"detection timeline of the long {tag} motion: violence score per window, "
                                       "alerts shaded red; ground truth below (violent segments in red)"),
         H.KeyValues(detector_kv, caption="detector"),
@@ -424,9 +423,9 @@ def print_summary(summary: dict, d: DemoData, s: DemoSettings) -> None:
                      f"MAML mAP {h['MAML_mAP']:.3f} VDR {h['MAML_VDR']:.3f} FPR {h['MAML_FPR']:.3f} | "
                      f"prototypes mAP {h['TMR_mAP']:.3f} VDR {h['TMR_VDR']:.3f} FPR {h['TMR_FPR']:.3f}")
     lm = summary["long_motion"]
-    lines.append(f"  long motion ({lm['duration_s']:.1f} s, {lm['segments']} segments): {lm['alerts']} alert(s); "
-                 f"{lm['found']} of {lm['violent_segments']} violent segments found, {lm['false_alerts']} false "
-                 f"alert(s) (threshold {summary['detector']['threshold']:.3f}, {summary['detector']['policy']})")
+    lines.append(f"  long motion ({lm['duration_s']:.1f} s, {lm['segments']} segments): {describe_match(lm)} "
+                 f"(threshold {summary['detector']['threshold']:.3f}, {summary['detector']['policy']}; "
+                 f"{MATCH_RULE})")
     lines.append(f"  report: {summary['report']}")
     print("\n".join(lines))
 

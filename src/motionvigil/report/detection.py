@@ -10,32 +10,13 @@ check uses).
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from motionvigil.atomic import write_text_atomic
+from motionvigil.atomic import json_safe, write_text_atomic
 
 CLIP_PROTOCOLS = ("in_domain", "loso_msr_action3d", "loso_hdm05", "deepmimic")
 SEQUENCE_PROTOCOLS = ("utkinect_sequences", "real_sequences")
-
-
-def clean(value: Any) -> Any:
-    """JSON-safe copy: NaN/inf -> None, numpy scalars -> Python numbers."""
-    if isinstance(value, dict):
-        return {str(k): clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [clean(v) for v in value]
-    if isinstance(value, (np.floating, float)):
-        v = float(value)
-        return v if math.isfinite(v) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
 
 
 def _num(v: Any, digits: int = 3) -> str:
@@ -103,7 +84,7 @@ def write_detection_study(result: dict, output: str | Path, curves: dict[str, li
     ``curves``: protocol -> ``[(label, scores, truth), ...]``)."""
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
-    result = clean(result)
+    result = json_safe(result)
     figures = []
     if curves:
         from motionvigil.report.figures import ScoreSet, plot_pr_curves

@@ -10,11 +10,19 @@ import numpy as np
 from motionvigil.datasets.clip import Clip, Dataset
 from motionvigil.datasets.violence import is_violent
 from motionvigil.detect import Timeline
+from motionvigil.metrics.detection import (
+    MIN_EVENT_OVERLAP,
+    event_summary,
+    interval_union_length,
+    match_events,
+    overlap_fraction,
+)
 from motionvigil.metrics.temporal_detection import TruthSegment
 from motionvigil.studies.demo import DemoData, DemoSettings
 from motionvigil.datasets.sequences import stitch
 
-MIN_HIT_OVERLAP_S = 1.0  # an alert "finds" a true violent segment when they overlap this long
+MATCH_RULE = (f"an alert finds a true violent segment (and is a correct alert) when they overlap by at least "
+              f"{MIN_EVENT_OVERLAP:.0%} of the shorter of the two, the rule of `study detection`")
 
 
 @dataclass
@@ -81,19 +89,34 @@ def real_long_motion(data: DemoData, s: DemoSettings) -> LongMotion:
 
 
 def overlap(a0: float, a1: float, b0: float, b1: float) -> float:
+    """Length of the overlap of ``[a0, a1)`` and ``[b0, b1)``, in seconds."""
     return max(0.0, min(a1, b1) - max(a0, b0))
 
 
 def match_alerts(timeline: Timeline, truth: list[TruthSegment]) -> dict:
-    """Which true violent segments some alert overlaps (>= ``MIN_HIT_OVERLAP_S``), and
-    which alerts overlap no violent segment (false alerts)."""
-    violent = [t for t in truth if t.violent]
-    found = [any(overlap(a.start_s, a.end_s, t.start_s, t.end_s) >= MIN_HIT_OVERLAP_S for a in timeline.alerts)
-             for t in violent]
-    correct = [any(overlap(a.start_s, a.end_s, t.start_s, t.end_s) >= MIN_HIT_OVERLAP_S for t in violent)
-               for a in timeline.alerts]
-    return {"violent_segments": len(violent), "found": int(sum(found)), "alerts": len(timeline.alerts),
-            "false_alerts": int(len(correct) - sum(correct)), "found_mask": found, "alert_correct": correct}
+    """The alerts of ``timeline`` against the true violent segments (``MATCH_RULE``):
+    event recall and precision, false alerts per minute, alerted vs violent seconds,
+    with the counts behind them; ``found_mask`` / ``alert_correct`` per segment / alert."""
+    violent = [(t.start_s, t.end_s) for t in truth if t.violent]
+    alerts = [(a.start_s, a.end_s) for a in timeline.alerts]
+    hits = [[overlap_fraction(a, v) >= MIN_EVENT_OVERLAP for v in violent] for a in alerts]
+    summary = event_summary(match_events(alerts, violent), timeline.duration_s / 60.0,
+                            interval_union_length(alerts), interval_union_length(violent))
+    return {**summary, "violent_segments": len(violent), "found": summary["events_found"],
+            "found_mask": [any(row[j] for row in hits) for j in range(len(violent))],
+            "alert_correct": [any(row) for row in hits]}
+
+
+def describe_match(match: dict) -> str:
+    """One line: event recall/precision with counts, false alerts per minute, alerted seconds."""
+    def rate(value: float) -> str:
+        return "n/a" if value != value else f"{value:.2f}"
+
+    return (f"event recall {rate(match['event_recall'])} ({match['events_found']} of {match['events']} violent "
+            f"segments), precision {rate(match['event_precision'])} ({match['alerts_matched']} of "
+            f"{match['alerts']} alerts), {match['false_alerts']} false alert(s) = "
+            f"{match['false_alerts_per_min']:.2f} per min over {match['minutes']:.1f} min, alerted "
+            f"{match['alerted_s']:.1f} s of {match['violent_s']:.1f} violent s")
 
 
 def window_truth(timeline: Timeline, truth: list[TruthSegment]) -> np.ndarray:

@@ -37,7 +37,6 @@ over test items (resampled jointly for all seeds).
 from __future__ import annotations
 
 import math
-import platform
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -62,6 +61,7 @@ from motionvigil.detect.head_fit import (
     scan,
 )
 from motionvigil.errors import MotionFileError
+from motionvigil.machine import machine_info
 from motionvigil.features.kinematics import limb_speed_score
 from motionvigil.metrics.detection import (
     auroc,
@@ -430,13 +430,3 @@ def speed_baseline(data: StudyData, s: DetectionSettings, clip_sets: dict, speed
     out["real_sequences"] = sequence_metrics(
         [sequence_result(home, sequences[seed]) for seed in s.seeds], s)
     return {"kind": "baseline", "protocols": out}
-
-
-def machine_info() -> dict[str, Any]:
-    import os
-
-    import torch
-
-    return {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-            "torch_threads": torch.get_num_threads(), "python": platform.python_version()}
-

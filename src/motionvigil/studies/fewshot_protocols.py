@@ -3,8 +3,11 @@
 - Episodic N-way K-shot (Table 1): episodes drawn uniformly from the test clips;
   "TMR" = prototypes of the pre-trained encoder (K = 0: class-name text prototypes);
   "MAML" = the meta-trained initialisation adapted on each episode's support set
-  (T inner steps), then prototypes of the adapted encoder. Both rows see the same
-  episodes. Mean +- std over episodes.
+  (T inner steps), then prototypes of the adapted encoder. With ``ablations`` two rows
+  separate MAML's gain into its parts: "TMR + inner loop" (the pre-trained encoder
+  adapted on the support set, no meta-training) and "MAML, 0 inner steps" (prototypes
+  of the meta-trained encoder, no adaptation). All rows see the same episodes. Mean
+  +- std over episodes.
 - Global (Table 2): all classes at once; K support clips per class from the training
   split, every test clip is a query (scored in batches of 32). Rows: text-only, Proto
   K-shot, MAML K-shot (and the supervised baselines, added by the caller). Mean +- std
@@ -53,6 +56,7 @@ class EpisodicProtocol:
     episodes: int = 200
     queries: int = 5
     seed: int = 0
+    ablations: bool = False  # add the "TMR + inner loop" and "MAML, 0 inner steps" rows
 
 
 @dataclass(frozen=True)
@@ -97,12 +101,34 @@ def _metrics(scores: np.ndarray, targets: np.ndarray, violent: np.ndarray) -> di
     return classification_metrics(scores, targets, violent)
 
 
+def _adapted_metrics(bundle: MotionTextBundle, scorer: _Scorer, ep, settings: AdaptSettings,
+                     rng: np.random.Generator) -> dict:
+    """Adapt ``bundle`` on the episode's support set, then score its queries against the
+    prototypes of the adapted encoder."""
+    fast = adapt(bundle, scorer.params, scorer.cache, ep.support, ep.support_targets, ep.violent, settings, rng)
+    z = embed_indices(bundle, fast, scorer.cache, np.concatenate([ep.support, ep.query]),
+                      mixed_precision=settings.mixed_precision)
+    protos = class_prototypes(z[: len(ep.support)], torch.from_numpy(ep.support_targets))
+    return _metrics(_cosine_scores(z[len(ep.support) :], protos), ep.query_targets, ep.violent)
+
+
+def _static_metrics(scorer: _Scorer, ep) -> dict:
+    """Queries against the prototypes of the un-adapted encoder."""
+    base = scorer.base_embeddings()
+    protos = class_prototypes(base[ep.support], torch.from_numpy(ep.support_targets))
+    return _metrics(_cosine_scores(base[ep.query], protos), ep.query_targets, ep.violent)
+
+
+EPISODIC_MODELS = ("TMR", "TMR + inner loop", "MAML, 0 inner steps", "MAML")
+
+
 def run_episodic(pre: MotionTextBundle, maml: MotionTextBundle | None, test: LabelledSet, protocol: EpisodicProtocol,
                  text_cache: TextEmbeddingCache | None, adapt_settings: AdaptSettings = AdaptSettings(),
                  progress: bool = True) -> list[dict]:
     """Rows of Table 1: one per (N, K, model) with aggregated metrics."""
     pre_scorer = _Scorer(pre, test)
     maml_scorer = _Scorer(maml, test, adapt_settings) if maml is not None else None
+    pre_adapt = _Scorer(pre, test, adapt_settings) if protocol.ablations else None
     rows = []
     for ways in protocol.ways:
         sampler = None
@@ -124,20 +150,20 @@ def run_episodic(pre: MotionTextBundle, maml: MotionTextBundle | None, test: Lab
                     if text_cache is None:
                         raise ValueError("0-shot episodes need a text embedding cache")
                     protos = text_prototypes(pre, [test.classes[c] for c in ep.classes], text_cache)
-                else:
-                    base = pre_scorer.base_embeddings()
-                    protos = class_prototypes(base[ep.support], torch.from_numpy(ep.support_targets))
-                scores = _cosine_scores(pre_scorer.base_embeddings()[ep.query], protos)
-                local.append((e, ("TMR", _metrics(scores, ep.query_targets, ep.violent))))
-                if maml_scorer is not None and shots > 0:
-                    fast = adapt(maml, maml_scorer.params, maml_scorer.cache, ep.support, ep.support_targets,
-                                 ep.violent, adapt_settings, rng)
-                    z = embed_indices(maml, fast, maml_scorer.cache, np.concatenate([ep.support, ep.query]),
-                                      mixed_precision=adapt_settings.mixed_precision)
-                    protos_m = class_prototypes(z[: len(ep.support)], torch.from_numpy(ep.support_targets))
-                    scores_m = _cosine_scores(z[len(ep.support) :], protos_m)
-                    local.append((e, ("MAML", _metrics(scores_m, ep.query_targets, ep.violent))))
-            results: dict[str, list[dict]] = {"TMR": [], "MAML": []}
+                    scores = _cosine_scores(pre_scorer.base_embeddings()[ep.query], protos)
+                    local.append((e, ("TMR", _metrics(scores, ep.query_targets, ep.violent))))
+                    continue
+                local.append((e, ("TMR", _static_metrics(pre_scorer, ep))))
+                if maml_scorer is not None:
+                    local.append((e, ("MAML", _adapted_metrics(maml, maml_scorer, ep, adapt_settings, rng))))
+                if pre_adapt is not None:
+                    # own generator: the MAML row's draws stay those of a run without ablations
+                    ablation_rng = np.random.default_rng([protocol.seed, ways, shots, e, 1])
+                    local.append((e, ("TMR + inner loop",
+                                      _adapted_metrics(pre, pre_adapt, ep, adapt_settings, ablation_rng))))
+                    if maml_scorer is not None:
+                        local.append((e, ("MAML, 0 inner steps", _static_metrics(maml_scorer, ep))))
+            results: dict[str, list[dict]] = {m: [] for m in EPISODIC_MODELS}
             for _, (model, metrics) in gather_results(local):
                 results[model].append(metrics)
             for model, res in results.items():

@@ -1,0 +1,196 @@
+"""Few-shot headline tables rendered from ``fewshot.json`` files (``study fewshot --headline``).
+
+A doc holds a block
+
+    <!-- fewshot-tables:start results/fewshot/A/fewshot.json results/fewshot/B/fewshot.json -->
+    ...
+    <!-- fewshot-tables:end -->
+
+naming the JSON files (paths relative to the repository root) whose tables go between
+the markers: Table 1 (episodic) and Table 2 (global), one block of rows per JSON (the
+paper's protocol beside the class-disjoint one), each cell the mean over seeds with its
+95% interval, and a paragraph on how MAML's gain splits into meta-training and the inner
+loop, computed per seed. ``python -m motionvigil.report.fewshot DOC... [--check]``
+rewrites the blocks (``--check``: exit 1 when a block differs from its JSON).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from motionvigil.atomic import write_text_atomic
+from motionvigil.metrics.seeds import seed_interval
+
+START = re.compile(r"<!-- fewshot-tables:start (?P<files>[^>]*?) -->")
+END = "<!-- fewshot-tables:end -->"
+PROTOCOL_NAMES = {"paper": "paper (same classes)", "novel": "novel classes"}
+
+
+def _num(v: Any, digits: int = 3) -> str:
+    return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{digits}f}"
+
+
+def _cell(stat: dict | None, count: float | None = None) -> str:
+    if not stat or stat.get("mean") is None:
+        return "n/a"
+    lo, hi = stat.get("ci") or (None, None)
+    text = _num(stat["mean"])
+    if lo is not None and hi is not None and hi > lo:
+        text += f" [{_num(lo)}, {_num(hi)}]"
+    if count is not None:
+        text += f" (n={count:.0f})"
+    return text
+
+
+def _protocol(result: dict) -> str:
+    return PROTOCOL_NAMES.get(result["class_split"], result["class_split"])
+
+
+def _table1(results: list[dict]) -> list[str]:
+    lines = ["| protocol | config | model | mAP | Top-1 | VDR (n) | FPR (n) |", "|---|---|---|---|---|---|---|"]
+    for res in results:
+        for row in res["table1"]:
+            chance = row["model"] == "chance"
+            lines.append(f"| {_protocol(res)} | {row['config']} | {row['model']} | {_cell(row['mAP'])} | "
+                         f"{_cell(row['top1'])} | {_cell(row['VDR'], None if chance else row.get('n_VDR'))} | "
+                         f"{_cell(row['FPR'], None if chance else row.get('n_FPR'))} |")
+    return lines
+
+
+def _table2(results: list[dict]) -> list[str]:
+    lines = ["| protocol | classes | model | mAP | Top-1 | Top-5 | VDR | FPR |", "|---|---:|---|---|---|---|---|---|"]
+    for res in results:
+        classes = res["runs"][0]["summary"]["classes"]
+        for row in res["table2"]:
+            lines.append(f"| {_protocol(res)} | {classes} | {row['model']} | {_cell(row['mAP'])} | "
+                         f"{_cell(row['top1'])} | {_cell(row['top5'])} | {_cell(row['VDR'])} | {_cell(row['FPR'])} |")
+    return lines
+
+
+def _per_seed(result: dict, config: str, model: str) -> dict[int, float]:
+    """Table-1 mAP of (config, model) per seed (mean over folds)."""
+    values: dict[int, list[float]] = {}
+    for run in result["runs"]:
+        for row in run["table1"]:
+            if row.get("config") == config and row.get("model") == model and row.get("mAP") is not None:
+                values.setdefault(run["seed"], []).append(row["mAP"])
+    return {s: sum(v) / len(v) for s, v in values.items()}
+
+
+def gain(result: dict, config: str, model: str, over: str = "TMR") -> dict:
+    """Per-seed mAP difference ``model - over`` at ``config``, with its interval over seeds."""
+    a, b = _per_seed(result, config, model), _per_seed(result, config, over)
+    return seed_interval([a[s] - b[s] for s in a if s in b])
+
+
+def _signed(stat: dict) -> str:
+    if stat.get("n", 0) == 0:
+        return "n/a"
+    lo, hi = stat["ci"]
+    ci = f" [{lo:+.3f}, {hi:+.3f}]" if lo is not None and hi is not None else ""
+    return f"{stat['mean']:+.3f}{ci}"
+
+
+def _gains(results: list[dict]) -> list[str]:
+    lines = ["MAML's gain in mAP over the pre-trained encoder's prototypes (TMR), per seed, mean [95% CI over "
+             "seeds]; 'meta-training alone' is MAML with 0 inner steps, 'inner loop alone' adapts the pre-trained "
+             "encoder without meta-training:", ""]
+    for res in results:
+        for config in sorted({r["config"] for r in res["table1"] if r["model"] == "MAML"}):
+            parts = [f"MAML {_signed(gain(res, config, 'MAML'))}",
+                     f"meta-training alone {_signed(gain(res, config, 'MAML, 0 inner steps'))}",
+                     f"inner loop alone {_signed(gain(res, config, 'TMR + inner loop'))}"]
+            lines.append(f"- {_protocol(res)}, {config}: " + "; ".join(parts) + ".")
+    return lines
+
+
+def _splits(results: list[dict]) -> list[str]:
+    """The class-disjoint folds' base and novel classes, as the runs recorded them."""
+    lines = []
+    for res in results:
+        folds = {run["fold"]: run["summary"].get("class_split") for run in res["runs"]}
+        for fold, split in sorted(folds.items()):
+            if split:
+                lines += ["", f"Class-disjoint fold {fold}: base (pre-training, meta-training) = "
+                              f"{', '.join(split['base'])}; novel (test) = {', '.join(split['novel'])}."]
+    return lines
+
+
+def render_block(results: list[dict]) -> str:
+    """Tables 1 and 2 and the gain paragraph for ``results`` (one per protocol)."""
+    first = results[0]
+    seeds = ", ".join(str(s) for s in first["seeds"])
+    episodes = first["settings"]["episodic"]["episodes"]
+    repeats = first["settings"]["global_protocol"]["repeats"]
+    data = ", ".join(first["data"])
+    machine = first.get("machine", {})
+    minutes = sum(r.get("seconds", 0) for r in results) / 60
+    lines = [f"Table 1: episodic 5-way few-shot on {data}; every cell is the mean over training seeds {seeds} "
+             f"[95% Student-t interval over seeds] of the mean over {episodes} test episodes; the class-disjoint "
+             "rows also average folds 0 and 1 within each seed. (n=...) after VDR/FPR: episodes per run that held "
+             "a violent (VDR) or non-violent (FPR) query. 'chance' scores random similarities on episodes of the "
+             "same shape. Top-5 and Recall@5 are left out (1 by construction at 5-way); Recall@1 equals Top-1 on "
+             "single-label data.", ""]
+    lines += _table1(results)
+    lines += ["", f"Table 2: global evaluation over all classes of the protocol's test set (novel classes only for "
+                  f"the class-disjoint rows); cells as above, each seed's value the mean over {repeats} support "
+                  "draws. Supervised rows train on all training clips of those classes.", ""]
+    lines += _table2(results)
+    lines += [""] + _gains(results)
+    lines += _splits(results)
+    lines += ["", f"Measured on {machine.get('cpu', 'n/a')} ({machine.get('cores', 'n/a')} cores, torch.mm "
+                  f"{_num(machine.get('mm_gflops'), 0)} GFLOP/s), {minutes:.0f} min in all."]
+    return "\n".join(lines)
+
+
+def render_doc(text: str, root: Path) -> str:
+    """``text`` with every fewshot-tables block re-rendered from the JSON files it names."""
+    out, pos = [], 0
+    for m in START.finditer(text):
+        end = text.index(END, m.end())
+        results = []
+        for name in m.group("files").split():
+            if not (root / name).is_file():
+                raise FileNotFoundError(f"{name}: results JSON named in a fewshot-tables marker is missing "
+                                        "(make results writes it)")
+            results.append(json.loads((root / name).read_text()))
+        out += [text[pos : m.end()], "\n", render_block(results), "\n"]
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m motionvigil.report.fewshot",
+                                description="render the few-shot headline tables into docs from results JSON")
+    p.add_argument("docs", nargs="+", help="markdown files holding fewshot-tables markers")
+    p.add_argument("--root", default=".", help="folder the JSON paths in the markers are relative to")
+    p.add_argument("--check", action="store_true", help="only check that the docs are up to date")
+    args = p.parse_args(argv)
+    stale = []
+    for doc in map(Path, args.docs):
+        text = doc.read_text(encoding="utf-8")
+        try:
+            new = render_doc(text, Path(args.root))
+        except (FileNotFoundError, ValueError, KeyError) as exc:
+            print(f"{doc}: {exc}", file=sys.stderr)
+            return 1
+        if new != text:
+            stale.append(str(doc))
+            if not args.check:
+                write_text_atomic(doc, new)
+    if args.check and stale:
+        print(f"few-shot tables differ from results JSON in: {', '.join(stale)} "
+              "(run: python -m motionvigil.report.fewshot DOC...)", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
