@@ -10,7 +10,7 @@ from pathlib import Path
 
 from motionvigil.cli.common import (
     DEVICE_HELP, adapt_settings, add_adaptation_flags, add_data, add_device, add_json, add_output,
-    add_pool_root, add_preset, add_seed, add_skip_bad, count, emit, pool_root, reporting, value_error,
+    add_pool_root, add_preset, add_seed, add_skip_bad, count, emit, pool_root, reporting, usage_error, value_error,
 )
 
 
@@ -47,6 +47,11 @@ def cmd_study_fewshot(args: argparse.Namespace) -> int:
     from motionvigil.studies.fewshot_study import StudySettings, run_fewshot_study
     from motionvigil.training.runtime import is_main_process
 
+    if args.pretrained and args.class_split == "novel":
+        return usage_error("study fewshot", "--class-split novel pre-trains inside the study, so that no caption of "
+                                            "a novel class is seen; leave out --pretrained")
+    if args.fold and args.class_split != "novel":
+        return usage_error("study fewshot", "--fold needs --class-split novel")
     base = StudySettings()
     seeds = args.seed or [0]
     # the fast mode (and mixed precision) applies to meta-training and evaluation alike

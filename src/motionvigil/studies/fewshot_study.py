@@ -168,6 +168,9 @@ def supervised_rows(bundle: MotionTextBundle, train: LabelledSet, val: LabelledS
 def run_fewshot_study(specs: Sequence[str], out_dir: str | Path, settings: StudySettings = StudySettings(),
                       pretrained: str | Path | None = None, device: str = "cpu", progress: bool = True,
                       skip_bad: bool = False) -> dict:
+    if pretrained is not None and settings.class_split == "novel":
+        raise ValueError("--class-split novel pre-trains inside the study, so that no caption of a novel class "
+                         "is seen; leave out --pretrained")
     out = Path(out_dir)
     runtime = start_runtime(device)
     progress = progress and runtime.is_main
@@ -184,9 +187,6 @@ def run_fewshot_study(specs: Sequence[str], out_dir: str | Path, settings: Study
 
     t = time.perf_counter()
     if pretrained is not None:
-        if data.split is not None:
-            raise ValueError("--class-split novel pre-trains inside the study, so that no caption of a novel class "
-                             "is seen; leave out --pretrained")
         folder = Path(pretrained)
         bundle = MotionTextBundle.load(folder / "best" if (folder / "best").is_dir() else folder, runtime.device)
     else:
