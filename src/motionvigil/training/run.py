@@ -149,6 +149,8 @@ class RunLoop:
     def __post_init__(self) -> None:
         if self.mode not in ("min", "max"):
             raise ValueError(f"mode must be 'min' or 'max', got {self.mode!r}")
+        if self.out is not None and self.checkpoint is None:
+            raise ValueError("a run with an output folder needs a checkpoint format")
         self.out = None if self.out is None else Path(self.out)
         worst = math.inf if self.mode == "min" else -math.inf
         self.progress: dict = {self.unit: 0, "best_val": worst, f"best_{self.unit}": 0, "stale": 0}
