@@ -56,10 +56,10 @@ from motionvigil.datasets.labelled import LabelledSet
 from motionvigil.fewshot.episodes import VIOLENT_FRACTION, Episode, EpisodeSampler
 from motionvigil.losses import class_prototypes, fewshot_loss
 from motionvigil.models.bundle import MotionTextBundle
-from motionvigil.models.checkpoint import load_checkpoint, load_into
-from motionvigil.training.distributed import assemble_rows, broadcast_, from_main, my_items, sum_gradients_
-from motionvigil.training.optim_state import optimizer_groups, optimizer_tensors, restore_optimizer
-from motionvigil.training.runtime import Runtime, barrier
+from motionvigil.models.checkpoint import load_into
+from motionvigil.training.distributed import assemble_rows, broadcast_, my_items
+from motionvigil.training.run import Checkpoint, RunLoop
+from motionvigil.training.runtime import Runtime
 
 
 @dataclass(frozen=True)
@@ -155,14 +155,55 @@ def validation_score(bundle: MotionTextBundle, data: LabelledSet, sampler: Episo
     return float(np.mean(kept)) if kept else math.inf
 
 
-def _read_last(last: Path) -> tuple[dict, dict] | None:
-    return load_checkpoint(last) if (last / "config.json").is_file() else None
+def _checkpoint(bundle: MotionTextBundle) -> Checkpoint:
+    """``best/`` and ``last/`` as MotionTextBundle folders."""
+
+    def save_best(folder: Path, progress: dict) -> None:
+        bundle.info.update(meta_iteration=progress["best_iteration"], val_query_loss=progress["best_val"])
+        bundle.save(folder)
+
+    def save_last(folder: Path, tensors: dict, config: dict) -> None:
+        bundle.save(folder, extra_tensors=tensors, extra_config=config)
+
+    def load(tensors: dict, config: dict, folder: Path) -> None:
+        if config.get("model") != bundle.config.to_dict():
+            raise MotionFileError(folder, "cannot resume: the run folder holds a different model configuration")
+        load_into(bundle.model, tensors, folder, prefix="model.")
+
+    return Checkpoint(save_best, save_last, load)
+
+
+def _outer_step(bundle: MotionTextBundle, params: Params, sampler: EpisodeSampler, cache: InputCache,
+                s: MetaSettings, it: int, runtime: Runtime) -> dict[str, float]:
+    """First-order gradients of this rank's ``meta_batch`` episodes of iteration ``it``,
+    summed into ``.grad`` of ``params``; ``count``: the episodes used, ``query_loss``:
+    the sum of their query losses (the run loop averages over all ranks' episodes)."""
+    names = list(params)
+    sums: list[torch.Tensor | None] = [None] * len(names)
+    used, total = 0.0, 0.0
+    for j in range(s.meta_batch):
+        rng_seed, torch_seed = episode_seeds(s.seed, it, runtime.rank * s.meta_batch + j)
+        rng = np.random.default_rng(rng_seed)
+        torch.manual_seed(torch_seed)
+        episode = sampler.sample(rng)
+        if len(episode.query) == 0:
+            continue
+        fast = adapt_episode(bundle, params, cache, episode, s.inner, rng)
+        fast = {k: v.requires_grad_(True) for k, v in fast.items()}
+        loss = query_loss(bundle, fast, cache, episode, s.inner)
+        grads = torch.autograd.grad(loss, list(fast.values()), allow_unused=True)
+        sums = [g if acc is None else (acc if g is None else acc + g) for acc, g in zip(sums, grads)]
+        used, total = used + 1.0, total + float(loss.detach())
+    for p, g in zip(params.values(), sums):
+        p.grad = None if g is None else g.detach()
+    return {"count": used, "query_loss": total}
 
 
 def meta_train(bundle: MotionTextBundle, train: LabelledSet, val: LabelledSet, out_dir: str | Path,
                settings: MetaSettings, resume: bool = True, runtime: Runtime | None = None,
                on_iteration: Callable[[int], None] | None = None) -> MotionTextBundle:
-    """FOMAML from ``bundle``'s weights; writes ``OUT/best`` and ``OUT/last``; returns the best.
+    """FOMAML from ``bundle``'s weights; writes ``OUT/best``, ``OUT/last`` and
+    ``OUT/log.jsonl`` (one line per validation); returns the best.
 
     ``runtime``: the torchrun rank and world (``start_runtime``); ``None`` for one process.
     ``on_iteration(i)`` is called after meta-iteration ``i`` (1-based) and its checkpoint.
@@ -181,17 +222,16 @@ def meta_train(bundle: MotionTextBundle, train: LabelledSet, val: LabelledSet, o
     params = encoder_params(bundle)
     broadcast_(params.values(), rt)  # every rank starts from rank 0's weights
     optimizer = torch.optim.Adam(params.values(), lr=s.outer_lr)
-    progress = {"iteration": 0, "best_val": math.inf, "best_iteration": 0}
-    last = out / "last"
-    saved = from_main(lambda: _read_last(last), rt) if resume else None
-    if saved is not None:
-        tensors, config = saved
-        if config.get("model") != bundle.config.to_dict():
-            raise MotionFileError(last, "cannot resume: the run folder holds a different model configuration")
-        load_into(bundle.model, tensors, last, prefix="model.")
-        restore_optimizer(optimizer, tensors, config["optimizer"])
-        progress = config["progress"]
-    has_best = from_main(lambda: (out / "best" / "config.json").is_file(), rt)
+    cache = InputCache(bundle, train.clips)
+    loop = RunLoop(
+        step=lambda it: _outer_step(bundle, params, sampler, cache, s, it, rt), optimizer=optimizer,
+        source=lambda it: [it], rounds=s.iterations, unit="iteration", every=s.val_every,
+        checkpoint=_checkpoint(bundle), out=out, validate=lambda: {
+            "query_loss": validation_score(bundle, val, val_sampler, s, rt)},
+        metric="query_loss", validate_first=True, runtime=rt, sync_gradients=True, on_round=on_iteration,
+        bar={"desc": "meta-training (FOMAML)", "unit": "step", "disable": not (s.progress and rt.is_main)})
+    if resume:
+        loop.resume()
     if rt.is_main:
         out.mkdir(parents=True, exist_ok=True)
         settings_json = json.loads(json.dumps(dataclasses.asdict(s)))
@@ -200,54 +240,5 @@ def meta_train(bundle: MotionTextBundle, train: LabelledSet, val: LabelledSet, o
              "world_size": rt.world_size, "episodes_per_step": s.meta_batch * rt.world_size,
              "episode_shape": [sampler.ways, sampler.shots],
              "val_episode_shape": [val_sampler.ways, val_sampler.shots]}, indent=2))
-    if progress["iteration"] == 0 and not has_best:
-        progress["best_val"] = validation_score(bundle, val, val_sampler, s, rt)
-        bundle.info.update(meta_iteration=0, val_query_loss=progress["best_val"])
-        if rt.is_main:
-            bundle.save(out / "best")
-
-    cache = InputCache(bundle, train.clips)
-    bar = tqdm(range(progress["iteration"], s.iterations), desc="meta-training (FOMAML)", unit="step",
-               disable=not (s.progress and rt.is_main), initial=progress["iteration"], total=s.iterations)
-    names = list(params)
-    for it in bar:
-        sums: list[torch.Tensor | None] = [None] * len(names)
-        stats = torch.zeros(2, dtype=torch.float64, device=rt.device)  # episodes used, sum of query losses
-        for j in range(s.meta_batch):
-            rng_seed, torch_seed = episode_seeds(s.seed, it, rt.rank * s.meta_batch + j)
-            rng = np.random.default_rng(rng_seed)
-            torch.manual_seed(torch_seed)
-            episode = sampler.sample(rng)
-            if len(episode.query) == 0:
-                continue
-            fast = adapt_episode(bundle, params, cache, episode, s.inner, rng)
-            fast = {k: v.requires_grad_(True) for k, v in fast.items()}
-            loss = query_loss(bundle, fast, cache, episode, s.inner)
-            grads = torch.autograd.grad(loss, list(fast.values()), allow_unused=True)
-            sums = [g if acc is None else (acc if g is None else acc + g) for acc, g in zip(sums, grads)]
-            stats += torch.tensor([1.0, float(loss.detach())], dtype=torch.float64, device=rt.device)
-        sums, stats = sum_gradients_(sums, list(params.values()), rt, extra=stats)
-        used = float(stats[0])
-        if used > 0:  # the same on every rank: counted after the all_reduce
-            optimizer.zero_grad(set_to_none=True)
-            for p, g in zip(params.values(), sums):
-                p.grad = None if g is None else (g.detach() / used)
-            optimizer.step()
-            bar.set_postfix(query_loss=f"{float(stats[1]) / used:.3f}")
-        progress["iteration"] = it + 1
-        if (it + 1) % s.val_every == 0 or it + 1 == s.iterations:
-            score = validation_score(bundle, val, val_sampler, s, rt)
-            if score < progress["best_val"]:
-                progress.update(best_val=score, best_iteration=it + 1)
-                bundle.info.update(meta_iteration=it + 1, val_query_loss=score)
-                if rt.is_main:
-                    bundle.save(out / "best")
-            if rt.is_main:
-                bundle.save(last, extra_tensors=optimizer_tensors(optimizer),
-                            extra_config={"progress": progress, "optimizer": optimizer_groups(optimizer)})
-            progress = from_main(lambda: progress, rt)  # one decision for all ranks
-        if on_iteration is not None:
-            on_iteration(it + 1)
-    bar.close()
-    barrier(rt)
+    loop.run()
     return MotionTextBundle.load(out / "best", device=bundle.device)

@@ -15,9 +15,9 @@ classifier-free guidance still works after fine-tuning.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -28,6 +28,7 @@ from motionvigil.kinemic.diffusion import diffusion_loss
 from motionvigil.kinemic.encoder import encode_normalised, embed_features
 from motionvigil.kinemic.model import SynthesisModel
 from motionvigil.models.bundle import MotionTextBundle
+from motionvigil.training.run import RunLoop, module_checkpoint
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,12 @@ def finetune(model: SynthesisModel, classes: Sequence[str], descriptions: np.nda
              target_feats: Sequence[np.ndarray], target_classes: Sequence[int],
              mined_feats: Sequence[np.ndarray], mined_classes: Sequence[int],
              bundle: MotionTextBundle | None, settings: FinetuneSettings = FinetuneSettings(),
-             log: Callable[[str], None] | None = None) -> SynthesisModel:
+             log: Callable[[str], None] | None = None, work_dir: str | Path | None = None,
+             on_step: Callable[[int], None] | None = None) -> SynthesisModel:
     """Turn ``model`` (a prior; modified in place and returned) into a generator over
-    ``classes``. Features are raw (unnormalised) ``[T, 263]`` arrays."""
+    ``classes``. Features are raw (unnormalised) ``[T, 263]`` arrays. ``work_dir``:
+    checkpoints and ``log.jsonl`` every ``log_every`` steps, and resume from them;
+    ``on_step(n)`` is called after step ``n``."""
     s = settings
     if not target_feats:
         raise ValueError("fine-tuning needs at least one target sample")
@@ -77,7 +81,7 @@ def finetune(model: SynthesisModel, classes: Sequence[str], descriptions: np.nda
     gen = torch.Generator().manual_seed(s.seed)
     model.add_lora(s.rank, s.alpha)
     model.set_actions(classes, descriptions)
-    cfg, norm, dev = model.cfg, model.normalizer, model.device
+    norm = model.normalizer
     tseqs = [norm.normalize(f) for f in target_feats]
     mseqs = [norm.normalize(f) for f in mined_feats]
     tcls, mcls = np.asarray(target_classes), np.asarray(mined_classes)
@@ -86,43 +90,40 @@ def finetune(model: SynthesisModel, classes: Sequence[str], descriptions: np.nda
         for p in bundle.model.parameters():
             p.requires_grad_(False)
         bundle.model.eval()
-        protos = torch.from_numpy(class_prototypes(embed_features(bundle, target_feats), tcls, len(classes))).to(dev)
-    den = model.denoiser.train()
+        protos = torch.from_numpy(class_prototypes(embed_features(bundle, target_feats), tcls, len(classes))).to(model.device)
+    model.denoiser.train()
     opt = torch.optim.AdamW(model.trainable(), lr=s.lr, weight_decay=0.0)
-    history, running = [], {}
-    for step in range(1, s.steps + 1):
-        terms = {}
-        idx = rng.integers(0, len(tseqs), s.batch_size)
-        x0, valid = (t.to(dev) for t in pad_batch([crop(tseqs[i], cfg.max_frames, rng) for i in idx]))
-        cls_t = torch.from_numpy(tcls[idx]).long().to(dev)
-        cond_t = model.actions(cls_t)
-        loss_t, pred, _ = diffusion_loss(den, model.schedule, x0, cond_t, valid, cfg.cond_drop, gen)
-        terms["x0_target"] = loss_t
-        loss = loss_t
-        if mseqs and s.w_mined > 0:
-            jdx = rng.integers(0, len(mseqs), s.batch_size)
-            xm, vm = (t.to(dev) for t in pad_batch([crop(mseqs[j], cfg.max_frames, rng) for j in jdx]))
-            cond_m = model.actions(torch.from_numpy(mcls[jdx]).long().to(dev))
-            loss_m, _, _ = diffusion_loss(den, model.schedule, xm, cond_m, vm, cfg.cond_drop, gen)
-            terms["x0_mined"] = loss_m
-            loss = loss + s.w_mined * loss_m
-        if protos is not None:
-            z = encode_normalised(bundle, pred, valid, norm)
-            terms["contrastive"] = contrastive_term(z, cls_t, protos, s.tau)
-            loss = loss + s.w_contrastive * terms["contrastive"]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.trainable(), 1.0)
-        opt.step()
-        for k, v in {"loss": loss, **terms}.items():
-            running.setdefault(k, []).append(v.item())
-        if step % s.log_every == 0 or step == s.steps:
-            record = {"step": step, **{k: float(np.mean(v)) for k, v in running.items()}}
-            history.append(record)
-            running = {}
-            if log:
-                log(json.dumps(record))
-    den.eval()
-    model.info.update(finetune=asdict(s), finetune_log=history, target_samples=len(tseqs),
+    modules = {"denoiser": model.denoiser, "actions": model.actions}
+    loop = RunLoop(step=lambda _: _finetune_terms(model, bundle, (tseqs, tcls), (mseqs, mcls), protos, s, rng, gen),
+                   optimizer=opt, source=lambda n: [n], rounds=s.steps, unit="step", every=s.log_every,
+                   out=None if work_dir is None else Path(work_dir),
+                   checkpoint=module_checkpoint(modules, {"finetune": asdict(s), "classes": list(classes)}),
+                   clip_norm=1.0, generators=(rng, gen), train_prefix="", echo=log, on_round=on_step)
+    loop.run(resume=work_dir is not None)
+    model.denoiser.eval()
+    model.info.update(finetune=asdict(s), finetune_log=loop.history, target_samples=len(tseqs),
                       mined_windows=len(mseqs))
     return model
+
+
+def _finetune_terms(model: SynthesisModel, bundle: MotionTextBundle | None, target, mined, protos, s: FinetuneSettings,
+                    rng: np.random.Generator, gen: torch.Generator) -> dict[str, torch.Tensor]:
+    """The loss and its terms on one step's batch of target samples (and mined windows)."""
+    cfg, norm, dev, den = model.cfg, model.normalizer, model.device, model.denoiser
+    (tseqs, tcls), (mseqs, mcls) = target, mined
+    idx = rng.integers(0, len(tseqs), s.batch_size)
+    x0, valid = (t.to(dev) for t in pad_batch([crop(tseqs[i], cfg.max_frames, rng) for i in idx]))
+    cls_t = torch.from_numpy(tcls[idx]).long().to(dev)
+    loss, pred, _ = diffusion_loss(den, model.schedule, x0, model.actions(cls_t), valid, cfg.cond_drop, gen)
+    terms = {"x0_target": loss}
+    if mseqs and s.w_mined > 0:
+        jdx = rng.integers(0, len(mseqs), s.batch_size)
+        xm, vm = (t.to(dev) for t in pad_batch([crop(mseqs[j], cfg.max_frames, rng) for j in jdx]))
+        cond_m = model.actions(torch.from_numpy(mcls[jdx]).long().to(dev))
+        terms["x0_mined"] = diffusion_loss(den, model.schedule, xm, cond_m, vm, cfg.cond_drop, gen)[0]
+        loss = loss + s.w_mined * terms["x0_mined"]
+    if protos is not None:
+        z = encode_normalised(bundle, pred, valid, norm)
+        terms["contrastive"] = contrastive_term(z, cls_t, protos, s.tau)
+        loss = loss + s.w_contrastive * terms["contrastive"]
+    return {"loss": loss, **terms}

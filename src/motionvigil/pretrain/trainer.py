@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,14 +23,13 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
-from tqdm import tqdm
 
 from motionvigil.atomic import write_text_atomic
 from motionvigil.cache_dir import cache_root
 from motionvigil.datasets.clip import Clip
 from motionvigil.errors import MotionFileError
 from motionvigil.models.bundle import MotionTextBundle
-from motionvigil.models.checkpoint import load_checkpoint, load_into
+from motionvigil.models.checkpoint import load_into
 from motionvigil.models.config import ModelConfig
 from motionvigil.models.inputs import MotionInputs
 from motionvigil.models.motion_text import MotionTextModel
@@ -39,8 +37,8 @@ from motionvigil.models.text import TextEmbeddingCache
 from motionvigil.pretrain.batches import PairSource, epoch_batches, make_batch
 from motionvigil.pretrain.objective import compute_losses
 from motionvigil.pretrain.tmor import TmorSettings
-from motionvigil.training.optim_state import optimizer_groups, optimizer_tensors, restore_optimizer
-from motionvigil.training.runtime import Runtime, barrier, seed_everything
+from motionvigil.training.run import Checkpoint, RunLoop
+from motionvigil.training.runtime import Runtime, seed_everything
 
 
 # The retrieval objective decides which epoch is kept (TMR's total loss is dominated by
@@ -152,23 +150,24 @@ class PretrainRun:
         self.runtime = runtime
         self.cache = text_cache or TextEmbeddingCache(cache_root() / "text")
 
-    def _save_last(self, bundle: MotionTextBundle, optimizer: torch.optim.Optimizer, progress: dict,
-                   objective: nn.Module) -> None:
-        bundle.save(self.out / "last", extra_tensors={**optimizer_tensors(optimizer), **objective.extra_tensors()},
-                    extra_config={"progress": progress, "optimizer": optimizer_groups(optimizer),
-                                  **objective.extra_config()})
+    def _checkpoint(self, bundle: MotionTextBundle, optimizer: torch.optim.Optimizer, hooks: nn.Module) -> Checkpoint:
+        """``best/`` and ``last/`` as MotionTextBundle folders (with the objective's own tensors)."""
 
-    def _resume(self, model: MotionTextModel, optimizer: torch.optim.Optimizer, objective: nn.Module) -> dict | None:
-        last = self.out / "last"
-        if not (last / "config.json").is_file():
-            return None
-        tensors, config = load_checkpoint(last)
-        if _normalised_model(config.get("model"), self.cfg) != self.cfg.to_dict():
-            raise MotionFileError(last, "cannot resume: the run folder holds a different model configuration")
-        load_into(model, tensors, last, prefix="model.")
-        objective.load_extra(tensors, last)
-        restore_optimizer(optimizer, tensors, config["optimizer"])
-        return config["progress"]
+        def save_best(folder: Path, progress: dict) -> None:
+            bundle.info.update(best_epoch=progress["best_epoch"], **{f"val_{SELECTION_METRIC}": progress["best_val"]})
+            bundle.save(folder, extra_tensors=hooks.extra_tensors(), extra_config=hooks.extra_config())
+
+        def save_last(folder: Path, tensors: dict, config: dict) -> None:
+            bundle.save(folder, extra_tensors={**tensors, **hooks.extra_tensors()},
+                        extra_config={**config, **hooks.extra_config()})
+
+        def load(tensors: dict, config: dict, folder: Path) -> None:
+            if _normalised_model(config.get("model"), self.cfg) != self.cfg.to_dict():
+                raise MotionFileError(folder, "cannot resume: the run folder holds a different model configuration")
+            load_into(bundle.model, tensors, folder, prefix="model.")
+            hooks.load_extra(tensors, folder)
+
+        return Checkpoint(save_best, save_last, load)
 
     def fit(self, train_clips: Sequence[Clip], val_clips: Sequence[Clip], resume: bool = True,
             on_epoch: Callable[[int], None] | None = None) -> MotionTextBundle:
@@ -186,9 +185,28 @@ class PretrainRun:
         model = MotionTextModel(self.cfg).to(rt.device)
         hooks = make_objective(model, s).to(rt.device)
         optimizer = torch.optim.AdamW(hooks.parameters(), lr=s.lr, weight_decay=s.weight_decay)
-        progress = {"epoch": 0, "best_val": math.inf, "best_epoch": -1}
+        bundle = MotionTextBundle(model, inputs, {"train_clips": len(train), "val_clips": len(val)})
+        epoch_log: dict = {}
+
+        def batches(epoch: int):
+            rng = np.random.default_rng([s.seed, epoch])
+            torch.manual_seed(s.seed * 100_003 + epoch)
+            epoch_log.clear()
+            epoch_log.update(hooks.prepare_epoch(epoch, train, val, inputs, rt.device))
+            hooks.train()
+            # every rank must take part in every step: keep batches that give each rank 2 pairs
+            for big in epoch_batches(len(train), s.batch_size * rt.world_size, rng):
+                if len(big) >= 2 * rt.world_size:
+                    yield hooks.batch(train, big[rt.rank :: rt.world_size], inputs, self.cache, rng)
+
+        loop = RunLoop(
+            step=lambda batch: objective(_to(batch, rt.device)), optimizer=optimizer, source=batches,
+            rounds=s.epochs, checkpoint=self._checkpoint(bundle, optimizer, hooks), out=self.out,
+            validate=lambda: hooks.validation(val, inputs, self.cache, s.batch_size, rt.device),
+            metric=SELECTION_METRIC, runtime=rt, log_extra=lambda: dict(epoch_log), on_round=on_epoch,
+            bar={"desc": "pre-training", "unit": "epoch", "disable": not (s.progress and rt.is_main)})
         if resume:
-            progress = self._resume(model, optimizer, hooks) or progress
+            loop.resume()
         objective: nn.Module = hooks
         if rt.distributed:
             objective = nn.parallel.DistributedDataParallel(
@@ -199,48 +217,7 @@ class PretrainRun:
             write_text_atomic(self.out / "train.json", json.dumps(
                 {"model": self.cfg.to_dict(), "settings": dataclasses.asdict(s), "world_size": rt.world_size,
                  "train_clips": len(train), "val_clips": len(val)}, indent=2))
-        log_path = self.out / "log.jsonl"
-        log_lines = log_path.read_text().splitlines()[: progress["epoch"]] if log_path.is_file() else []
-
-        bar = tqdm(range(progress["epoch"], s.epochs), desc="pre-training", unit="epoch",
-                   disable=not (s.progress and rt.is_main), initial=progress["epoch"], total=s.epochs)
-        for epoch in bar:
-            rng = np.random.default_rng([s.seed, epoch])
-            torch.manual_seed(s.seed * 100_003 + epoch)
-            epoch_log = hooks.prepare_epoch(epoch, train, val, inputs, rt.device)
-            hooks.train()
-            sums: dict[str, float] = {}
-            # every rank must take part in every step: keep batches that give each rank 2 pairs
-            batches = [b for b in epoch_batches(len(train), s.batch_size * rt.world_size, rng) if len(b) >= 2 * rt.world_size]
-            for big in batches:
-                shard = big[rt.rank :: rt.world_size]
-                terms = objective(_to(hooks.batch(train, shard, inputs, self.cache, rng), rt.device))
-                optimizer.zero_grad(set_to_none=True)
-                terms["loss"].backward()
-                optimizer.step()
-                for name, value in terms.items():
-                    sums[name] = sums.get(name, 0.0) + float(value.detach())
-            train_terms = {f"train/{k}": v / max(len(batches), 1) for k, v in sums.items()}
-            val_terms = hooks.validation(val, inputs, self.cache, s.batch_size, rt.device)
-            record = {"epoch": epoch + 1, **train_terms, **{f"val/{k}": v for k, v in val_terms.items()}, **epoch_log}
-            progress = dict(progress, epoch=epoch + 1)
-            bundle = MotionTextBundle(model, inputs, {"train_clips": len(train), "val_clips": len(val)})
-            if rt.is_main:
-                if val_terms[SELECTION_METRIC] < progress["best_val"]:
-                    progress.update(best_val=val_terms[SELECTION_METRIC], best_epoch=epoch + 1)
-                    bundle.info.update(best_epoch=epoch + 1, **{f"val_{SELECTION_METRIC}": val_terms[SELECTION_METRIC]})
-                    bundle.save(self.out / "best", extra_tensors=hooks.extra_tensors(), extra_config=hooks.extra_config())
-                self._save_last(bundle, optimizer, progress, hooks)
-                log_lines.append(json.dumps(record))
-                write_text_atomic(log_path, "\n".join(log_lines) + "\n")
-            elif val_terms[SELECTION_METRIC] < progress["best_val"]:
-                progress.update(best_val=val_terms[SELECTION_METRIC], best_epoch=epoch + 1)
-            barrier(rt)
-            bar.set_postfix(loss=f"{train_terms.get('train/loss', float('nan')):.3f}", val_contrastive=f"{val_terms[SELECTION_METRIC]:.3f}")
-            if on_epoch is not None:
-                on_epoch(epoch + 1)
-        bar.close()
-        barrier(rt)
+        loop.run()
         return MotionTextBundle.load(self.out / "best", device=rt.device)
 
 

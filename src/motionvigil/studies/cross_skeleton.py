@@ -35,7 +35,6 @@ Target tasks and settings (test splits are only ever scored, never used to choos
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import math
 import tempfile
@@ -63,6 +62,7 @@ from motionvigil.pretrain.batches import PairSource, epoch_batches, make_batch
 from motionvigil.pretrain.objective import compute_losses
 from motionvigil.pretrain.trainer import SELECTION_METRIC, validation_loss
 from motionvigil.supervised.train import SupervisedSettings, train_supervised
+from motionvigil.training.run import RunLoop
 from motionvigil.training.runtime import seed_everything
 
 FAMILIES: dict[str, tuple[str, ...]] = {"kinect": ("msr_action3d", "utkinect"), "mocap": ("hdm05", "bandai2")}
@@ -135,20 +135,20 @@ def contrastive_fit(train: Sequence[Clip], val: Sequence[Clip], arm: str, s: Stu
         model.load_state_dict(init.model.state_dict())
     model.to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=s.lr, weight_decay=0.01)
-    best, best_state, best_epoch = math.inf, copy.deepcopy(model.state_dict()), 0
-    for epoch in range(epochs):
+
+    def batches(epoch: int):
         rng = np.random.default_rng([s.seed, epoch])
         model.train()
         for batch in epoch_batches(len(tr), s.batch_size, rng):
-            tensors = {k: v.to(device) for k, v in make_batch(tr, batch, inputs, cache, rng).items()}
-            loss = compute_losses(model, tensors, gather=False)["loss"]
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-        score = validation_loss(model, va, inputs, cache, s.batch_size, device)[SELECTION_METRIC]
-        if score < best:
-            best, best_state, best_epoch = score, copy.deepcopy(model.state_dict()), epoch + 1
-    model.load_state_dict(best_state)
+            yield make_batch(tr, batch, inputs, cache, rng)
+
+    loop = RunLoop(step=lambda b: compute_losses(model, {k: v.to(device) for k, v in b.items()}, gather=False),
+                   optimizer=optimizer, source=batches, rounds=epochs, keep_best=(model,),
+                   validate=lambda: validation_loss(model, va, inputs, cache, s.batch_size, device),
+                   metric=SELECTION_METRIC)
+    progress = loop.run()
+    loop.restore_best()
+    best_epoch, best = progress["best_epoch"], progress["best_val"]
     info = {"arm": arm, "best_epoch": best_epoch, f"val_{SELECTION_METRIC}": best}
     return MotionTextBundle(model.eval(), inputs, info)
 

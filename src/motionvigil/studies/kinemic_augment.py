@@ -44,6 +44,7 @@ from motionvigil.kinemic.text import SentenceFn, class_description, sentence_fn
 from motionvigil.metrics.classification import aggregate, format_mean_std, mean_average_precision, top_k_accuracy
 from motionvigil.models.bundle import MotionTextBundle
 from motionvigil.supervised.head import MLPHead
+from motionvigil.training.run import RunLoop
 
 CONDITIONS = ("real", "prior", "naive", "kinemic", "real+prior", "real+naive", "real+kinemic")
 GENERATORS = ("prior", "naive", "kinemic")
@@ -72,11 +73,8 @@ def train_head(emb: np.ndarray, targets: Sequence[int], num_classes: int, seed: 
     x = torch.from_numpy(np.asarray(emb, np.float32))
     y = F.one_hot(torch.as_tensor(list(targets)), num_classes).float()
     opt = torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=0.01)
-    for _ in range(epochs):
-        loss = F.binary_cross_entropy_with_logits(head(x), y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+    RunLoop(step=lambda _: {"loss": F.binary_cross_entropy_with_logits(head(x), y)}, optimizer=opt,
+            source=lambda epoch: [epoch], rounds=epochs).run()
     return head.eval()
 
 

@@ -28,10 +28,9 @@
 
 from __future__ import annotations
 
-import copy
 import inspect
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -49,6 +48,7 @@ from motionvigil.models.bundle import MotionTextBundle
 from motionvigil.models.inputs import MotionInputs
 from motionvigil.models.motion_text import MotionTextModel
 from motionvigil.models.text import TextEmbeddingCache
+from motionvigil.training.run import RunLoop, module_checkpoint
 
 MODES = ("linear", "finetune")
 TASKS = ("classify", "detect")
@@ -165,62 +165,64 @@ def _embed(model: MotionTextModel, inputs: MotionInputs, seqs: Sequence[np.ndarr
     return torch.cat(out)
 
 
-class _KeepBest:
-    """Early stopping on a validation score (higher is better): keeps the best epoch's
-    encoder and head weights and says when ``patience`` epochs brought no improvement."""
+def _fine_tune(model: MotionTextModel, head: nn.Module, step, batches, validate, s: ProbeSettings,
+               work_dir: Path | None, on_epoch: Callable[[int], None] | None) -> tuple[int, float]:
+    """Encoder and ``head`` trained end to end (AdamW) on the run loop: ``batches(epoch, rng)``
+    yields what ``step`` takes, ``validate()`` scores an epoch (higher is better). The best
+    epoch's weights are restored; returns it and its score. ``work_dir``: checkpoints and
+    log there (and resume from them); ``None``: in memory only."""
+    optimizer = torch.optim.AdamW(list(model.motion_encoder.parameters()) + list(head.parameters()), lr=s.lr,
+                                  weight_decay=0.01)
+    rng = np.random.default_rng(s.seed)
 
-    def __init__(self, patience: int):
-        self.patience = patience
-        self.score, self.epoch, self.waited = -1.0, 0, 0
-        self.state: tuple[dict, dict] | None = None
+    def epoch_batches(epoch: int):
+        model.train()
+        head.train()
+        yield from batches(epoch, rng)
 
-    def stop_after(self, score: float, epoch: int, encoder: nn.Module, head: nn.Module) -> bool:
-        if score > self.score:
-            self.score, self.epoch, self.waited = score, epoch, 0
-            self.state = (copy.deepcopy(encoder.state_dict()), copy.deepcopy(head.state_dict()))
-            return False
-        self.waited += 1
-        return self.waited >= self.patience
+    def score() -> dict[str, float]:
+        model.eval()
+        head.eval()
+        with torch.no_grad():
+            return {"score": validate()}
 
-    def restore(self, encoder: nn.Module, head: nn.Module) -> None:
-        encoder.load_state_dict(self.state[0])
-        head.load_state_dict(self.state[1])
+    modules = {"encoder": model.motion_encoder, "head": head}
+    loop = RunLoop(step=step, optimizer=optimizer, source=epoch_batches, rounds=s.finetune_epochs,
+                   checkpoint=module_checkpoint(modules, {"probe": asdict(s)}), out=work_dir, validate=score,
+                   metric="score", mode="max", patience=s.patience, keep_best=tuple(modules.values()),
+                   generators=(rng,), on_round=on_epoch)
+    progress = loop.run(resume=work_dir is not None)
+    loop.restore_best()
+    return progress["best_epoch"], progress["best_val"]
 
 
 def _finetune_classifier(bundle: MotionTextBundle, seqs: dict[str, list[np.ndarray]], y: dict[str, np.ndarray],
-                         n_classes: int, s: ProbeSettings) -> tuple[np.ndarray, dict]:
+                         n_classes: int, s: ProbeSettings, work_dir: Path | None = None,
+                         on_epoch: Callable[[int], None] | None = None) -> tuple[np.ndarray, dict]:
     """Encoder + linear layer trained end to end; returns test scores of the best validation epoch."""
     model, inputs, device = bundle.model, bundle.inputs, bundle.device
     torch.manual_seed(s.seed)
     head = nn.Linear(model.cfg.embed_dim, n_classes).to(device)
-    params = list(model.motion_encoder.parameters()) + list(head.parameters())
-    optimizer = torch.optim.AdamW(params, lr=s.lr, weight_decay=0.01)
-    rng = np.random.default_rng(s.seed)
     y_train = torch.as_tensor(y["train"], dtype=torch.long, device=device)
-    best = _KeepBest(s.patience)
-    for epoch in range(s.finetune_epochs):
-        model.train()
-        head.train()
+
+    def batches(epoch: int, rng: np.random.Generator):
         order = rng.permutation(len(seqs["train"]))
         for start in range(0, len(order), s.batch_size):
             idx = order[start : start + s.batch_size]
-            if len(idx) < 2:
-                continue
-            x, mask = inputs.collate([inputs.crop(seqs["train"][i], rng) for i in idx])
-            loss = F.cross_entropy(head(model.encode_motion(x.to(device), mask.to(device))), y_train[idx])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-        model.eval()
-        head.eval()
-        with torch.no_grad():
-            acc = float((head(_embed(model, inputs, seqs["val"], device)).argmax(1).cpu().numpy() == y["val"]).mean())
-        if best.stop_after(acc, epoch + 1, model.motion_encoder, head):
-            break
-    best.restore(model.motion_encoder, head)
+            if len(idx) >= 2:
+                yield idx, inputs.collate([inputs.crop(seqs["train"][i], rng) for i in idx])
+
+    def step(batch) -> dict[str, torch.Tensor]:
+        idx, (x, mask) = batch
+        return {"loss": F.cross_entropy(head(model.encode_motion(x.to(device), mask.to(device))), y_train[idx])}
+
+    def accuracy() -> float:
+        return float((head(_embed(model, inputs, seqs["val"], device)).argmax(1).cpu().numpy() == y["val"]).mean())
+
+    best_epoch, best = _fine_tune(model, head, step, batches, accuracy, s, work_dir, on_epoch)
     with torch.no_grad():
         scores = torch.softmax(head(_embed(model, inputs, seqs["test"], device)), 1).cpu().numpy()
-    return scores, {"best_epoch": best.epoch, "val_top1": 100.0 * best.score}
+    return scores, {"best_epoch": best_epoch, "val_top1": 100.0 * best}
 
 
 @torch.no_grad()
@@ -243,7 +245,8 @@ def zero_shot(bundle: MotionTextBundle, heads: nn.ModuleDict | None, clips: Sequ
 
 
 def probe_classification(bundle: MotionTextBundle, heads: nn.ModuleDict | None, splits, classes: Sequence[str],
-                         s: ProbeSettings, cache: TextEmbeddingCache | None, scratch: bool) -> dict:
+                         s: ProbeSettings, cache: TextEmbeddingCache | None, scratch: bool,
+                         work_dir: Path | None = None, on_epoch: Callable[[int], None] | None = None) -> dict:
     index = {c: i for i, c in enumerate(classes)}
     y = {k: np.array([index[next(lab for lab in c.labels if lab in index)] for c in v]) for k, v in splits.items()}
     seqs = {k: [bundle.inputs.sequence(c) for c in v] for k, v in splits.items()}
@@ -257,7 +260,7 @@ def probe_classification(bundle: MotionTextBundle, heads: nn.ModuleDict | None, 
         scores = proba(feats["test"])
         report.update(C=c, val_top1=100.0 * val_acc)
     else:
-        scores, info = _finetune_classifier(bundle, seqs, y, len(classes), s)
+        scores, info = _finetune_classifier(bundle, seqs, y, len(classes), s, work_dir, on_epoch)
         report.update(info)
     report.update(_metrics(scores, y["test"], len(classes)))
     if s.zero_shot and not scratch and cache is not None and s.mode == "linear":
@@ -300,7 +303,8 @@ def _frame_features(model: MotionTextModel, inputs: MotionInputs, seq: np.ndarra
     return encoder.frame_features(x.to(device), mask.to(device))[0]
 
 
-def probe_detection(bundle: MotionTextBundle, splits, classes: Sequence[str], s: ProbeSettings) -> dict:
+def probe_detection(bundle: MotionTextBundle, splits, classes: Sequence[str], s: ProbeSettings,
+                    work_dir: Path | None = None, on_epoch: Callable[[int], None] | None = None) -> dict:
     model, inputs, device = bundle.model, bundle.inputs, bundle.device
     k = len(classes) + 1
     seqs = {name: [inputs.sequence(c) for c in v] for name, v in splits.items()}
@@ -331,40 +335,29 @@ def probe_detection(bundle: MotionTextBundle, splits, classes: Sequence[str], s:
     else:
         torch.manual_seed(s.seed)
         head = nn.Linear(model.motion_encoder.feature_dim, k).to(device)
-        optimizer = torch.optim.AdamW(list(model.motion_encoder.parameters()) + list(head.parameters()), lr=s.lr,
-                                      weight_decay=0.01)
-        rng = np.random.default_rng(s.seed)
         counts = np.bincount(np.concatenate(targets["train"]), minlength=k).astype(np.float64)
         weight = torch.as_tensor(counts.sum() / (k * np.maximum(counts, 1.0)), dtype=torch.float32, device=device)
 
         def logits(name: str, i: int) -> torch.Tensor:
             return head(_frame_features(model, inputs, seqs[name][i], device))
 
-        best = _KeepBest(s.patience)
-        for epoch in range(s.finetune_epochs):
-            model.train()
-            head.train()
-            for i in rng.permutation(len(seqs["train"])):
-                y = torch.as_tensor(targets["train"][i], device=device)
-                loss = F.cross_entropy(logits("train", i), y, weight=weight)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-            model.eval()
-            head.eval()
-            with torch.no_grad():
-                val_probs = [torch.softmax(logits("val", i), 1).cpu().numpy() for i in range(len(seqs["val"]))]
-            score = mean_map(det("val", lambda i: val_probs[i]))
-            if best.stop_after(score, epoch + 1, model.motion_encoder, head):
-                break
-        best.restore(model.motion_encoder, head)
+        def step(i: int) -> dict[str, torch.Tensor]:
+            y = torch.as_tensor(targets["train"][i], device=device)
+            return {"loss": F.cross_entropy(logits("train", i), y, weight=weight)}
+
+        def val_score() -> float:
+            val_probs = [torch.softmax(logits("val", i), 1).cpu().numpy() for i in range(len(seqs["val"]))]
+            return mean_map(det("val", lambda i: val_probs[i]))
+
+        best_epoch, best = _fine_tune(model, head, step, lambda epoch, rng: rng.permutation(len(seqs["train"])),
+                                      val_score, s, work_dir, on_epoch)
         model.eval()
         head.eval()
         with torch.no_grad():
             test_probs = [torch.softmax(logits("test", i), 1).cpu().numpy() for i in range(len(seqs["test"]))]
         result = det("test", lambda i: test_probs[i])
         frame_pred = [p.argmax(1) for p in test_probs]
-        report.update(best_epoch=best.epoch, val_mean_mAP=100.0 * best.score)
+        report.update(best_epoch=best_epoch, val_mean_mAP=100.0 * best)
     report.update({key: (100.0 * v if key.startswith("mAP@") else v) for key, v in result.items()})
     report["frame_acc"] = 100.0 * float(np.mean(np.concatenate(frame_pred) == np.concatenate(targets["test"])))
     return report

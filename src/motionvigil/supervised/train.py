@@ -55,7 +55,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.metrics import average_precision_score
-from tqdm import tqdm
 
 from motionvigil.atomic import write_text_atomic
 from motionvigil.datasets.clip import Clip
@@ -67,16 +66,9 @@ from motionvigil.models.checkpoint import load_checkpoint, load_into
 from motionvigil.models.inputs import MotionInputs
 from motionvigil.models.motion_text import MotionTextModel
 from motionvigil.supervised.head import MLPHead
-from motionvigil.training.optim_state import optimizer_groups, optimizer_tensors, restore_optimizer
-from motionvigil.training.distributed import (
-    assemble_rows,
-    broadcast_,
-    from_main,
-    gather_rows,
-    my_items,
-    sum_gradients_,
-)
-from motionvigil.training.runtime import Runtime, barrier, seed_everything
+from motionvigil.training.distributed import assemble_rows, broadcast_, gather_rows, my_items
+from motionvigil.training.run import Checkpoint, RunLoop
+from motionvigil.training.runtime import Runtime, seed_everything
 
 OBJECTIVES = ("bce", "bce_center_inter")
 SCORE_BATCH = 32
@@ -277,25 +269,6 @@ def _optimizer(model: MotionTextModel, head: MLPHead, s: SupervisedSettings) -> 
     return torch.optim.AdamW(groups, weight_decay=s.weight_decay)
 
 
-def _resume(last: Path, model: SupervisedModel, optimizer: torch.optim.Optimizer,
-            s: SupervisedSettings, runtime: Runtime) -> dict | None:
-    """Restore model, head and optimizer from ``last`` (read by rank 0, sent to every
-    rank); the saved progress (or None)."""
-    saved = from_main(lambda: load_checkpoint(last) if (last / "config.json").is_file() else None, runtime)
-    if saved is None:
-        return None
-    tensors, config = saved
-    expected = {"model": model.bundle.config.to_dict(), "classes": list(model.classes),
-                "objective": s.objective, "finetune_encoder": s.finetune_encoder}
-    for key, value in expected.items():
-        if config.get(key) != value:
-            raise MotionFileError(last, f"cannot resume: the run folder holds a different {key}")
-    load_into(model.bundle.model, tensors, last, prefix="model.")
-    load_into(model.head, tensors, last, prefix="head.")
-    restore_optimizer(optimizer, tensors, config["optimizer"])
-    return config["progress"]
-
-
 def _distributed_terms(z: torch.Tensor, logits: torch.Tensor, targets: torch.Tensor, violent: torch.Tensor,
                        objective: str, share: float, runtime: Runtime, all_targets: torch.Tensor,
                        sizes: Sequence[int]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -319,65 +292,69 @@ def _distributed_terms(z: torch.Tensor, logits: torch.Tensor, targets: torch.Ten
     return local, logged
 
 
-def _train_epoch(model: SupervisedModel, optimizer: torch.optim.Optimizer, seqs: Sequence[np.ndarray],
-                 targets: torch.Tensor, violent: torch.Tensor, s: SupervisedSettings,
-                 rng: np.random.Generator, runtime: Runtime) -> dict[str, float]:
-    """One pass over the shuffled training clips with random crops; mean loss terms.
+def _epoch_batches(model: SupervisedModel, seqs: Sequence[np.ndarray], s: SupervisedSettings, epoch: int,
+                   runtime: Runtime):
+    """The batches of one epoch: shuffled training clips with random crops, one generator
+    seeded ``(seed, epoch)``; yields ``(global indices, this rank's positions, crops)``.
 
     Under torchrun each step takes a global batch of ``batch_size x world_size`` clips,
     crops all of them (the same random stream as one process) and keeps this rank's
     share; batches with fewer clips than ranks are skipped."""
-    bundle, head = model.bundle, model.head
-    bundle.model.train(s.finetune_encoder)
-    head.train()
-    device = bundle.device
+    rng = np.random.default_rng([s.seed, epoch])
+    torch.manual_seed(s.seed * 100_003 + epoch)
+    model.bundle.model.train(s.finetune_encoder)
+    model.head.train()
     rt = runtime
     order = rng.permutation(len(seqs))
-    sums: dict[str, float] = {}
-    batches = 0
-    params = [p for group in optimizer.param_groups for p in group["params"]]
     global_batch = s.batch_size * rt.world_size
     for start in _batches(len(order), global_batch):
         idx = order[start : start + global_batch]
-        crops = [bundle.inputs.crop(seqs[i], rng) for i in idx]
+        crops = [model.bundle.inputs.crop(seqs[i], rng) for i in idx]
         if rt.distributed and len(idx) < rt.world_size:
             continue
         mine = list(range(rt.rank, len(idx), rt.world_size))
-        x, mask = bundle.inputs.collate([crops[k] for k in mine])
-        with torch.set_grad_enabled(s.finetune_encoder):
-            z = bundle.model.encode_motion(x.to(device), mask.to(device))
-        batch_targets = targets[idx[mine]].to(device)
-        if not rt.distributed:
-            terms = supervised_terms(z, head(z), batch_targets, violent, s.objective)
-            optimizer.zero_grad(set_to_none=True)
-            terms["loss"].backward()
-            optimizer.step()
-            logged = {k: v.detach() for k, v in terms.items()}
-        else:
-            shards = [idx[r :: rt.world_size] for r in range(rt.world_size)]
-            local, parts = _distributed_terms(z, head(z), batch_targets, violent, s.objective,
-                                              len(mine) / len(idx), rt,
-                                              targets[np.concatenate(shards)].to(device),
-                                              [len(sh) for sh in shards])
-            optimizer.zero_grad(set_to_none=True)
-            local.backward()
-            names = sorted(parts)
-            summed, totals = sum_gradients_([p.grad for p in params], params, rt,
-                                            extra=torch.stack([parts[k].float() for k in names]))
-            for p, g in zip(params, summed):
-                p.grad = g
-            optimizer.step()
-            logged = dict(zip(names, totals))
-            logged["loss"] = sum(FEWSHOT_WEIGHTS.get(k, 1.0) * v for k, v in logged.items())
-        for name, value in logged.items():
-            sums[name] = sums.get(name, 0.0) + float(value)
-        batches += 1
-    return {k: v / max(batches, 1) for k, v in sums.items()}
+        yield idx, mine, [crops[k] for k in mine]
 
 
-def _is_better(score: float, progress: dict) -> bool:
-    """First epoch, or a strictly higher finite validation mAP."""
-    return progress["best_epoch"] == 0 or (math.isfinite(score) and score > progress["best_val"])
+def _step(model: SupervisedModel, batch, targets: torch.Tensor, violent: torch.Tensor, s: SupervisedSettings,
+          runtime: Runtime) -> dict[str, torch.Tensor]:
+    """Loss terms of one batch (under torchrun: this rank's share of the global batch; the
+    run loop sums gradients and terms over the ranks)."""
+    idx, mine, crops = batch
+    bundle, rt = model.bundle, runtime
+    x, mask = bundle.inputs.collate(crops)
+    with torch.set_grad_enabled(s.finetune_encoder):
+        z = bundle.model.encode_motion(x.to(bundle.device), mask.to(bundle.device))
+    batch_targets = targets[idx[mine]].to(bundle.device)
+    if not rt.distributed:
+        return supervised_terms(z, model.head(z), batch_targets, violent, s.objective)
+    shards = [idx[r :: rt.world_size] for r in range(rt.world_size)]
+    local, parts = _distributed_terms(z, model.head(z), batch_targets, violent, s.objective, len(mine) / len(idx),
+                                      rt, targets[np.concatenate(shards)].to(bundle.device),
+                                      [len(sh) for sh in shards])
+    return {"loss": local, **parts}
+
+
+def _checkpoint(model: SupervisedModel, s: SupervisedSettings) -> Checkpoint:
+    """``best/`` and ``last/`` as SupervisedModel folders; resuming checks the run's settings."""
+    state_config = {"objective": s.objective, "finetune_encoder": s.finetune_encoder}
+
+    def save_best(folder: Path, progress: dict) -> None:
+        model.bundle.info.update(supervised_best_epoch=progress["best_epoch"], val_mAP=progress["best_val"])
+        model.save(folder, extra_config={**state_config, "progress": progress})
+
+    def save_last(folder: Path, tensors: dict, config: dict) -> None:
+        model.save(folder, extra_tensors=tensors, extra_config={**state_config, **config})
+
+    def load(tensors: dict, config: dict, folder: Path) -> None:
+        expected = {"model": model.bundle.config.to_dict(), "classes": list(model.classes), **state_config}
+        for key, value in expected.items():
+            if config.get(key) != value:
+                raise MotionFileError(folder, f"cannot resume: the run folder holds a different {key}")
+        load_into(model.bundle.model, tensors, folder, prefix="model.")
+        load_into(model.head, tensors, folder, prefix="head.")
+
+    return Checkpoint(save_best, save_last, load)
 
 
 def train_supervised(bundle: MotionTextBundle, train: LabelledSet, val: LabelledSet, out_dir: str | Path,
@@ -402,19 +379,22 @@ def train_supervised(bundle: MotionTextBundle, train: LabelledSet, val: Labelled
     model = SupervisedModel(copy_bundle(bundle, rt.device), head, train.classes, train.violent, s.objective)
     broadcast_(list(model.bundle.model.parameters()) + list(model.head.parameters()), rt)
     optimizer = _optimizer(model.bundle.model, model.head, s)
-    progress = {"epoch": 0, "best_val": -math.inf, "best_epoch": 0, "stale": 0}
-    if resume:
-        progress = _resume(out / "last", model, optimizer, s, rt) or progress
-
     inputs, device = model.bundle.inputs, model.bundle.device
     train_seqs = [inputs.sequence(c) for c in train.clips]
     val_seqs = [inputs.crop(inputs.sequence(c), None) for c in val.clips]
     train_targets = torch.from_numpy(np.asarray(train.labels, dtype=bool))
     val_targets = np.asarray(val.labels, dtype=bool)
     violent = torch.from_numpy(np.asarray(train.violent, dtype=bool)).to(device)
-
-    log_path = out / "log.jsonl"
-    log_lines: list[str] = []
+    loop = RunLoop(
+        step=lambda batch: _step(model, batch, train_targets, violent, s, rt), optimizer=optimizer,
+        source=lambda epoch: _epoch_batches(model, train_seqs, s, epoch, rt), rounds=s.epochs,
+        checkpoint=_checkpoint(model, s), out=out,
+        validate=lambda: validation_metrics(model.bundle, model.head, val_seqs, val_targets, rt),
+        metric=SELECTION_METRIC, mode="max", patience=s.patience, min_rounds=s.min_epochs, runtime=rt,
+        sync_gradients=True, log_improved=True, on_round=on_epoch,
+        bar={"desc": f"supervised ({s.objective})", "unit": "epoch", "disable": not (s.progress and rt.is_main)})
+    if resume:
+        loop.resume()
     if rt.is_main:
         out.mkdir(parents=True, exist_ok=True)
         write_text_atomic(out / "supervised.json", json.dumps(
@@ -422,42 +402,7 @@ def train_supervised(bundle: MotionTextBundle, train: LabelledSet, val: Labelled
              "classes": list(train.classes), "train_clips": len(train.clips), "val_clips": len(val.clips),
              "world_size": rt.world_size,
              "global_batch": s.batch_size * rt.world_size}, indent=2))
-        log_lines = log_path.read_text().splitlines()[: progress["epoch"]] if log_path.is_file() else []
-    state_config = {"objective": s.objective, "finetune_encoder": s.finetune_encoder}
-
-    bar = tqdm(range(progress["epoch"], s.epochs), desc=f"supervised ({s.objective})", unit="epoch",
-               disable=not (s.progress and rt.is_main), initial=progress["epoch"], total=s.epochs)
-    for epoch in bar:
-        if s.patience is not None and progress["stale"] >= s.patience and epoch >= s.min_epochs:
-            break
-        rng = np.random.default_rng([s.seed, epoch])
-        torch.manual_seed(s.seed * 100_003 + epoch)
-        train_terms = _train_epoch(model, optimizer, train_seqs, train_targets, violent, s, rng, rt)
-        val_terms = validation_metrics(model.bundle, model.head, val_seqs, val_targets, rt)
-        score = val_terms[SELECTION_METRIC]
-        improved = _is_better(score, progress)
-        progress["epoch"] = epoch + 1
-        if improved:
-            best = score if math.isfinite(score) else -math.inf
-            progress.update(best_val=best, best_epoch=epoch + 1, stale=0)
-            model.bundle.info.update(supervised_best_epoch=epoch + 1, val_mAP=score)
-            if rt.is_main:
-                model.save(out / "best", extra_config={**state_config, "progress": progress})
-        else:
-            progress["stale"] += 1
-        if rt.is_main:
-            last_config = {**state_config, "progress": progress, "optimizer": optimizer_groups(optimizer)}
-            model.save(out / "last", extra_tensors=optimizer_tensors(optimizer), extra_config=last_config)
-            record = {"epoch": epoch + 1, **{f"train/{k}": v for k, v in train_terms.items()},
-                      **{f"val/{k}": v for k, v in val_terms.items()}, "improved": improved}
-            log_lines.append(json.dumps(record))
-            write_text_atomic(log_path, "\n".join(log_lines) + "\n")
-        progress = from_main(lambda: progress, rt)  # one best / early-stopping decision for all ranks
-        bar.set_postfix(loss=f"{train_terms.get('loss', math.nan):.3f}", val_mAP=f"{score:.3f}")
-        if on_epoch is not None:
-            on_epoch(epoch + 1)
-    bar.close()
-    barrier(rt)
+    loop.run()
     if not (out / "best" / "config.json").is_file():
         raise RuntimeError(f"no epoch was trained in {out} (epochs={s.epochs})")
     return SupervisedModel.load(out / "best", device=device)
