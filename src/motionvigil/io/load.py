@@ -58,7 +58,7 @@ def load_motion(path: str | Path, *, joint_map=None, scale: float | None = None,
 
     Args:
         joint_map: SMPL-22 joint -> file joint (a dict, or the path of a JSON file; see
-            ``skeleton.auto_map.read_joint_map``), kept in ``meta["joint_map"]`` for the
+            ``io.joint_map.read_joint_map``), kept in ``meta["joint_map"]`` for the
             retargeting to SMPL-22.
         scale: factor from the file's length unit to metres. BVH files use it instead of
             inferring their unit; other formats (already in metres) are multiplied by it.
@@ -67,7 +67,7 @@ def load_motion(path: str | Path, *, joint_map=None, scale: float | None = None,
         MotionFileError: the file is missing, of an unknown format, or unusable.
     """
     if joint_map is not None:
-        from motionvigil.skeleton.auto_map import check_joint_map, read_joint_map
+        from motionvigil.io.joint_map import check_joint_map, read_joint_map
 
         joint_map = check_joint_map(joint_map) if isinstance(joint_map, dict) else read_joint_map(joint_map)
     path = Path(path)

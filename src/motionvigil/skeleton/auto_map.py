@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from motionvigil.io.layouts import SMPL22_NAMES
-from motionvigil.skeleton.joint_map import check_joint_map, read_joint_map
+from motionvigil.io.joint_map import check_joint_map, read_joint_map
 from motionvigil.skeleton.joint_names import (
     ARM_PARTS,
     ARM_SLOTS,

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from motionvigil.io.joint_map import Mix
 from motionvigil.io.layouts import SMPL22_NAMES
 
 __all__ = ["AutoMapping", "MappingError", "Mix"]
 
-Mix = dict[str, float]
 
 
 class MappingError(ValueError):

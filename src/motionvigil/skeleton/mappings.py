@@ -36,10 +36,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from motionvigil.io.joint_map import Mix
 from motionvigil.io.layouts import SMPL22_NAMES
 from motionvigil.io.motion import Layout
 
-Mix = dict[str, float]
 
 
 def _sided(template: dict[str, str | Mix], sides: dict[str, str]) -> dict[str, str | Mix]:

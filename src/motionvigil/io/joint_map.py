@@ -1,4 +1,8 @@
-"""``--joint-map`` files: SMPL-22 joints settled by hand for :func:`motionvigil.skeleton.auto_map.auto_map`."""
+"""``--joint-map`` files: SMPL-22 joints settled by hand for :func:`motionvigil.skeleton.auto_map.auto_map`.
+
+Reading and validating the file is input handling, so it lives in ``io`` (``load_motion``
+calls it); the retargeting that uses the map is in ``skeleton``.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ from pathlib import Path
 
 from motionvigil.errors import MotionFileError
 from motionvigil.io.layouts import SMPL22_NAMES
-from motionvigil.skeleton.mapping_result import Mix
+
+Mix = dict[str, float]  # a weighted blend of file joints: {file joint: weight}, weights sum to 1
 
 __all__ = ["check_joint_map", "read_joint_map"]
 
