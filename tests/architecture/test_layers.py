@@ -75,3 +75,35 @@ def test_metrics_models_detect_do_not_train_or_run_studies():
 @pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(SRC)))
 def test_no_file_over_500_lines(path):
     assert len(path.read_text(encoding="utf-8").splitlines()) <= MAX_LINES
+
+
+def _module_name(path: Path) -> str:
+    parts = ("motionvigil", *path.relative_to(SRC).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _module_level_imports(path: Path, known: set[str]) -> set[str]:
+    """Modules of ``known`` that ``path`` imports at module level (run on import)."""
+    out = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        else:
+            continue
+        out |= {n for n in names if n in known}
+    return out
+
+
+def test_no_import_cycles_except_the_dataset_registry():
+    import networkx as nx
+
+    paths = {_module_name(p): p for p in _modules()}
+    graph = nx.DiGraph()
+    for name, path in paths.items():
+        graph.add_node(name)
+        graph.add_edges_from((name, dep) for dep in _module_level_imports(path, set(paths)) if dep != name)
+    cycles = [sorted(c) for c in nx.strongly_connected_components(graph) if len(c) > 1]
+    allowed = [c for c in cycles if all(m.startswith("motionvigil.datasets") for m in c)]
+    assert cycles == allowed, cycles
