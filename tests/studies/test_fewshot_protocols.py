@@ -113,13 +113,14 @@ def test_global_rows(setup):
     tmp, pre, (train, val, test), cache = setup
     maml = meta(tmp, tmp / "pre" / "best", train, val, 2)
     rows = run_global(pre, maml, train, test, GlobalProtocol(shots=(1,), repeats=2), cache, FAST, progress=False)
-    assert [r["model"] for r in rows] == ["Text-only (0-shot)", "Proto 1-shot", "MAML 1-shot"]
-    assert rows[1]["n_episodes"] == 2
+    assert [r["model"] for r in rows] == ["chance", "Text-only (0-shot)", "Proto 1-shot", "MAML 1-shot"]
+    assert rows[2]["n_episodes"] == 2 and rows[0]["n_episodes"] == 200
     n_classes = len(test.classes)
     # with all classes as candidates, top-1 cannot beat top-5 and chance is far below 1
     for row in rows:
         assert row["top1"] <= row["top5"] <= 1.0
-    assert np.isfinite(rows[1]["VDR"]) and n_classes >= 10
+    assert np.isfinite(rows[2]["VDR"]) and n_classes >= 10
+    assert abs(rows[0]["top1"] - 1 / n_classes) < 0.03 and rows[0]["mAP"] < rows[2]["mAP"]
 
 
 def test_table_titles_name_a_non_paper_inner_loop():

@@ -189,13 +189,13 @@ def _global_support(train: LabelledSet, shots: int, rng: np.random.Generator) ->
 def run_global(pre: MotionTextBundle, maml: MotionTextBundle | None, train: LabelledSet, test: LabelledSet,
                protocol: GlobalProtocol, text_cache: TextEmbeddingCache | None,
                adapt_settings: AdaptSettings = AdaptSettings(), progress: bool = True) -> list[dict]:
-    """Rows of Table 2 (without the supervised rows): text-only, Proto K-shot, MAML K-shot."""
+    """Rows of Table 2 (without the supervised rows): chance, text-only, Proto K-shot, MAML K-shot."""
     if train.classes != test.classes:
         raise ValueError("global evaluation needs one class vocabulary for train and test")
     queries = np.flatnonzero(test.labels.any(1))
     targets = test.labels[queries]
     violent = test.violent
-    rows = []
+    rows = [global_chance_row(test, seed=protocol.seed)]
     pre_train, pre_test = _Scorer(pre, train), _Scorer(pre, test)
     query_emb = pre_test.base_embeddings()[queries]
     if text_cache is not None:
@@ -249,6 +249,16 @@ def chance_row(ways: int, queries: int, violent_share: float, episodes: int = 20
     res = [classification_metrics(rng.random(targets.shape), targets, rng.random(ways) < violent_share)
            for _ in range(episodes)]
     return {"model": "chance", "ways": ways, **aggregate(res)}
+
+
+def global_chance_row(test: LabelledSet, draws: int = 200, seed: int = 0) -> dict:
+    """Table 2's chance level: uniformly random scores for every test query over all
+    classes, aggregated over ``draws`` Monte Carlo draws (depends on the test labels only)."""
+    queries = np.flatnonzero(test.labels.any(1))
+    targets = test.labels[queries]
+    rng = np.random.default_rng([seed, len(test.classes), len(queries)])
+    res = [classification_metrics(rng.random(targets.shape), targets, test.violent) for _ in range(draws)]
+    return {"model": "chance", "shots": 0, **aggregate(res)}
 
 
 def _cell(row: dict, key: str) -> str:
