@@ -39,7 +39,8 @@ model: $(VENV)/.installed-dev
 # Every figure the docs quote from results/: the detection benchmark (results/detection/, about
 # 10 min) and the few-shot headline rows (results/fewshot/: 3 seeds x {paper, class-disjoint} x
 # {mocap_violence, procedural}, several hours on 2 cores; finished runs are reused, so an
-# interrupted `make results` resumes), then the docs' tables are rendered from that JSON.
+# interrupted `make results` resumes: delete results/fewshot/*/runs for a fresh re-run), then
+# the docs' tables are rendered from that JSON.
 FEWSHOT_RUN = $(BIN)/motionvigil study fewshot --headline --episodes 100 --seed 0 --seed 1 --seed 2
 results: $(VENV)/.installed-dev
 	$(BIN)/motionvigil study detection -o results/detection
