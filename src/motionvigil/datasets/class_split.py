@@ -9,8 +9,9 @@ choice per dataset:
   3rd, ... go to half A; the 2nd, 4th, ... to half B), and so do the non-violent ones;
 - fold 0 learns from half A and tests on half B; fold 1 is the reverse.
 
-With ``mocap_violence`` (violent: kick, then punch) fold 0 learns kick and tests punch,
-fold 1 learns punch and tests kick; each half also holds every other calm class. A
+With ``mocap_violence`` (violent classes in vocabulary order: punch, then kick) fold 0
+learns punch and tests kick, fold 1 learns kick and tests punch; each half also holds
+every other calm class. A
 clip belongs to a side only when all its labels do (clips with labels on both sides are
 dropped from both), so neither pre-training captions nor meta-training episodes nor the
 supervised baseline ever see a clip of a held-out class.

@@ -93,8 +93,8 @@ def _signed(stat: dict) -> str:
     if stat.get("n", 0) == 0:
         return "n/a"
     lo, hi = stat["ci"]
-    ci = f" [{lo:+.3f}, {hi:+.3f}]" if lo is not None and hi is not None else ""
-    return f"{stat['mean']:+.3f}{ci}"
+    finite = lo is not None and hi is not None and math.isfinite(lo) and math.isfinite(hi)
+    return f"{stat['mean']:+.3f}" + (f" [{lo:+.3f}, {hi:+.3f}]" if finite else " (one seed, no interval)")
 
 
 def _gains(results: list[dict]) -> list[str]:
@@ -122,8 +122,9 @@ def _survival(results: list[dict]) -> list[str]:
             continue
         share = novel["mean"] / paper["mean"] if paper["mean"] > 0 else float("nan")
         lines.append(f"- {config}: MAML's mAP gain over prototypes is {_signed(paper)} with the paper's protocol "
-                     f"and {_signed(novel)} on novel classes: "
-                     + (f"{share:.0%} of it survives." if math.isfinite(share) else "no gain to compare with."))
+                     f"and {_signed(novel)} on novel classes, "
+                     + (f"{share:.0%} of the paper-protocol gain." if math.isfinite(share)
+                        else "with no paper-protocol gain to compare with."))
     return ["", "How much of MAML's gain survives on classes never seen in pre-training or meta-training:", ""] + lines
 
 
