@@ -41,7 +41,7 @@ def _cell(stat: dict | None, count: float | None = None) -> str:
         return "n/a"
     lo, hi = stat.get("ci") or (None, None)
     text = _num(stat["mean"])
-    if lo is not None and hi is not None and hi > lo:
+    if lo is not None and hi is not None and _num(lo) != _num(hi):
         text += f" [{_num(lo)}, {_num(hi)}]"
     if count is not None:
         text += f" (n={count:.0f})"
@@ -163,8 +163,9 @@ def render_block(results: list[dict]) -> str:
     lines += [""] + _gains(results)
     lines += _survival(results)
     lines += _splits(results)
-    lines += ["", f"Measured on {machine.get('cpu', 'n/a')} ({machine.get('cores', 'n/a')} cores, torch.mm "
-                  f"{_num(machine.get('mm_gflops'), 0)} GFLOP/s), {minutes:.0f} min in all."]
+    lines += ["", f"Measured on {machine.get('cpu', 'n/a')} ({machine.get('cores', 'n/a')} cores, "
+                  f"{machine.get('torch_threads', 'n/a')} torch thread(s) per process, torch.mm "
+                  f"{_num(machine.get('mm_gflops'), 0)} GFLOP/s), {minutes:.0f} min of runs in all."]
     return "\n".join(lines)
 
 
