@@ -26,6 +26,7 @@ from typing import Any
 
 from motionvigil.atomic import write_text_atomic
 from motionvigil.metrics.seeds import seed_interval
+from motionvigil.studies.fewshot_repeats import rows_by_seed, seed_means
 
 START = re.compile(r"<!-- fewshot-tables:start (?P<files>[^>]*?) -->")
 END = "<!-- fewshot-tables:end -->"
@@ -73,19 +74,12 @@ def _table2(results: list[dict]) -> list[str]:
     return lines
 
 
-def _per_seed(result: dict, config: str, model: str) -> dict[int, float]:
-    """Table-1 mAP of (config, model) per seed (mean over folds)."""
-    values: dict[int, list[float]] = {}
-    for run in result["runs"]:
-        for row in run["table1"]:
-            if row.get("config") == config and row.get("model") == model and row.get("mAP") is not None:
-                values.setdefault(run["seed"], []).append(row["mAP"])
-    return {s: sum(v) / len(v) for s, v in values.items()}
-
-
 def gain(result: dict, config: str, model: str, over: str = "TMR") -> dict:
-    """Per-seed mAP difference ``model - over`` at ``config``, with its interval over seeds."""
-    a, b = _per_seed(result, config, model), _per_seed(result, config, over)
+    """Per-seed mAP difference ``model - over`` at ``config`` (each seed's value the mean
+    over its folds), with its interval over seeds."""
+    groups = rows_by_seed(result["runs"], "table1")
+    a = seed_means(groups.get((config, model), {}), "mAP")
+    b = seed_means(groups.get((config, over), {}), "mAP")
     return seed_interval([a[s] - b[s] for s in a if s in b])
 
 

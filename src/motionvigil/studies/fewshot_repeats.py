@@ -61,27 +61,31 @@ def _fold_mean(rows: Sequence[dict], metric: str) -> float:
     return float(np.mean(values)) if values else float("nan")
 
 
+def rows_by_seed(runs: Sequence[dict], table: str) -> dict[tuple[str, str], dict[int, list[dict]]]:
+    """``{(config, model): {seed: [that row of each of the seed's folds]}}`` in first-seen
+    order (skipped configurations left out)."""
+    grouped: dict[tuple[str, str], dict[int, list[dict]]] = {}
+    for run in runs:
+        for row in run[table]:
+            if "skipped" not in row:
+                grouped.setdefault(_row_key(row), {}).setdefault(run["seed"], []).append(row)
+    return grouped
+
+
+def seed_means(by_seed: dict[int, list[dict]], metric: str) -> dict[int, float]:
+    """``metric`` per seed, each the mean over that seed's folds."""
+    return {seed: _fold_mean(rows, metric) for seed, rows in by_seed.items()}
+
+
 def combine(runs: Sequence[dict], table: str) -> list[dict]:
     """Rows of ``table`` over runs: per seed the mean over its folds, then
     :func:`seed_interval` over seeds; counts are the mean count per run."""
-    order: list[tuple[str, str]] = []
-    per_seed: dict[tuple[str, str], dict[int, list[dict]]] = {}
-    for run in runs:
-        for row in run[table]:
-            if "skipped" in row:
-                continue
-            key = _row_key(row)
-            if key not in per_seed:
-                order.append(key)
-                per_seed[key] = {}
-            per_seed[key].setdefault(run["seed"], []).append(row)
     out = []
-    for key in order:
-        by_seed = per_seed[key]
+    for by_seed in rows_by_seed(runs, table).values():
         first = next(iter(by_seed.values()))[0]
         row = {k: first[k] for k in ("config", "model", "ways", "shots") if k in first}
         for metric in TABLE_KEYS:
-            row[metric] = seed_interval([_fold_mean(rows, metric) for rows in by_seed.values()], bounds=(0.0, 1.0))
+            row[metric] = seed_interval(list(seed_means(by_seed, metric).values()), bounds=(0.0, 1.0))
         for count in COUNT_KEYS:
             values = [r[count] for rows in by_seed.values() for r in rows if count in r]
             if values:
@@ -149,4 +153,4 @@ def run_fewshot_repeats(specs: Sequence[str], out_dir: str | Path, settings: Stu
     return result
 
 
-__all__ = ["combine", "headline", "run_fewshot_repeats"]
+__all__ = ["combine", "headline", "rows_by_seed", "run_fewshot_repeats", "seed_means"]
