@@ -71,14 +71,24 @@ def overlap_fraction(a: tuple[float, float], b: tuple[float, float]) -> float:
     return inter / shorter if shorter > 0 else 0.0
 
 
+def event_hits(alerts: Sequence[tuple[float, float]], events: Sequence[tuple[float, float]],
+               min_overlap: float = MIN_EVENT_OVERLAP) -> np.ndarray:
+    """``[alerts, events]`` bool: which alert matches which event (the module doc's rule)."""
+    hit = np.array([[overlap_fraction(a, e) >= min_overlap for e in events] for a in alerts], dtype=bool)
+    return hit.reshape(len(alerts), len(events))
+
+
+def hit_counts(hit: np.ndarray) -> dict[str, int]:
+    """``events_found``, ``events``, ``alerts_matched``, ``alerts`` of an :func:`event_hits` matrix."""
+    return {"events_found": int(hit.any(axis=0).sum()), "events": hit.shape[1],
+            "alerts_matched": int(hit.any(axis=1).sum()), "alerts": hit.shape[0]}
+
+
 def match_events(alerts: Sequence[tuple[float, float]], events: Sequence[tuple[float, float]],
                  min_overlap: float = MIN_EVENT_OVERLAP) -> dict[str, int]:
     """Counts of the matching rule in the module doc: ``events_found``, ``events``,
     ``alerts_matched``, ``alerts``."""
-    hit = np.array([[overlap_fraction(a, e) >= min_overlap for e in events] for a in alerts], dtype=bool)
-    hit = hit.reshape(len(alerts), len(events))
-    return {"events_found": int(hit.any(axis=0).sum()), "events": len(events),
-            "alerts_matched": int(hit.any(axis=1).sum()), "alerts": len(alerts)}
+    return hit_counts(event_hits(alerts, events, min_overlap))
 
 
 def event_summary(counts: dict[str, int], minutes: float, alerted_s: float, violent_s: float) -> dict[str, float]:

@@ -12,10 +12,10 @@ from motionvigil.datasets.violence import is_violent
 from motionvigil.detect import Timeline
 from motionvigil.metrics.detection import (
     MIN_EVENT_OVERLAP,
+    event_hits,
     event_summary,
+    hit_counts,
     interval_union_length,
-    match_events,
-    overlap_fraction,
 )
 from motionvigil.metrics.temporal_detection import TruthSegment
 from motionvigil.studies.demo import DemoData, DemoSettings
@@ -99,12 +99,11 @@ def match_alerts(timeline: Timeline, truth: list[TruthSegment]) -> dict:
     with the counts behind them; ``found_mask`` / ``alert_correct`` per segment / alert."""
     violent = [(t.start_s, t.end_s) for t in truth if t.violent]
     alerts = [(a.start_s, a.end_s) for a in timeline.alerts]
-    hits = [[overlap_fraction(a, v) >= MIN_EVENT_OVERLAP for v in violent] for a in alerts]
-    summary = event_summary(match_events(alerts, violent), timeline.duration_s / 60.0,
+    hit = event_hits(alerts, violent)
+    summary = event_summary(hit_counts(hit), timeline.duration_s / 60.0,
                             interval_union_length(alerts), interval_union_length(violent))
     return {**summary, "violent_segments": len(violent), "found": summary["events_found"],
-            "found_mask": [any(row[j] for row in hits) for j in range(len(violent))],
-            "alert_correct": [any(row) for row in hits]}
+            "found_mask": hit.any(axis=0).tolist(), "alert_correct": hit.any(axis=1).tolist()}
 
 
 def describe_match(match: dict) -> str:
