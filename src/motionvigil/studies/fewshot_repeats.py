@@ -33,9 +33,8 @@ import numpy as np
 from motionvigil.atomic import write_json_atomic
 from motionvigil.machine import machine_info
 from motionvigil.metrics.seeds import seed_interval
-from motionvigil.datasets.select import load_specs
-from motionvigil.studies.fewshot_protocols import TABLE_KEYS, global_chance_row
-from motionvigil.studies.fewshot_study import StudySettings, run_fewshot_study, study_data
+from motionvigil.studies.fewshot_protocols import TABLE_KEYS
+from motionvigil.studies.fewshot_study import StudySettings, run_fewshot_study
 from motionvigil.training.runtime import is_main_process
 
 COUNT_KEYS = ("n_VDR", "n_FPR", "n_episodes")
@@ -102,23 +101,13 @@ def _one_run(specs: Sequence[str], folder: Path, settings: StudySettings, pretra
     if done.is_file():
         stored = json.loads(done.read_text())
         if stored.get("summary", {}).get("settings") == want and stored.get("data") == list(specs):
-            return _with_global_chance({k: stored[k] for k in ("seed", "fold", "table1", "table2", "summary")},
-                                       specs, settings, skip_bad)
+            return {k: stored[k] for k in ("seed", "fold", "table1", "table2", "summary")}
     r = run_fewshot_study(specs, folder, settings, pretrained=pretrained, device=device, progress=progress,
                           skip_bad=skip_bad)
     run = {"seed": settings.seed, "fold": settings.fold, "table1": r["table1"], "table2": r["table2"],
            "summary": r["summary"]}
     if is_main_process():
         write_json_atomic(done, {**run, "data": list(specs)})
-    return _with_global_chance(run, specs, settings, skip_bad)
-
-
-def _with_global_chance(run: dict, specs: Sequence[str], settings: StudySettings, skip_bad: bool) -> dict:
-    """Runs stored by code from before Table 2 had a chance row get it here: it depends on
-    the test labels only, so it is computed from the data, not from any trained part."""
-    if not any(row["model"] == "chance" for row in run["table2"]):
-        test = study_data(load_specs(specs, skip_bad=skip_bad), settings).test
-        run["table2"] = [global_chance_row(test, seed=settings.global_protocol.seed), *run["table2"]]
     return run
 
 
