@@ -44,6 +44,7 @@ def cmd_study_fewshot(args: argparse.Namespace) -> int:
     import dataclasses
 
     from motionvigil.datasets.select import is_procedural
+    from motionvigil.studies.fewshot_repeats import write_single_run
     from motionvigil.studies.fewshot_study import StudySettings, run_fewshot_study
     from motionvigil.training.runtime import is_main_process
 
@@ -72,6 +73,7 @@ def cmd_study_fewshot(args: argparse.Namespace) -> int:
                                    skip_bad=args.skip_bad)
     if not is_main_process():  # under torchrun, rank 0 reports
         return 0
+    write_single_run(args.data, args.output, settings)
     if args.json:
         emit(args, result["summary"])
         return 0
@@ -79,7 +81,7 @@ def cmd_study_fewshot(args: argparse.Namespace) -> int:
     for name in ("table1", "table2"):
         print((out / f"{name}.md").read_text())
     label = " (synthetic data)" if any(is_procedural(d) for d in args.data) else ""
-    print(f"tables{label} written to {out} (md, csv, json); total {result['summary']['timings']['total_s']:.0f} s")
+    print(f"tables{label} written to {out} (md, csv, json; fewshot.json for the docs); total {result['summary']['timings']['total_s']:.0f} s")
     return 0
 
 

@@ -14,13 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from motionvigil.atomic import json_safe, write_text_atomic
+from motionvigil.report.blocks import load_json, num
 
 CLIP_PROTOCOLS = ("in_domain", "loso_msr_action3d", "loso_hdm05", "deepmimic")
 SEQUENCE_PROTOCOLS = ("utkinect_sequences", "real_sequences")
-
-
-def _num(v: Any, digits: int = 3) -> str:
-    return "n/a" if v is None else f"{v:.{digits}f}"
 
 
 def _ci(row: dict, key: str, digits: int = 3) -> str:
@@ -28,8 +25,8 @@ def _ci(row: dict, key: str, digits: int = 3) -> str:
     if row.get(key) is None:
         return "n/a"
     if ci[0] is None:
-        return _num(row[key], digits)
-    return f"{_num(row[key], digits)} [{_num(ci[0], digits)}, {_num(ci[1], digits)}]"
+        return num(row[key], digits)
+    return f"{num(row[key], digits)} [{num(ci[0], digits)}, {num(ci[1], digits)}]"
 
 
 def render_markdown(result: dict) -> str:
@@ -57,10 +54,10 @@ def render_markdown(result: dict) -> str:
         for scorer, row in (("detector", p.get(name)), ("speed baseline", base.get(name))):
             if not row:
                 continue
-            lines.append(f"| {name} | {scorer} | {_num(row['minutes'], 1)} | {row['events']} | "
+            lines.append(f"| {name} | {scorer} | {num(row['minutes'], 1)} | {row['events']} | "
                          f"{_ci(row, 'event_recall')} | {_ci(row, 'event_precision')} | "
-                         f"{_ci(row, 'false_alerts_per_min', 2)} | {_num(row['alerted_s'], 0)} / "
-                         f"{_num(row['violent_s'], 0)} |")
+                         f"{_ci(row, 'false_alerts_per_min', 2)} | {num(row['alerted_s'], 0)} / "
+                         f"{num(row['violent_s'], 0)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -99,42 +96,9 @@ def write_detection_study(result: dict, output: str | Path, curves: dict[str, li
     return result
 
 
-START, END = "<!-- detection-table:start -->", "<!-- detection-table:end -->"
-
-
-def render_into(text: str, result: dict) -> str:
-    """``text`` with the part between the detection-table markers replaced by the tables."""
-    if START not in text or END not in text:
-        raise ValueError(f"no {START} ... {END} markers")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{START}\n{render_markdown(result)}{END}{tail}"
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m motionvigil.report.detection JSON DOC...``: re-render the tables
-    of the docs from a study's JSON (``--check``: exit 1 when a doc differs)."""
-    import argparse
-
-    p = argparse.ArgumentParser(prog="python -m motionvigil.report.detection")
-    p.add_argument("json", help="detection.json written by `motionvigil study detection`")
-    p.add_argument("docs", nargs="+", help="markdown files holding the detection-table markers")
-    p.add_argument("--check", action="store_true", help="only check that the docs are up to date")
-    args = p.parse_args(argv)
-    result = json.loads(Path(args.json).read_text())
-    stale = []
-    for doc in map(Path, args.docs):
-        text = doc.read_text()
-        new = render_into(text, result)
-        if new != text:
-            stale.append(str(doc))
-            if not args.check:
-                write_text_atomic(doc, new)
-    if args.check and stale:
-        print(f"detection tables out of date in: {', '.join(stale)} (re-render from {args.json})")
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+def render_files(files: list[str], root: Path) -> str:
+    """The block for a ``detection-table`` marker (:mod:`motionvigil.report.blocks`): the
+    tables of the detection JSON it names (default ``results/detection/detection.json``)."""
+    if len(files) > 1:
+        raise ValueError(f"detection-table marker takes one results file, got {len(files)}")
+    return render_markdown(load_json(root, files[0] if files else "results/detection/detection.json"))

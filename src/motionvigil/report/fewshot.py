@@ -1,4 +1,4 @@
-"""Few-shot headline tables rendered from ``fewshot.json`` files (``study fewshot --headline``).
+"""Few-shot tables rendered from ``fewshot.json`` files (``study fewshot``).
 
 A doc holds a block
 
@@ -7,43 +7,39 @@ A doc holds a block
     <!-- fewshot-tables:end -->
 
 naming the JSON files (paths relative to the repository root) whose tables go between
-the markers: Table 1 (episodic) and Table 2 (global), one block of rows per JSON (the
-paper's protocol beside the class-disjoint one), each cell the mean over seeds with its
-95% interval, and a paragraph on how MAML's gain splits into meta-training and the inner
-loop, computed per seed. ``python -m motionvigil.report.fewshot DOC... [--check]``
-rewrites the blocks (``--check``: exit 1 when a block differs from its JSON).
+the markers. Several seeds (the headline rows): Table 1 (episodic) and Table 2 (global),
+one block of rows per JSON (the paper's protocol beside the class-disjoint one), each
+cell the mean over seeds with its 95% interval, and a paragraph on how MAML's gain
+splits into meta-training and the inner loop, computed per seed. One seed (the full
+N-way K-shot grid): the paper's layout, each cell the mean and std over episodes (Table 1)
+or support draws (Table 2), with the seed stated. A ``fewshot-compare`` block names two
+single-seed JSON files and compares their MAML rows config by config
+(:mod:`motionvigil.report.fewshot_compare`).
+
+``python -m motionvigil.report.fewshot DOC... [--check]`` rewrites the blocks
+(``--check``: exit 1 when a block differs from its JSON).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
-import re
-import sys
 from pathlib import Path
-from typing import Any
 
-from motionvigil.atomic import write_text_atomic
 from motionvigil.metrics.seeds import seed_interval
+from motionvigil.report.blocks import load_json, num
+from motionvigil.report.fewshot_grid import machine_line, render_grid
 from motionvigil.studies.fewshot_repeats import rows_by_seed, seed_means
 
-START = re.compile(r"<!-- fewshot-tables:start (?P<files>[^>]*?) -->")
-END = "<!-- fewshot-tables:end -->"
 PROTOCOL_NAMES = {"paper": "paper (same classes)", "novel": "novel classes"}
-
-
-def _num(v: Any, digits: int = 3) -> str:
-    return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{digits}f}"
 
 
 def _cell(stat: dict | None, count: float | None = None) -> str:
     if not stat or stat.get("mean") is None:
         return "n/a"
     lo, hi = stat.get("ci") or (None, None)
-    text = _num(stat["mean"])
-    if lo is not None and hi is not None and _num(lo) != _num(hi):
-        text += f" [{_num(lo)}, {_num(hi)}]"
+    text = num(stat["mean"])
+    if lo is not None and hi is not None and num(lo) != num(hi):
+        text += f" [{num(lo)}, {num(hi)}]"
     if count is not None:
         text += f" (n={count:.0f})"
     return text
@@ -141,8 +137,6 @@ def render_block(results: list[dict]) -> str:
     episodes = first["settings"]["episodic"]["episodes"]
     repeats = first["settings"]["global_protocol"]["repeats"]
     data = ", ".join(first["data"])
-    machine = first.get("machine", {})
-    minutes = sum(r.get("seconds", 0) for r in results) / 60
     lines = [f"Table 1: episodic 5-way few-shot on {data}; every cell is the mean over training seeds {seeds} "
              f"[95% Student-t interval over seeds] of the mean over {episodes} test episodes; the class-disjoint "
              "rows also average folds 0 and 1 within each seed. (n=...) after VDR/FPR: episodes per run that held "
@@ -157,54 +151,13 @@ def render_block(results: list[dict]) -> str:
     lines += [""] + _gains(results)
     lines += _survival(results)
     lines += _splits(results)
-    lines += ["", f"Measured on {machine.get('cpu', 'n/a')} ({machine.get('cores', 'n/a')} cores, "
-                  f"{machine.get('torch_threads', 'n/a')} torch thread(s) per process, torch.mm "
-                  f"{_num(machine.get('mm_gflops'), 0)} GFLOP/s), {minutes:.0f} min of runs in all."]
+    lines += ["", machine_line(results)]
     return "\n".join(lines)
 
 
-def render_doc(text: str, root: Path) -> str:
-    """``text`` with every fewshot-tables block re-rendered from the JSON files it names."""
-    out, pos = [], 0
-    for m in START.finditer(text):
-        end = text.index(END, m.end())
-        results = []
-        for name in m.group("files").split():
-            if not (root / name).is_file():
-                raise FileNotFoundError(f"{name}: results JSON named in a fewshot-tables marker is missing "
-                                        "(make results writes it)")
-            results.append(json.loads((root / name).read_text()))
-        out += [text[pos : m.end()], "\n", render_block(results), "\n"]
-        pos = end
-    out.append(text[pos:])
-    return "".join(out)
-
-
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m motionvigil.report.fewshot",
-                                description="render the few-shot headline tables into docs from results JSON")
-    p.add_argument("docs", nargs="+", help="markdown files holding fewshot-tables markers")
-    p.add_argument("--root", default=".", help="folder the JSON paths in the markers are relative to")
-    p.add_argument("--check", action="store_true", help="only check that the docs are up to date")
-    args = p.parse_args(argv)
-    stale = []
-    for doc in map(Path, args.docs):
-        text = doc.read_text(encoding="utf-8")
-        try:
-            new = render_doc(text, Path(args.root))
-        except (FileNotFoundError, ValueError, KeyError) as exc:
-            print(f"{doc}: {exc}", file=sys.stderr)
-            return 1
-        if new != text:
-            stale.append(str(doc))
-            if not args.check:
-                write_text_atomic(doc, new)
-    if args.check and stale:
-        print(f"few-shot tables differ from results JSON in: {', '.join(stale)} "
-              "(run: python -m motionvigil.report.fewshot DOC...)", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def render_files(files: list[str], root: Path) -> str:
+    """The block for a ``fewshot-tables`` marker naming ``files`` (:mod:`motionvigil.report.blocks`)."""
+    if not files:
+        raise ValueError("fewshot-tables marker names no results file")
+    results = [load_json(root, name) for name in files]
+    return render_grid(results) if len(results[0]["seeds"]) == 1 else render_block(results)

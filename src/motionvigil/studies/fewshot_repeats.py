@@ -2,7 +2,8 @@
 
 ``run_fewshot_repeats`` runs :func:`~motionvigil.studies.fewshot_study.run_fewshot_study`
 once per seed (and, for the class-disjoint protocol, once per fold and seed) in
-``OUT/runs/seed{S}[_fold{F}]/`` and writes ``OUT/fewshot.json``:
+``OUT/runs/seed{S}[_fold{F}]/`` and writes ``OUT/fewshot.json`` (a one-seed study run
+straight into ``OUT`` gets the same file from :func:`write_single_run`):
 
 - ``runs``: every run's Table 1 and Table 2 rows and its summary (timings, counts);
 - ``table1`` / ``table2``: one row per (config, model) whose metrics are
@@ -111,6 +112,35 @@ def _one_run(specs: Sequence[str], folder: Path, settings: StudySettings, pretra
     return run
 
 
+def study_json(specs: Sequence[str], settings: StudySettings, seeds: Sequence[int], folds: Sequence[int],
+               runs: Sequence[dict]) -> dict:
+    """The ``fewshot.json`` object for ``runs`` (see the module docstring)."""
+    return {
+        "data": list(specs),
+        "class_split": settings.class_split,
+        "seeds": list(seeds),
+        "folds": list(folds),
+        "settings": json.loads(json.dumps(dataclasses.asdict(settings), default=str)),
+        "machine": machine_info(),
+        "seconds": round(sum(r["summary"]["timings"]["total_s"] for r in runs), 1),
+        "table1": combine(runs, "table1"),
+        "table2": combine(runs, "table2"),
+        "runs": list(runs),
+    }
+
+
+def write_single_run(specs: Sequence[str], out_dir: str | Path, settings: StudySettings) -> dict:
+    """``OUT/fewshot.json`` for the one-seed study that wrote its tables into ``OUT``
+    (``table1.json``, ``table2.json``, ``summary.json``), so that the report renders it
+    like a repeat study; returns it."""
+    out = Path(out_dir)
+    run = {"seed": settings.seed, "fold": settings.fold,
+           **{name: json.loads((out / f"{name}.json").read_text()) for name in ("table1", "table2", "summary")}}
+    result = study_json(specs, settings, [settings.seed], [settings.fold], [run])
+    write_json_atomic(out / "fewshot.json", result)
+    return result
+
+
 def run_fewshot_repeats(specs: Sequence[str], out_dir: str | Path, settings: StudySettings,
                         seeds: Sequence[int] = (0,), folds: Sequence[int] | None = None,
                         pretrained: str | Path | None = None, device: str = "cpu", progress: bool = True,
@@ -125,21 +155,11 @@ def run_fewshot_repeats(specs: Sequence[str], out_dir: str | Path, settings: Stu
             name = f"seed{seed}" + (f"_fold{fold}" if settings.class_split == "novel" else "")
             s = dataclasses.replace(settings, seed=seed, fold=fold)
             runs.append(_one_run(specs, out / "runs" / name, s, pretrained, device, progress, skip_bad))
-    result = {
-        "data": list(specs),
-        "class_split": settings.class_split,
-        "seeds": list(seeds),
-        "folds": list(folds),
-        "settings": json.loads(json.dumps(dataclasses.asdict(settings), default=str)),
-        "machine": machine_info(),
-        "seconds": round(sum(r["summary"]["timings"]["total_s"] for r in runs), 1),
-        "table1": combine(runs, "table1"),
-        "table2": combine(runs, "table2"),
-        "runs": runs,
-    }
+    result = study_json(specs, settings, seeds, folds, runs)
     if is_main_process():
         write_json_atomic(out / "fewshot.json", result)
     return result
 
 
-__all__ = ["combine", "headline", "rows_by_seed", "run_fewshot_repeats", "seed_means"]
+__all__ = ["combine", "headline", "rows_by_seed", "run_fewshot_repeats", "seed_means", "study_json",
+           "write_single_run"]

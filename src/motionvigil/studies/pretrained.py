@@ -71,7 +71,8 @@ def evaluate_run(model_dir: str | Path, specs: Sequence[str], split: str = "test
         folder = folder / "best"
     bundle = MotionTextBundle.load(folder, device=device)
     cache = TextEmbeddingCache(cache_root() / "text")
-    report: dict = {"model": str(folder), "split": split, "datasets": {}}
+    report: dict = {"model": str(folder), "encoder": bundle.config.motion_encoder, "preset": bundle.config.preset,
+                    "training": dict(bundle.info), "split": split, "datasets": {}}
     for spec, dataset in zip(specs, load_specs(specs, skip_bad=skip_bad)):
         clips = [c for c in dataset.clips if c.split == split]
         entry: dict = {"clips": len(clips)}
