@@ -11,7 +11,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 OUT    ?= out
 
-.PHONY: demo test test-fast test-video install install-dev browser clean results results-render results-check model
+.PHONY: demo test test-fast test-video install install-dev browser clean results results-render results-check bench model
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,29 +36,55 @@ model: $(VENV)/.installed-dev
 	$(BIN)/motionvigil zoo build
 	$(BIN)/python -m motionvigil.report.model_card docs/model_card.md
 
-# Every figure the docs quote from results/: the detection benchmark (results/detection/, about
-# 10 min) and the few-shot headline rows (results/fewshot/: 3 seeds x {paper, class-disjoint} x
-# {mocap_violence, procedural}, several hours on 2 cores; finished runs are reused, so an
-# interrupted `make results` resumes: delete results/fewshot/*/runs for a fresh re-run), then
-# the docs' tables are rendered from that JSON.
+# Every figure the docs quote from results/ (make results-render writes them into the docs):
+# - results/detection/: the detection benchmark (about 10 min);
+# - results/fewshot/*_paper, *_novel: the few-shot headline rows (3 seeds x {paper, class-disjoint}
+#   x {mocap_violence, procedural}, several hours on 2 cores; finished runs are reused, so an
+#   interrupted `make results` resumes: delete results/fewshot/*/runs for a fresh re-run);
+# - results/fewshot/*_grid*: the full N-way K-shot grid, one seed (mocap_violence with full
+#   FOMAML and with the fast mode, procedural), about 30 min each;
+# - results/retrieval/: pre-training + retrieval of TMR and ViT on real captions (about 5 min);
+# - results/bench/: the speed benchmarks (make bench; run them on an otherwise idle machine).
+# A second run into another folder, checked against the committed figures (every cell of the
+# re-run inside the committed 95% interval over seeds; one-seed cells equal to 3 decimals):
+#   make results RESULTS=/tmp/second
+#   .venv/bin/python -m motionvigil.report.reproduce results/fewshot /tmp/second/fewshot
+RESULTS ?= results
 FEWSHOT_RUN = $(BIN)/motionvigil study fewshot --headline --episodes 100 --seed 0 --seed 1 --seed 2
+RETRIEVAL_DATA = --data bandai2 --data hdm05 --data utkinect
 results: $(VENV)/.installed-dev
-	$(BIN)/motionvigil study detection -o results/detection
-	$(FEWSHOT_RUN) --data mocap_violence -o results/fewshot/mocap_violence_paper
-	$(FEWSHOT_RUN) --data mocap_violence --class-split novel -o results/fewshot/mocap_violence_novel
-	$(FEWSHOT_RUN) --data procedural -o results/fewshot/procedural_paper
-	$(FEWSHOT_RUN) --data procedural --class-split novel -o results/fewshot/procedural_novel
-	$(MAKE) --no-print-directory results-render
+	$(BIN)/motionvigil study detection -o $(RESULTS)/detection
+	$(FEWSHOT_RUN) --data mocap_violence -o $(RESULTS)/fewshot/mocap_violence_paper
+	$(FEWSHOT_RUN) --data mocap_violence --class-split novel -o $(RESULTS)/fewshot/mocap_violence_novel
+	$(FEWSHOT_RUN) --data procedural -o $(RESULTS)/fewshot/procedural_paper
+	$(FEWSHOT_RUN) --data procedural --class-split novel -o $(RESULTS)/fewshot/procedural_novel
+	$(BIN)/motionvigil study fewshot --data mocap_violence -o $(RESULTS)/fewshot/mocap_violence_grid
+	$(BIN)/motionvigil study fewshot --data mocap_violence --fast-top-layers 1 --inner-lr 0.2 -o $(RESULTS)/fewshot/mocap_violence_grid_fast
+	$(BIN)/motionvigil study fewshot --data procedural -o $(RESULTS)/fewshot/procedural_grid
+	$(BIN)/motionvigil retrieval $(RESULTS)/fewshot/procedural_grid/pretrain --data procedural -o $(RESULTS)/retrieval/procedural.json
+	for enc in tmr vit; do \
+	  $(BIN)/motionvigil pretrain $(RETRIEVAL_DATA) --preset tiny --encoder $$enc --epochs 30 -o $(RESULTS)/retrieval/runs/$$enc && \
+	  $(BIN)/motionvigil retrieval $(RESULTS)/retrieval/runs/$$enc $(RETRIEVAL_DATA) --data msr_action3d --skip-bad \
+	    -o $(RESULTS)/retrieval/$$enc.json || exit 1; \
+	done
+	$(MAKE) --no-print-directory bench RESULTS=$(RESULTS)
+	if [ "$(RESULTS)" = results ]; then $(MAKE) --no-print-directory results-render; fi
 
-RESULTS_DOCS = README.md docs/detection.md docs/results.md
+BENCH = OMP_NUM_THREADS=1 $(BIN)/python benchmarks
+bench: $(VENV)/.installed-dev
+	mkdir -p $(RESULTS)/bench
+	@echo "bench: BENCH COMMANDS GO HERE"
+
+# Every generated block of the docs (<!-- KIND:start FILE... --> markers) from the results files.
+RESULTS_DOCS = README.md $(wildcard docs/*.md)
+# docs whose every measured number (decimal or percentage) must sit in a generated block
+STRICT_DOCS = docs/results.md docs/detection.md
 results-render: $(VENV)/.installed
-	$(BIN)/python -m motionvigil.report.detection results/detection/detection.json docs/detection.md README.md
-	$(BIN)/python -m motionvigil.report.fewshot $(RESULTS_DOCS)
+	$(BIN)/python -m motionvigil.report.blocks $(RESULTS_DOCS)
 
-# Fast (seconds): fails when a table in the docs differs from the results JSON it is rendered from.
+# Fast (seconds): fails when a generated block in the docs differs from the results file it names.
 results-check: $(VENV)/.installed
-	$(BIN)/python -m motionvigil.report.detection results/detection/detection.json docs/detection.md README.md --check
-	$(BIN)/python -m motionvigil.report.fewshot $(RESULTS_DOCS) --check
+	$(BIN)/python -m motionvigil.report.blocks $(RESULTS_DOCS) --check $(STRICT_DOCS:%=--strict %)
 
 demo: $(VENV)/.installed
 	$(BIN)/motionvigil demo -o $(OUT)/demo

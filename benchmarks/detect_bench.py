@@ -10,7 +10,8 @@ weights) and the default windows (64 frames every 10 frames at 20 Hz):
 - offline: ``detect_motion`` over the same 60 s (batched embedding): seconds of motion
   processed per second.
 
-Usage: OMP_NUM_THREADS=1 python benchmarks/detect_bench.py [--seconds 60] [--repeats 3]
+Usage: OMP_NUM_THREADS=1 python benchmarks/detect_bench.py [--seconds 60] [--repeats 3] [--output FILE]
+(``--output``: also write the JSON to FILE, atomically, for the docs' ``bench-table`` blocks.)
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ import time
 import numpy as np
 import torch
 
+from motionvigil.atomic import write_json_atomic
 from motionvigil.datasets.synthetic import ACTION_NAMES, generate_corpus, generate_sequence
 from motionvigil.detect import Detector, StreamingDetector, detect_motion
 from motionvigil.io import KINECT_SDK, SMPL22, Motion
+from motionvigil.machine import machine_info
 from motionvigil.models import MotionTextModel, preset
 from motionvigil.models.bundle import MotionTextBundle
 from motionvigil.models.inputs import MotionInputs
@@ -88,6 +91,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--output", help="also write the JSON to this file (atomically)")
     args = parser.parse_args()
 
     corpus = generate_corpus(4, seed=0, num_sequences=0, classes=CLASSES)
@@ -108,10 +112,14 @@ def main() -> None:
         "offline": offline_throughput(detector, joints, args.repeats),
         "torch_threads": torch.get_num_threads(),
         "torch": torch.__version__,
-        "machine": platform.machine(),
+        "arch": platform.machine(),
         "python": platform.python_version(),
+        "machine": machine_info(),
+        "settings": {"seconds": args.seconds, "repeats": args.repeats},
     }
     print(json.dumps(result, indent=2))
+    if args.output:
+        write_json_atomic(args.output, result)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ Each episode configuration runs in its own process, so its peak resident memory 
 own. Models are randomly initialised (speed does not depend on the weights). The FLOP
 counter has no formula for the CPU flash-attention kernel, so attention score FLOPs are
 not counted (a few per cent of the total at these sizes): shares are slight underestimates.
-Usage: python benchmarks/fewshot_bench.py [--presets tiny paper] [--skip-global]
+Usage: python benchmarks/fewshot_bench.py [--presets tiny paper] [--skip-global] [--output FILE]
+(``--output``: also write the JSON to FILE, atomically, for the docs' ``bench-table`` blocks.)
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ from motionvigil.fewshot.adaptation import (
 )
 from motionvigil.fewshot.episodes import EpisodeSampler
 from motionvigil.losses import fewshot_loss
-from motionvigil.machine import mm_gflops
+from motionvigil.atomic import write_json_atomic
+from motionvigil.machine import machine_info, mm_gflops
 from motionvigil.models import MotionTextModel, preset
 from motionvigil.models.bundle import MotionTextBundle
 from motionvigil.models.inputs import MotionInputs
@@ -142,6 +144,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--presets", nargs="+", default=["tiny", "paper"])
     parser.add_argument("--skip-global", action="store_true")
+    parser.add_argument("--output", help="also write the JSON to this file (atomically)")
     args = parser.parse_args()
     peak = max(mm_gflops(1024), mm_gflops(2048))
     jobs = [(p, w, k, m) for p in args.presets for (w, k) in CONFIGS for m in MODES]
@@ -159,13 +162,17 @@ def main() -> None:
         "benchmark": "fewshot",
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
-        "machine": platform.machine(),
+        "arch": platform.machine(),
+        "machine": {**machine_info(measure=False), "mm_gflops": round(peak, 1)},
+        "settings": {"presets": args.presets, "skip_global": args.skip_global},
         "mm_peak_gflops": peak,
         "encoder_forward_gflop_per_clip": {p: clip_flops(p) for p in args.presets},
         "episodes": episodes,
         "global_30shot": None if args.skip_global else global_benchmark(),
     }
     print(json.dumps(out, indent=2))
+    if args.output:
+        write_json_atomic(args.output, out)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/io_bench.py [--files N] [--data DIR]
+    python benchmarks/io_bench.py [--files N] [--data DIR] [--output FILE]
 
 ``DIR`` defaults to ``$MOTIONVIGIL_SHARED_DATA`` or ``../shared/data`` beside the repository
 root; the first ``N`` (default 40) files of ``DIR/bandai2/data/*.bvh`` in name order are used.
@@ -15,6 +15,9 @@ Prints ONE JSON object with frames per second (best of 3 repeats, ``time.perf_co
 * ``joints_to_features``: ``to_smpl22`` retargeting then ``joints_to_features`` (263-dim
   HumanML3D features), counted in source BVH frames; ``null`` with the error message when
   those modules are not available yet.
+
+``--output FILE`` also writes the JSON to FILE (atomically; not when no file was found),
+for the docs' ``bench-table`` blocks.
 """
 
 from __future__ import annotations
@@ -135,11 +138,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=40, help="number of Bandai-2 files (default 40)")
     parser.add_argument("--data", type=Path, default=None, help="shared data folder (default: see module doc)")
+    parser.add_argument("--output", type=Path, default=None, help="also write the JSON to this file (atomically)")
     args = parser.parse_args(argv)
 
     data_dir = args.data if args.data is not None else default_data_dir()
     files = sorted((data_dir / "bandai2" / "data").glob("*.bvh"))[: max(args.files, 0)]
-    report: dict[str, Any] = {"benchmark": "io_bvh", "data_dir": str(data_dir), "repeats": REPEATS}
+    report: dict[str, Any] = {"benchmark": "io", "data_dir": str(data_dir), "repeats": REPEATS,
+                              "settings": {"files": args.files, "data": str(data_dir)}}
     if not files:
         report["error"] = f"no Bandai-2 BVH files under {data_dir / 'bandai2' / 'data'}"
         print(json.dumps(report))
@@ -153,7 +158,14 @@ def main(argv: list[str] | None = None) -> int:
         report["parse_speedup_vs_pypi_bvh"] = round(report["motionvigil_parse_only"]["frames_per_s"] / theirs, 1)
     report["joints_to_features"] = bench_features(files, frames)
     report["environment"] = environment()
+    from motionvigil.machine import machine_info
+
+    report["machine"] = machine_info()
     print(json.dumps(report))
+    if args.output is not None:
+        from motionvigil.atomic import write_json_atomic
+
+        write_json_atomic(args.output, report)
     return 0
 
 

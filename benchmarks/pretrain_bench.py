@@ -4,7 +4,8 @@ For each preset (tiny, paper) and motion encoder (tmr, vit): training throughput
 (pairs/s over a few optimisation steps on synthetic clips with their captions, batch
 32) and encoder inference throughput (clips/s, batch 64, no gradients), on this
 machine's CPU (or --device cuda).
-Usage: python benchmarks/pretrain_bench.py [--presets tiny paper] [--steps 5] [--device cpu]
+Usage: python benchmarks/pretrain_bench.py [--presets tiny paper] [--steps 5] [--device cpu] [--output FILE]
+(``--output``: also write the JSON to FILE, atomically, for the docs' ``bench-table`` blocks.)
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import time
 import numpy as np
 import torch
 
+from motionvigil.atomic import write_json_atomic
 from motionvigil.datasets.synthetic import generate_corpus
+from motionvigil.machine import machine_info
 from motionvigil.models import MotionTextModel, preset
 from motionvigil.models.bundle import MotionTextBundle
 from motionvigil.models.inputs import MotionInputs
@@ -73,14 +76,21 @@ def main() -> None:
     parser.add_argument("--encoders", nargs="+", default=["tmr", "vit"])
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--output", help="also write the JSON to this file (atomically)")
     args = parser.parse_args()
     device = torch.device(args.device)
     clips = generate_corpus(8, seed=0, num_sequences=0).clips
     with tempfile.TemporaryDirectory() as tmp:
         cache = TextEmbeddingCache(tmp)
         rows = [bench(p, e, clips, cache, args.steps, device) for p in args.presets for e in args.encoders]
-    print(json.dumps({"benchmark": "pretrain", "device": str(device), "torch": torch.__version__,
-                      "threads": torch.get_num_threads(), "machine": platform.machine(), "results": rows}, indent=2))
+    out = {"benchmark": "pretrain", "device": str(device), "torch": torch.__version__,
+           "threads": torch.get_num_threads(), "arch": platform.machine(), "machine": machine_info(),
+           "settings": {"presets": args.presets, "encoders": args.encoders, "steps": args.steps,
+                        "device": args.device},
+           "results": rows}
+    print(json.dumps(out, indent=2))
+    if args.output:
+        write_json_atomic(args.output, out)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from motionvigil.report.fewshot import END, gain, main, render_block
+from motionvigil.report.blocks import main
+from motionvigil.report.fewshot import gain, render_block
 from motionvigil.studies.fewshot_repeats import combine
 
 
@@ -41,6 +42,9 @@ def test_folds_are_averaged_within_a_seed_before_the_interval():
 def test_gain_is_paired_by_seed():
     g = gain(_result(), "5-w 5-s", "MAML")
     assert g["values"] == pytest.approx([0.15, 0.13])
+
+
+END = "<!-- fewshot-tables:end -->"
 
 
 def test_docs_block_is_rendered_and_checked(tmp_path):

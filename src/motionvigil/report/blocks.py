@@ -14,9 +14,10 @@ JSON too:
     MAML reaches <!-- value:start results/x/fewshot.json table1.3.mAP.mean .3f -->0.953<!-- value:end --> mAP
 
 Block kinds fill whole lines between the markers; ``value`` fills the text between them.
-``python -m motionvigil.report.blocks DOC... [--check]`` re-renders every block of every
-doc (``--check``: change nothing, exit 1 naming the docs whose blocks differ from their
-files). ``make results-render`` and ``make results-check`` run it over README.md and docs/.
+``python -m motionvigil.report.blocks DOC... [--check] [--strict DOC]`` re-renders every
+block of every doc (``--check``: change nothing, exit 1 naming the docs whose blocks
+differ from their files; ``--strict DOC``: also fail when DOC holds a measured number,
+i.e. a decimal or a percentage, outside marked blocks and code). ``make results-render`` and ``make results-check`` run it over README.md and docs/.
 """
 
 from __future__ import annotations
@@ -113,13 +114,43 @@ def render_doc(text: str, root: Path) -> str:
     return "".join(out)
 
 
+# a decimal, or a percentage that is not a confidence level ("95% CI" is a setting)
+NUMBER = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.])"
+                    r"|(?<![\w.])\d+(?:\.\d+)? ?%(?! ?(?:CI|confidence|bootstrap|Student|interval))")
+CODE = re.compile(r"```.*?```|`[^`\n]*`", re.S)
+
+
+def unmarked_numbers(text: str) -> list[tuple[int, str]]:
+    """``(line, number)`` for every decimal number or percentage in ``text`` outside a
+    marked block and outside code (fenced or inline: settings such as `alpha = 0.2` are
+    written as code). A doc checked with ``--strict`` must have none: its measured
+    numbers all come from results files."""
+    keep = list(text)
+    spans = [(m.start(), text.find(f"<!-- {m.group('kind')}:end -->", m.end())) for m in MARKER.finditer(text)]
+    spans += [(m.start(), m.end()) for m in CODE.finditer(text)]
+    for start, end in spans:
+        if end > start:
+            keep[start:end] = [c if c == "\n" else " " for c in keep[start:end]]
+    masked = "".join(keep)
+    return [(masked.count("\n", 0, m.start()) + 1, m.group()) for m in NUMBER.finditer(masked)]
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m motionvigil.report.blocks",
                                 description="render the docs' generated blocks from the results files they name")
     p.add_argument("docs", nargs="+", help="markdown files holding <!-- KIND:start FILE... --> markers")
     p.add_argument("--root", default=".", help="folder the files in the markers are relative to (default: .)")
     p.add_argument("--check", action="store_true", help="change nothing; exit 1 when a block is out of date")
+    p.add_argument("--strict", action="append", default=[], metavar="DOC",
+                   help="also fail when DOC holds a decimal number or percentage outside marked blocks and code")
     args = p.parse_args(argv)
+    for doc in map(Path, args.strict):
+        loose = unmarked_numbers(doc.read_text(encoding="utf-8"))
+        if loose:
+            shown = ", ".join(f"line {line}: {n}" for line, n in loose[:5]) + (" ..." if len(loose) > 5 else "")
+            print(f"{doc}: {len(loose)} number(s) outside marked blocks ({shown}); quote them through a "
+                  "results file or write settings as code", file=sys.stderr)
+            return 1
     stale = []
     for doc in map(Path, args.docs):
         try:
