@@ -73,7 +73,10 @@ results: $(VENV)/.installed-dev
 BENCH = OMP_NUM_THREADS=1 $(BIN)/python benchmarks
 bench: $(VENV)/.installed-dev
 	mkdir -p $(RESULTS)/bench
-	@echo "bench: BENCH COMMANDS GO HERE"
+	$(BENCH)/fewshot_bench.py --output $(RESULTS)/bench/fewshot.json > /dev/null
+	$(BENCH)/pretrain_bench.py --output $(RESULTS)/bench/pretrain.json > /dev/null
+	$(BENCH)/detect_bench.py --output $(RESULTS)/bench/detect.json > /dev/null
+	$(BENCH)/io_bench.py --output $(RESULTS)/bench/io.json > /dev/null
 
 # Every generated block of the docs (<!-- KIND:start FILE... --> markers) from the results files.
 RESULTS_DOCS = README.md $(wildcard docs/*.md)

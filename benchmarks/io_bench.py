@@ -143,8 +143,9 @@ def main(argv: list[str] | None = None) -> int:
 
     data_dir = args.data if args.data is not None else default_data_dir()
     files = sorted((data_dir / "bandai2" / "data").glob("*.bvh"))[: max(args.files, 0)]
+    settings = {"files": args.files, "data": None if args.data is None else str(args.data)}
     report: dict[str, Any] = {"benchmark": "io", "data_dir": str(data_dir), "repeats": REPEATS,
-                              "settings": {"files": args.files, "data": str(data_dir)}}
+                              "settings": settings}
     if not files:
         report["error"] = f"no Bandai-2 BVH files under {data_dir / 'bandai2' / 'data'}"
         print(json.dumps(report))

@@ -57,6 +57,12 @@ def test_fewshot_study_runs_on_babel_schema(babel_folder, tmp_path, capsys):
     for row in ran + table2:
         assert 0.0 <= row["mAP"] <= 1.0 and np.isfinite(row["top1"])
     assert "Table 1" in capsys.readouterr().out
+    # the one-seed study also writes fewshot.json, which the docs render in the paper's layout
+    from motionvigil.report.fewshot_grid import render_grid
+
+    result = json.loads((out / "fewshot.json").read_text())
+    assert result["seeds"] == [0] and result["runs"][0]["table1"] == table1
+    assert result["table1"][0]["mAP"]["n"] == 1 and "| 5-w 0-s | TMR |" in render_grid([result])
 
 
 @pytest.mark.slow
