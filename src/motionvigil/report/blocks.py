@@ -85,6 +85,7 @@ KINDS = {
     "fewshot-compare": "motionvigil.report.fewshot_compare:render_files",
     "retrieval-table": "motionvigil.report.retrieval:render_files",
     "bench-table": "motionvigil.report.bench:render_files",
+    "cross-skeleton-tables": "motionvigil.report.cross_skeleton:render_files",
 }
 
 

@@ -319,7 +319,7 @@ def run_study(families: Mapping[str, Sequence[Dataset]], s: StudySettings, cache
                 continue
             ds = by_name[target]
             train, val, test = family_split([ds], s)
-            base = {"arm": arm, "task": f"{target} Top-1", "source": src, "target": target}
+            base = {"arm": arm, "task": f"{target} Top-1", "source": src, "target": target, "n_test": len(test)}
             top1, chance = zero_shot_top1(sources[src], test, ds.classes, cache)
             rows.append({**base, "setting": "zero-shot", "value": top1, "chance": chance})
             log(f"{arm}: {target} linear probe / fine-tuning")
@@ -331,16 +331,16 @@ def run_study(families: Mapping[str, Sequence[Dataset]], s: StudySettings, cache
         if retrieval_target in by_name and retrieval_source in sources:
             train, val, test = family_split([by_name[retrieval_target]], s)
             base = {"arm": arm, "task": f"{retrieval_target} text->motion R@1", "source": retrieval_source,
-                    "target": retrieval_target}
+                    "target": retrieval_target, "n_test": len(test)}
             zero = retrieval_t2m(sources[retrieval_source], test, cache)
             rows.append({**base, "setting": "zero-shot", "value": zero["R1"], "R5": zero["R5"],
-                         "chance": zero["chance_R1"]})
+                         "chance": zero["chance_R1"], "queries": zero["queries"]})
             log(f"{arm}: {retrieval_target} contrastive fine-tuning")
             tuned = contrastive_fit(train, val, arm, s, cache, s.finetune_epochs,
                                     init=sources[retrieval_source])
             ft = retrieval_t2m(tuned, test, cache)
             rows.append({**base, "setting": "fine-tuned", "value": ft["R1"], "R5": ft["R5"],
-                         "chance": ft["chance_R1"]})
+                         "chance": ft["chance_R1"], "queries": ft["queries"]})
         for sup, qry in [(a, b) for a in sources for b in splits if a != b] + [(a, a) for a in sources]:
             res = cross_family_episodes(sources[sup], splits[sup][2], splits[qry][2], s)
             rows.append({"arm": arm, "task": f"{s.ways}-way {s.shots}-shot violence", "source": sup,
@@ -391,14 +391,20 @@ def study_markdown(result: Mapping) -> str:
 def run_cross_skeleton(data_root: str | None, s: StudySettings, markdown_path: str | None = None,
                        command: str = "", log=lambda msg: None) -> dict:
     """Load the four real datasets (``data_root``: the folder holding them, else each
-    loader's default), run the study, and write the Markdown table atomically (with the
-    command that reproduces it). Returns the JSON-safe result (``markdown`` included)."""
+    loader's default), run the study, and write ``markdown_path`` atomically: the full
+    result as JSON when its name ends in ``.json`` (the results file the docs quote),
+    else the Markdown tables with the command that reproduces them. Returns the
+    JSON-safe result (``markdown``, ``command``, ``seconds`` and ``machine`` included)."""
+    import json
+    import time
     from pathlib import Path
 
     from motionvigil.atomic import write_text_atomic
     from motionvigil.cache_dir import cache_root
     from motionvigil.datasets.select import load_specs
+    from motionvigil.machine import machine_info
 
+    start = time.perf_counter()
     families = {}
     for fam, names in FAMILIES.items():
         specs = [f"{n}:{Path(data_root) / n}" if data_root else n for n in names]
@@ -407,7 +413,10 @@ def run_cross_skeleton(data_root: str | None, s: StudySettings, markdown_path: s
     result["rows"] = [{k: None if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()}
                       for r in result["rows"]]  # strict JSON: no NaN
     result["markdown"] = study_markdown(result)
-    if markdown_path:
+    result.update(command=command, seconds=round(time.perf_counter() - start, 1), machine=machine_info())
+    if markdown_path and str(markdown_path).endswith(".json"):
+        write_text_atomic(markdown_path, json.dumps(result, indent=1, default=float) + "\n")
+    elif markdown_path:
         head = f"Reproduce with: `{command}`\n\n" if command else ""
         write_text_atomic(markdown_path, head + result["markdown"])
     return result
