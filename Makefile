@@ -44,7 +44,8 @@ model: $(VENV)/.installed-dev
 # - results/fewshot/*_grid*: the full N-way K-shot grid, one seed (mocap_violence with full
 #   FOMAML and with the fast mode, procedural), about 30 min each;
 # - results/retrieval/: pre-training + retrieval of TMR and ViT on real captions (about 5 min);
-# - results/bench/: the speed benchmarks (make bench; run them on an otherwise idle machine).
+# - results/bench/, results/serve/: the speed benchmarks (make bench, about 25 min; run them on an
+#   otherwise idle machine).
 # A second run into another folder, checked against the committed figures (every cell of the
 # re-run inside the committed 95% interval over seeds; one-seed cells equal to 3 decimals):
 #   make results RESULTS=/tmp/second
@@ -77,11 +78,17 @@ bench: $(VENV)/.installed-dev
 	$(BENCH)/pretrain_bench.py --output $(RESULTS)/bench/pretrain.json > /dev/null
 	$(BENCH)/detect_bench.py --output $(RESULTS)/bench/detect.json > /dev/null
 	$(BENCH)/io_bench.py --output $(RESULTS)/bench/io.json > /dev/null
+	mkdir -p $(RESULTS)/serve
+	$(BENCH)/serve_bench.py --streams 200 --seconds 15 --output $(RESULTS)/serve/serve_bench_200_streams.json > /dev/null
+	$(BENCH)/serve_bench.py --streams 200 --seconds 15 --search 25,50,75 --output $(RESULTS)/serve/serve_bench_search.json > /dev/null
+	$(BENCH)/serve_bench.py --streams 10 --seconds 15 --modes off --search 5,10,15,20 --output $(RESULTS)/serve/serve_bench_search_off.json > /dev/null
+	$(BENCH)/encoder_bench.py --output $(RESULTS)/serve/encoder_bench_run1.json > /dev/null
+	$(BENCH)/encoder_bench.py --output $(RESULTS)/serve/encoder_bench.json > /dev/null
 
 # Every generated block of the docs (<!-- KIND:start FILE... --> markers) from the results files.
 RESULTS_DOCS = README.md $(wildcard docs/*.md)
 # docs whose every measured number (decimal or percentage) must sit in a generated block
-STRICT_DOCS = docs/results.md docs/detection.md
+STRICT_DOCS = docs/results.md docs/detection.md docs/serve.md
 results-render: $(VENV)/.installed
 	$(BIN)/python -m motionvigil.report.blocks $(RESULTS_DOCS)
 

@@ -19,7 +19,11 @@ speed-up of each path over ``stock``, and its largest absolute difference from `
 ``speedup_paper_padded`` / ``speedup_tiny_padded`` / ``max_abs_diff`` are those of the
 exact float32 packed path.
 
-Usage: python benchmarks/encoder_bench.py [--repeats 15] [--threads 1]
+The JSON also holds ``machine`` (:func:`motionvigil.machine.machine_info`: CPU model,
+cores, torch.mm speed with the benchmark's thread count) and ``settings`` (the options).
+
+Usage: python benchmarks/encoder_bench.py [--repeats 15] [--threads 1] [--output FILE]
+(``--output``: also write the JSON to FILE, atomically.)
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ import time
 import torch
 from torch import nn
 
+from motionvigil.atomic import write_json_atomic
+from motionvigil.machine import machine_info
 from motionvigil.models import MotionTextModel, preset
 from motionvigil.models.fast_encoder import PackedEncoder
 
@@ -117,9 +123,11 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=15)
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads (default 1: on a shared machine more threads mostly measure the other load)")
+    p.add_argument("--output", help="also write the JSON to this file (atomically)")
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    machine = machine_info()  # after setting the thread count: mm speed with the threads the paths get
     paper = measure("paper", 50, 200, args.repeats)
     tiny = measure("tiny", 20, 64, args.repeats)
     report = {
@@ -128,9 +136,12 @@ def main() -> None:
         "max_abs_diff": max(paper["paths"]["packed_fp32"]["max_abs_diff"], tiny["paths"]["packed_fp32"]["max_abs_diff"]),
         "paper": paper, "tiny": tiny,
         "torch": torch.__version__, "threads": torch.get_num_threads(), "cpus": os.cpu_count(),
-        "platform": platform.platform(),
+        "platform": platform.platform(), "machine": machine,
+        "settings": {"repeats": args.repeats, "threads": args.threads},
     }
     print(json.dumps(report, indent=1))
+    if args.output:
+        write_json_atomic(args.output, report)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,12 @@ off = one window per encoder call):
 is sustained (stops at the first that is not). Every loop is bounded by the stream
 count and the duration; the run stops by itself. Loopback only.
 
+The JSON also holds ``machine`` (:func:`motionvigil.machine.machine_info`: CPU model,
+cores, torch.mm speed of this client process) and ``settings`` (the command-line options).
+
 Usage: python benchmarks/serve_bench.py --streams 200 --seconds 20 [--search 25,50,100,200,300]
+       [--output FILE]
+(``--output``: also write the JSON to FILE, atomically.)
 """
 
 from __future__ import annotations
@@ -42,9 +47,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from motionvigil.atomic import write_json_atomic
 from motionvigil.datasets.labelled import LabelledSet
 from motionvigil.datasets.synthetic import generate_corpus, generate_sequence
 from motionvigil.detect import Detector
+from motionvigil.machine import machine_info
 from motionvigil.models import MotionTextModel, preset
 from motionvigil.models.bundle import MotionTextBundle
 from motionvigil.models.inputs import MotionInputs
@@ -213,7 +220,9 @@ def main() -> None:
     p.add_argument("--search", help="comma-separated stream counts: the largest sustained per mode")
     p.add_argument("--no-compare", action="store_true", help="micro-batching on only")
     p.add_argument("--modes", default="on,off", help="micro-batching modes to run: on, off or on,off")
+    p.add_argument("--output", help="also write the JSON to this file (atomically)")
     args = p.parse_args()
+    machine = machine_info()  # before the runs: the torch.mm speed is measured in this process
     with tempfile.TemporaryDirectory(prefix="serve-bench-") as tmp:
         det = Path(tmp) / "det"
         build_detector(det)
@@ -222,7 +231,10 @@ def main() -> None:
             modes = [True]
         report = {"platform": platform.platform(), "cpus": os.cpu_count(), "preset": "tiny",
                   "load_average_at_start": os.getloadavg(),
-                  "seconds": args.seconds, "server_threads": args.threads,
+                  "seconds": args.seconds, "server_threads": args.threads, "machine": machine,
+                  "settings": {"streams": args.streams, "seconds": args.seconds, "threads": args.threads,
+                               "max_batch": args.max_batch, "max_wait_ms": args.max_wait_ms,
+                               "search": args.search, "modes": args.modes, "no_compare": args.no_compare},
                   "runs": [run_mode(det, m, args, args.streams) for m in modes]}
         if args.search:
             counts = sorted(int(c) for c in args.search.split(","))
@@ -243,6 +255,8 @@ def main() -> None:
                 report["search"]["ratio"] = round(s["batching_on"]["max_sustained_streams"]
                                                   / s["batching_off"]["max_sustained_streams"], 2)
     print(json.dumps(report, indent=1))
+    if args.output:
+        write_json_atomic(args.output, report)
 
 
 if __name__ == "__main__":
