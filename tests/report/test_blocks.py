@@ -127,7 +127,7 @@ def test_reproduce_counts_cells_outside_the_committed_interval(tmp_path, capsys)
     committed = result(0.95, [0.94, 0.96])
     assert compare(committed, result(0.955, [0.0, 1.0]))["outside"] == []
     bad = compare(committed, result(0.97, [0.0, 1.0]))
-    assert bad["cells"] == 2 and bad["inside"] == 0 and bad["outside"][0]["cell"] == "table1 / 5-w 5-s / MAML / mAP"
+    assert bad["cells"] == 2 and bad["inside"] == 0 and bad["outside"][0]["cell"] == "table1 / 5-w 5-s MAML / mAP"
     one_seed = result(0.9504, [float("nan"), float("nan")])  # no interval: equal to 3 decimals
     assert compare(one_seed, result(0.9501, [0, 0]))["outside"] == []
     assert len(compare(one_seed, result(0.9511, [0, 0]))["outside"]) == 2
@@ -138,3 +138,15 @@ def test_reproduce_counts_cells_outside_the_committed_interval(tmp_path, capsys)
     assert reproduce([str(tmp_path / "a"), str(tmp_path / "b")]) == 1
     assert json.loads(capsys.readouterr().out)["x/fewshot.json"]["inside"] == 0
     assert reproduce([str(tmp_path / "a"), str(tmp_path / "nope")]) == 2
+
+
+def test_reproduce_reads_the_detection_studys_bootstrap_intervals():
+    from motionvigil.report.reproduce import compare
+
+    committed = {"protocols": {"loso": {"auroc": 0.90, "auroc_ci": [0.85, 0.95], "minutes": 3.0,
+                                        "auroc_per_seed": [0.1, 0.2]}}}
+    rerun = {"protocols": {"loso": {"auroc": 0.97, "auroc_ci": [0.9, 1.0], "minutes": 9.0,
+                                    "auroc_per_seed": [0.9, 0.9]}}}
+    report = compare(committed, rerun)
+    assert report["cells"] == 1 and report["outside"][0]["cell"] == "protocols / loso / auroc"
+    assert compare(committed, committed)["outside"] == []

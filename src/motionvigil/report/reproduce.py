@@ -1,10 +1,11 @@
-"""Does a second run reproduce the committed figures? ``fewshot.json`` against ``fewshot.json``.
+"""Does a second run reproduce the committed figures? A results JSON against its re-run.
 
 ``python -m motionvigil.report.reproduce COMMITTED RERUN`` takes two files (or two
-folders, compared file by file for every ``*/fewshot.json`` both hold) written by
-``study fewshot`` and checks every table cell of the second against the first: a cell
-with an interval over seeds reproduces when the re-run's mean lies inside the committed
-95% interval; a one-seed cell (no interval) when it is equal to 3 decimals, the
+folders, compared file by file for every ``*/*.json`` both hold) written by ``study
+fewshot`` or ``study detection`` and checks every figure of the second against the
+first: a figure with an interval (over seeds for the few-shot rows, bootstrap for the
+detection study) reproduces when the re-run's value lies inside the committed 95%
+interval; a one-seed few-shot cell (no interval) when it is equal to 3 decimals, the
 precision the docs print. Prints one JSON object (cells compared, inside, the cells
 outside with both values, the largest difference) and exits 1 when a cell is outside.
 """
@@ -17,16 +18,29 @@ import math
 import sys
 from pathlib import Path
 
-from motionvigil.studies.fewshot_protocols import TABLE_KEYS
 
 
-def _cells(result: dict):
-    for table in ("table1", "table2"):
-        for row in result[table]:
-            for metric in TABLE_KEYS:
-                stat = row.get(metric)
-                if isinstance(stat, dict) and stat.get("mean") is not None and math.isfinite(stat["mean"]):
-                    yield (table, row.get("config", ""), row["model"], metric), stat
+def _cells(node, path: tuple = ()):
+    """``(path, {"mean", "ci"})`` for every figure with an interval in a results JSON: the
+    few-shot ``{"mean", "ci", ...}`` cells (rows named by config and model) and the
+    detection study's ``x`` / ``x_ci`` pairs. Per-run and per-seed copies (``runs``,
+    ``*_per_seed``) are skipped: the figures the docs quote are the aggregates."""
+    if isinstance(node, dict):
+        if "mean" in node and "ci" in node:
+            if isinstance(node["mean"], (int, float)) and math.isfinite(node["mean"]):
+                yield path, node
+            return
+        for key, value in node.items():
+            if key == "runs" or key.endswith("_per_seed"):
+                continue
+            if f"{key}_ci" in node and isinstance(value, (int, float)) and math.isfinite(value):
+                yield path + (key,), {"mean": value, "ci": node[f"{key}_ci"]}
+            elif isinstance(value, (dict, list)):
+                yield from _cells(value, path + (key,))
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            name = f"{item.get('config', '')} {item.get('model', '')}".strip() if isinstance(item, dict) else ""
+            yield from _cells(item, path + (name or str(i),))
 
 
 def compare(committed: dict, rerun: dict) -> dict:
@@ -37,7 +51,8 @@ def compare(committed: dict, rerun: dict) -> dict:
         if key not in theirs:
             continue
         compared += 1
-        mean, lo, hi = theirs[key]["mean"], *stat["ci"]
+        mean = theirs[key]["mean"]
+        lo, hi = (stat.get("ci") or [None, None])[:2]
         largest = max(largest, abs(mean - stat["mean"]))
         has_ci = lo is not None and hi is not None and math.isfinite(lo) and math.isfinite(hi)
         ok = (lo - 1e-9 <= mean <= hi + 1e-9) if has_ci else round(mean, 3) == round(stat["mean"], 3)
@@ -50,15 +65,15 @@ def compare(committed: dict, rerun: dict) -> dict:
 def _pairs(a: Path, b: Path) -> list[tuple[str, Path, Path]]:
     if a.is_file():
         return [(a.name, a, b)]
-    return [(str(p.relative_to(a)), p, b / p.relative_to(a)) for p in sorted(a.glob("*/fewshot.json"))
+    return [(str(p.relative_to(a)), p, b / p.relative_to(a)) for p in sorted(a.glob("*/*.json"))
             if (b / p.relative_to(a)).is_file()]
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m motionvigil.report.reproduce",
                                 description="check a second run's few-shot figures against the committed ones")
-    p.add_argument("committed", type=Path, help="fewshot.json, or a folder of */fewshot.json (e.g. results/fewshot)")
-    p.add_argument("rerun", type=Path, help="the second run's fewshot.json, or its folder")
+    p.add_argument("committed", type=Path, help="a results JSON, or a folder of */*.json (e.g. results/fewshot)")
+    p.add_argument("rerun", type=Path, help="the second run's JSON, or its folder")
     args = p.parse_args(argv)
     for path in (args.committed, args.rerun):
         if not path.exists():
@@ -66,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     pairs = _pairs(args.committed, args.rerun)
     if not pairs:
-        print(f"{args.rerun}: holds no fewshot.json that {args.committed} also holds", file=sys.stderr)
+        print(f"{args.rerun}: holds no results JSON that {args.committed} also holds", file=sys.stderr)
         return 2
     report = {name: compare(json.loads(a.read_text()), json.loads(b.read_text())) for name, a, b in pairs}
     print(json.dumps(report, indent=1))
