@@ -44,6 +44,7 @@ model: $(VENV)/.installed-dev
 # - results/fewshot/*_grid*: the full N-way K-shot grid, one seed (mocap_violence with full
 #   FOMAML and with the fast mode, procedural), about 30 min each;
 # - results/retrieval/: pre-training + retrieval of TMR and ViT on real captions (about 5 min);
+# - results/cross_skeleton/: the cross-skeleton study (about 10 min);
 # - results/bench/, results/serve/: the speed benchmarks (make bench, about 25 min; run them on an
 #   otherwise idle machine).
 # A second run into another folder, checked against the committed figures (every cell of the
@@ -63,6 +64,7 @@ results: $(VENV)/.installed-dev
 	$(BIN)/motionvigil study fewshot --data mocap_violence --fast-top-layers 1 --inner-lr 0.2 -o $(RESULTS)/fewshot/mocap_violence_grid_fast
 	$(BIN)/motionvigil study fewshot --data procedural -o $(RESULTS)/fewshot/procedural_grid
 	$(BIN)/motionvigil retrieval $(RESULTS)/fewshot/procedural_grid/pretrain --data procedural -o $(RESULTS)/retrieval/procedural.json
+	$(BIN)/motionvigil study cross-skeleton --data mocap_violence -o $(RESULTS)/cross_skeleton/cross_skeleton.json
 	for enc in tmr vit; do \
 	  $(BIN)/motionvigil pretrain $(RETRIEVAL_DATA) --preset tiny --encoder $$enc --epochs 30 -o $(RESULTS)/retrieval/runs/$$enc && \
 	  $(BIN)/motionvigil retrieval $(RESULTS)/retrieval/runs/$$enc $(RETRIEVAL_DATA) --data msr_action3d --skip-bad \
@@ -88,7 +90,7 @@ bench: $(VENV)/.installed-dev
 # Every generated block of the docs (<!-- KIND:start FILE... --> markers) from the results files.
 RESULTS_DOCS = README.md $(wildcard docs/*.md)
 # docs whose every measured number (decimal or percentage) must sit in a generated block
-STRICT_DOCS = docs/results.md docs/detection.md docs/serve.md
+STRICT_DOCS = docs/results.md docs/detection.md docs/serve.md docs/cross_skeleton.md
 results-render: $(VENV)/.installed
 	$(BIN)/python -m motionvigil.report.blocks $(RESULTS_DOCS)
 

@@ -237,7 +237,7 @@ def add_study(sub) -> None:
     p.add_argument("--pretrain-epochs", type=int, help="pre-training epochs (default: the preset's)")
     p.add_argument("--finetune-epochs", type=int, help="fine-tuning epochs (default: the preset's)")
     p.add_argument("--episodes", type=int, help="evaluation episodes (default: the preset's)")
-    add_output(p, "also write the Markdown tables to this file (atomically)", required=False, aliases=("--markdown",))
+    add_output(p, "also write the results to this file, atomically: FILE.json the whole JSON (docs render from it), any other name the Markdown tables", required=False, aliases=("--markdown",))
     add_json(p, help="print the full result as JSON")
     add_seed(p)
     add_device(p)

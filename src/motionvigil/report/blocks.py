@@ -86,6 +86,8 @@ KINDS = {
     "retrieval-table": "motionvigil.report.retrieval:render_files",
     "bench-table": "motionvigil.report.bench:render_files",
     "cross-skeleton-tables": "motionvigil.report.cross_skeleton:render_files",
+    "tmor-tables": "motionvigil.report.tmor:render_files",
+    "kinemic": "motionvigil.report.kinemic:render_files",
 }
 
 
