@@ -11,7 +11,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 OUT    ?= out
 
-.PHONY: demo test test-fast test-video install install-dev browser clean results results-render results-check bench model
+.PHONY: demo test test-fast test-video install install-dev browser clean results results-render results-check bench results-tmor model
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,7 @@ model: $(VENV)/.installed-dev
 #   FOMAML and with the fast mode, procedural), about 30 min each;
 # - results/retrieval/: pre-training + retrieval of TMR and ViT on real captions (about 5 min);
 # - results/cross_skeleton/: the cross-skeleton study (about 10 min);
+# - results/tmor/: T-MOR pre-training and transfer probes (make results-tmor, about 40 min);
 # - results/bench/, results/serve/: the speed benchmarks (make bench, about 25 min; run them on an
 #   otherwise idle machine).
 # A second run into another folder, checked against the committed figures (every cell of the
@@ -70,8 +71,33 @@ results: $(VENV)/.installed-dev
 	  $(BIN)/motionvigil retrieval $(RESULTS)/retrieval/runs/$$enc $(RETRIEVAL_DATA) --data msr_action3d --skip-bad \
 	    -o $(RESULTS)/retrieval/$$enc.json || exit 1; \
 	done
+	$(MAKE) --no-print-directory results-tmor RESULTS=$(RESULTS)
 	$(MAKE) --no-print-directory bench RESULTS=$(RESULTS)
 	if [ "$(RESULTS)" = results ]; then $(MAKE) --no-print-directory results-render; fi
+
+# T-MOR (docs/tmor.md, about 40 min): InfoNCE and T-MOR pre-training of the UNIK encoder, the
+# T-MOR run's weights after stage 1 (epoch 6, kept as a copy), and the transfer probes of each
+# (scratch = the InfoNCE architecture with random weights).
+TMOR = $(RESULTS)/tmor
+TMOR_PRE = $(BIN)/motionvigil pretrain --data bandai2 --data utkinect --encoder unik --preset tiny --lr 1e-3
+results-tmor: $(VENV)/.installed-dev
+	$(TMOR_PRE) --epochs 20 -o $(TMOR)/runs/infonce
+	rm -rf $(TMOR)/runs/tmor $(TMOR)/runs/tmor_stage1
+	$(TMOR_PRE) --epochs 6 --objective tmor --self-supervised-epochs 6 -o $(TMOR)/runs/tmor
+	cp -r $(TMOR)/runs/tmor $(TMOR)/runs/tmor_stage1
+	$(TMOR_PRE) --epochs 16 --objective tmor --self-supervised-epochs 6 -o $(TMOR)/runs/tmor
+	for r in infonce tmor; do cp $(TMOR)/runs/$$r/train.json $(TMOR)/$${r}_train.json; \
+	  cp $(TMOR)/runs/$$r/log.jsonl $(TMOR)/$${r}_log.jsonl; done
+	for m in scratch infonce stage1 tmor; do \
+	  case $$m in scratch) run="$(TMOR)/runs/infonce --scratch";; infonce) run=$(TMOR)/runs/infonce;; \
+	    stage1) run=$(TMOR)/runs/tmor_stage1/last;; tmor) run=$(TMOR)/runs/tmor;; esac; \
+	  $(BIN)/motionvigil probe $$run --data msr_action3d --data hdm05 --skip-bad --mode linear -o $(TMOR)/classify_linear_$$m.json && \
+	  $(BIN)/motionvigil probe $$run --data utkinect --task detect --mode linear -o $(TMOR)/detect_linear_$$m.json && \
+	  $(BIN)/motionvigil probe $$run --data utkinect --task detect --mode finetune --epochs 15 -o $(TMOR)/detect_finetune_$$m.json && \
+	  $(BIN)/motionvigil probe $$run --data hdm05 --mode finetune -o $(TMOR)/hdm05_finetune_$$m.json && \
+	  $(BIN)/motionvigil probe $$run --data msr_action3d --skip-bad --mode finetune --epochs 15 -o $(TMOR)/msr_finetune_$$m.json \
+	  || exit 1; \
+	done
 
 BENCH = OMP_NUM_THREADS=1 $(BIN)/python benchmarks
 bench: $(VENV)/.installed-dev
@@ -90,7 +116,7 @@ bench: $(VENV)/.installed-dev
 # Every generated block of the docs (<!-- KIND:start FILE... --> markers) from the results files.
 RESULTS_DOCS = README.md $(wildcard docs/*.md)
 # docs whose every measured number (decimal or percentage) must sit in a generated block
-STRICT_DOCS = docs/results.md docs/detection.md docs/serve.md docs/cross_skeleton.md
+STRICT_DOCS = docs/results.md docs/detection.md docs/serve.md docs/cross_skeleton.md docs/tmor.md
 results-render: $(VENV)/.installed
 	$(BIN)/python -m motionvigil.report.blocks $(RESULTS_DOCS)
 
