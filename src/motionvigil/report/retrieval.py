@@ -34,9 +34,11 @@ def render_reports(reports: list[dict]) -> str:
         name = ENCODERS.get(report.get("encoder", ""), report.get("encoder", "?"))
         for spec, entry in report["datasets"].items():
             lines.append(_row(name, spec, entry))
-    training = [f"{ENCODERS.get(r.get('encoder', ''), '?')}: best epoch {r.get('training', {}).get('best_epoch', 'n/a')}"
-                f" of {r.get('training', {}).get('train_clips', 'n/a')} training clips" for r in reports]
-    lines += ["", f"Test split; percentages. Model chosen by validation loss ({'; '.join(training)})."]
+    training = [f"{ENCODERS.get(r.get('encoder', ''), '?')} on {', '.join(r['datasets'])}: epoch "
+                f"{r.get('training', {}).get('best_epoch', 'n/a')}, {r.get('training', {}).get('train_clips', 'n/a')} "
+                "training clips" for r in reports]
+    lines += ["", "Test splits; percentages. Each model is the epoch with the lowest validation loss "
+                  f"({'; '.join(training)})."]
     return "\n".join(lines)
 
 
