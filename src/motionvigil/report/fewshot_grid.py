@@ -61,6 +61,20 @@ def _table2(run: dict) -> list[str]:
     return lines
 
 
+def _reading(run: dict) -> str:
+    """One sentence computed from the run: where MAML beats the prototypes, and the best global row."""
+    t1 = {(r["config"], r["model"]): r["mAP"] for r in run["table1"] if "skipped" not in r and r.get("mAP") is not None}
+    gains = [t1[(c, "MAML")] - t1[(c, "TMR")] for c, m in t1 if m == "MAML" and (c, "TMR") in t1]
+    t2 = {r["model"]: r["mAP"] for r in run["table2"] if r.get("mAP") is not None}
+    shots = [m.removeprefix("MAML ") for m in t2 if m.startswith("MAML ") and f"Proto {m.removeprefix('MAML ')}" in t2]
+    wins = sum(t2[f"MAML {k}"] > t2[f"Proto {k}"] for k in shots)
+    best = max(t2, key=t2.get) if t2 else "n/a"
+    text = (f"MAML's mAP is above the prototypes' in {sum(g > 0 for g in gains)} of {len(gains)} episodic "
+            f"configurations (by {min(gains):+.3f} to {max(gains):+.3f})" if gains else "No MAML row ran")
+    return text + (f" and in {wins} of {len(shots)} global rows; the best global row is {best} "
+                   f"(mAP {num(t2[best])}).") if t2 else text + "."
+
+
 def render_grid(results: list[dict]) -> str:
     """Tables 1 and 2 of each one-seed result in ``results``."""
     lines: list[str] = []
@@ -79,7 +93,7 @@ def render_grid(results: list[dict]) -> str:
         lines += ["", f"Table 2: global evaluation over all {classes} classes of the test split, the same run; mean ± "
                       f"std over {repeats} support draws (one draw for rows without support).", ""]
         lines += _table2(run)
-        lines += [""]
+        lines += ["", _reading(run), ""]
     lines.append(machine_line(results))
     return "\n".join(lines)
 
