@@ -152,3 +152,22 @@ def test_reproduce_reads_the_detection_studys_bootstrap_intervals():
     report = compare(committed, rerun)
     assert report["cells"] == 1 and report["outside"][0]["cell"] == "protocols / loso / auroc"
     assert compare(committed, committed)["outside"] == []
+
+
+def test_reproduce_compares_a_partial_rerun_run_by_run(tmp_path):
+    from motionvigil.report.reproduce import main as reproduce
+
+    def res(seeds, mAP):
+        runs = [{"seed": s, "fold": 0, "table1": [{"config": "5-w 5-s", "model": "MAML", "mAP": mAP + s}],
+                 "table2": []} for s in seeds]
+        return {"seeds": seeds, "runs": runs, "table1": [], "table2": []}
+
+    (tmp_path / "a.json").write_text(json.dumps(res([0, 1, 2], 0.5)))
+    (tmp_path / "b.json").write_text(json.dumps(res([0], 0.5)))
+    out = tmp_path / "report.json"
+    assert reproduce([str(tmp_path / "a.json"), str(tmp_path / "b.json"), "-o", str(out)]) == 0
+    entry = json.loads(out.read_text())["a.json"]
+    assert entry["per_run"] == {"runs": 1, "numbers": 1, "identical": 1, "equal_to_3_decimals": 1,
+                                "largest_abs_difference": 0.0}
+    (tmp_path / "b.json").write_text(json.dumps(res([0], 0.6)))
+    assert reproduce([str(tmp_path / "a.json"), str(tmp_path / "b.json")]) == 1
