@@ -166,7 +166,7 @@ def test_reproduce_compares_a_partial_rerun_run_by_run(tmp_path):
     (tmp_path / "b.json").write_text(json.dumps(res([0], 0.5)))
     out = tmp_path / "report.json"
     assert reproduce([str(tmp_path / "a.json"), str(tmp_path / "b.json"), "-o", str(out)]) == 0
-    entry = json.loads(out.read_text())["a.json"]
+    entry = json.loads(out.read_text())
     assert entry["per_run"] == {"runs": 1, "numbers": 1, "identical": 1, "equal_to_3_decimals": 1,
                                 "largest_abs_difference": 0.0}
     (tmp_path / "b.json").write_text(json.dumps(res([0], 0.6)))
