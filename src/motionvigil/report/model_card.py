@@ -54,7 +54,8 @@ def render_card(manifest: dict[str, Any]) -> str:
               f". Build time {card['build_seconds']:.0f} s on the build machine.", "",
               "## Figures", "",
               f"From the detection study (`{figures['source']}`, seeds {figures['seeds']}; the same recipe as the "
-              "shipped head, which is its `in_domain` configuration for seed 0; the leave-one-source-out rows show "
+              "shipped head, whose `in_domain` configuration for seed 0 has the same window, regularisation and "
+              "augmentation, though its threshold is fitted on its own calm data; the leave-one-source-out rows show "
               "the recipe on sources it did not train on). Mean over seeds; CIs and the speed baseline are in "
               "docs/detection.md.", "",
               "| protocol | violent / calm | AUROC | AP | VDR | FPR | event recall | false alerts / min |",
