@@ -32,3 +32,22 @@ def test_serve_benchmarks_write_their_json_with_a_machine_block():
         src = (ROOT / "benchmarks" / name).read_text(encoding="utf-8")
         assert '"--output"' in src and "write_json_atomic(args.output, report)" in src, name
         assert '"machine": machine' in src and "machine_info()" in src, name
+
+
+def test_serve_search_block_states_the_largest_sustained_count_and_the_first_failure(tmp_path):
+    import json
+
+    from motionvigil.report.serve import render_files
+
+    trial = lambda n, ok, p99: {"streams": n, "sustained": ok, "latency_ms": {"p99": p99}}  # noqa: E731
+    search = {"batching_on": {"tried": [trial(25, True, 48.2), trial(50, True, 89.5)]},
+              "batching_off": {"tried": [trial(25, True, 113.8), trial(50, False, 10737.7)]}, "ratio": 3.0}
+    (tmp_path / "s.json").write_text(json.dumps({"search": search}))
+    text = render_files(["s.json"], tmp_path)
+    assert "micro-batching on: tried 25, 50; sustained 50 streams (p99 89.5 ms), the largest count tried" in text
+    assert "micro-batching off: tried 25, 50; sustained 25 streams (p99 113.8 ms), failed at 50 (p99 10738 ms)" in text
+    (tmp_path / "t.json").write_text("{}")
+    import pytest
+
+    with pytest.raises(ValueError, match="t.json: no 'search' block"):
+        render_files(["t.json"], tmp_path)

@@ -85,6 +85,7 @@ KINDS = {
     "fewshot-compare": "motionvigil.report.fewshot_compare:render_files",
     "retrieval-table": "motionvigil.report.retrieval:render_files",
     "bench-table": "motionvigil.report.bench:render_files",
+    "serve-search": "motionvigil.report.serve:render_files",
     "cross-skeleton-tables": "motionvigil.report.cross_skeleton:render_files",
     "tmor-tables": "motionvigil.report.tmor:render_files",
     "kinemic": "motionvigil.report.kinemic:render_files",
@@ -159,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             text = doc.read_text(encoding="utf-8")
             new = render_doc(text, Path(args.root))
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:  # a file of the wrong shape
             msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
             print(f"{doc}: {msg}", file=sys.stderr)
             return 1
