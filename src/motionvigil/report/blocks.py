@@ -38,11 +38,17 @@ MARKER = re.compile(r"<!-- (?P<kind>[a-z][a-z0-9-]*):start(?P<args>(?: [^ >]+)*)
 INLINE = frozenset({"value"})
 
 
-def load_json(root: Path, name: str) -> Any:
-    """The JSON file ``name`` (relative to ``root``), with a one-line error when it is missing."""
+def results_file(root: Path, name: str) -> Path:
+    """``root / name``, with a one-line error naming it when it is missing."""
     path = root / name
     if not path.is_file():
         raise FileNotFoundError(f"{name}: results file named in a docs marker is missing (make results writes it)")
+    return path
+
+
+def load_json(root: Path, name: str) -> Any:
+    """The JSON file ``name`` (relative to ``root``), with a one-line error when it is missing."""
+    path = results_file(root, name)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:

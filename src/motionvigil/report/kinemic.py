@@ -74,27 +74,37 @@ def _captions(result: dict, spec: str, runs: list[dict]) -> dict[str, str]:
     }
 
 
-def render_tables(files: list[str], root: Path) -> str:
-    """``kinemic tables FILE...``: the study's tables of each results file, captioned."""
-    out: list[str] = []
+def _targets(files: list[str], root: Path):
+    """``(file name, results, target spec, runs)`` for every target dataset with runs in ``files``."""
     for name in files:
         result = load_json(root, name)
         for spec, runs in result["datasets"].items():
-            if not runs:
+            if runs:
+                yield name, result, spec, runs
+
+
+def _joined(lines: list[str]) -> str:
+    """``lines`` as one text, without trailing blank lines."""
+    while lines and not lines[-1]:
+        lines.pop()
+    return "\n".join(lines)
+
+
+def render_tables(files: list[str], root: Path) -> str:
+    """``kinemic tables FILE...``: the study's tables of each results file, captioned."""
+    out: list[str] = []
+    for name, result, spec, runs in _targets(files, root):
+        captions = _captions(result, spec, runs)
+        text = summarise({"datasets": {spec: runs}})
+        for line in text.splitlines():
+            if line.startswith("### "):
+                out.append(f"**{line[4:]}**, from `{name}`.")
                 continue
-            captions = _captions(result, spec, runs)
-            text = summarise({"datasets": {spec: runs}})
-            for line in text.splitlines():
-                if line.startswith("### "):
-                    out.append(f"**{line[4:]}**, from `{name}`.")
-                    continue
-                caption = next((c for head, c in captions.items() if line.startswith(head)), None)
-                if caption:
-                    out += [caption, ""]
-                out.append(line.replace("summed over seeds", f"summed over {_seeds(runs)}"))
-    while out and not out[-1]:
-        out.pop()
-    return "\n".join(out)
+            caption = next((c for head, c in captions.items() if line.startswith(head)), None)
+            if caption:
+                out += [caption, ""]
+            out.append(line.replace("summed over seeds", f"summed over {_seeds(runs)}"))
+    return _joined(out)
 
 
 # --------------------------------------------------------------------------- summary
@@ -220,20 +230,13 @@ def _time_lines(runs: list[dict]) -> list[str]:
 def render_summary(files: list[str], root: Path) -> str:
     """``kinemic summary FILE...``: the figures the prose discusses, per target dataset."""
     out: list[str] = []
-    for name in files:
-        result = load_json(root, name)
-        for spec, runs in result["datasets"].items():
-            if not runs:
-                continue
-            out.append(f"`{spec}` ({_seeds(runs)}, `{name}`):")
-            out.append("")
-            for part in (_classifier_lines, _quality_lines, _mining_lines, _per_class_lines, _group_lines,
-                         _confusion_lines, _time_lines):
-                out += part(runs)
-            out.append("")
-    while out and not out[-1]:
-        out.pop()
-    return "\n".join(out)
+    for name, _, spec, runs in _targets(files, root):
+        out += [f"`{spec}` ({_seeds(runs)}, `{name}`):", ""]
+        for part in (_classifier_lines, _quality_lines, _mining_lines, _per_class_lines, _group_lines,
+                     _confusion_lines, _time_lines):
+            out += part(runs)
+        out.append("")
+    return _joined(out)
 
 
 PARTS = {"tables": render_tables, "summary": render_summary}

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from motionvigil.report.blocks import load_json, num
+from motionvigil.report.blocks import load_json, num, results_file
 
 MODELS = {
     "scratch": "UNIK from scratch",
@@ -40,9 +40,7 @@ SELECTION = "val/contrastive"  # the pre-training loop keeps the epoch with the 
 
 def load_jsonl(root: Path, name: str) -> list[dict]:
     """The JSON objects of a ``.jsonl`` results file, one per non-empty line."""
-    path = root / name
-    if not path.is_file():
-        raise FileNotFoundError(f"{name}: results file named in a docs marker is missing (make results writes it)")
+    path = results_file(root, name)
     rows = []
     for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if line.strip():
