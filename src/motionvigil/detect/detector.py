@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import math
+from dataclasses import replace
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,7 @@ class Detector:
         self.calibration = dict(calibration or {})
         self.info = dict(info or {})
         self.head = head
+        self.pair_model: Any = None  # set by the pair scoring of issue 27 (detect/pairs.py)
         c = len(self.classes)
         if self.prototypes.shape != (c, bundle.config.embed_dim):
             raise ValueError(f"prototypes must be [{c}, {bundle.config.embed_dim}], got {self.prototypes.shape}")
@@ -254,6 +256,37 @@ class Detector:
             out.append(WindowResult(seconds(s), seconds(s + len(w)), dict(zip(self.classes, map(float, row))),
                                     violence, violence >= self.threshold, self.classes[best]))
         return out
+
+    def score_scene(self, starts: Sequence[int], scenes: Sequence[dict[int, np.ndarray]],
+                    batch_size: int = 64) -> list[WindowResult]:
+        """Results for multi-person input (docs/persons.md).
+
+        ``scenes[i]`` maps person id -> that person's 20 Hz SMPL-22 window starting at
+        ``starts[i]``, in the shared (not canonical) frame, holding only the persons
+        scorable in that window. Returns, per window start in order, one result per person
+        (``persons=(id,)``) and then one per pair of persons close enough to touch
+        (``persons=(a, b)``, ``a < b``), whose violence comes from :meth:`pair_results`.
+        """
+        flat: list[tuple[int, int, np.ndarray]] = [(s, pid, w) for s, scene in zip(starts, scenes)
+                                                   for pid, w in sorted(scene.items())]
+        if not flat:
+            return []
+        own = self.score_windows([w for _, _, w in flat], [s for s, _, _ in flat], batch_size)
+        own = [replace(r, persons=(pid,)) for r, (_, pid, _) in zip(own, flat)]
+        by_key = {(s, pid): r for r, (s, pid, _) in zip(own, flat)}
+        pairs = self.pair_results(starts, scenes, by_key)
+        out: list[WindowResult] = []
+        for s in dict.fromkeys(starts):
+            out.extend(r for (st, _), r in by_key.items() if st == s)
+            out.extend(pairs.get(s, []))
+        return out
+
+    def pair_results(self, starts: Sequence[int], scenes: Sequence[dict[int, np.ndarray]],
+                     own: dict[tuple[int, int], WindowResult]) -> dict[int, list[WindowResult]]:
+        """Pair results per window start (see :meth:`score_scene`); none without a pair model."""
+        if self.pair_model is None:
+            return {}
+        return self.pair_model.results(starts, scenes, own, self.threshold)
 
     # ---- description and storage ------------------------------------------------------
     def describe(self) -> str:

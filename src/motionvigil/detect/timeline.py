@@ -32,6 +32,7 @@ class AlertSegment:
     top_class: str
     max_score: float
     windows: int
+    persons: tuple[int, ...] = ()  # as WindowResult.persons: () one-person input, (id,) or (a, b)
 
 
 @dataclass

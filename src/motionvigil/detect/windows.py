@@ -77,6 +77,10 @@ class WindowResult:
         violence: the highest score over the violent classes.
         alert: ``violence >= threshold``.
         violent_class: the violent class with that highest score.
+        persons: whose window it is: ``()`` for the one body of a one-person motion or
+            stream (as before persons existed), ``(id,)`` for one person of a
+            multi-person input, ``(a, b)`` with ``a < b`` for the pair of persons ``a``
+            and ``b`` (see docs/persons.md).
     """
 
     start_s: float
@@ -85,6 +89,7 @@ class WindowResult:
     violence: float
     alert: bool
     violent_class: str = ""
+    persons: tuple[int, ...] = ()
 
     @property
     def top_class(self) -> str:

@@ -49,14 +49,32 @@ class Layout:
 
 @dataclass
 class Motion:
-    """A 3D skeletal motion.
+    """A 3D skeletal motion of one or more persons.
+
+    The persons axis: a motion holds ``P >= 1`` bodies that share one clock, one layout
+    and one coordinate frame (so the distance between two people is meaningful).
+
+    - One person (every single-body reader): ``joints`` is ``[T, J, 3]``.
+    - Several persons (SBU Kinect pairs, tracked video): ``joints`` is ``[P, T, J, 3]``,
+      ``person_ids`` names each body (e.g. track ids) and ``present [P, T]`` says in which
+      frames each body was really seen. Frames where a person is absent hold *finite
+      filler* (the nearest frame where that person was present) so arrays stay finite;
+      whatever scores motion must look at ``present`` and never treat filler as motion.
+
+    A one-person motion is the ``P = 1`` case: :attr:`bodies` is always ``[P, T, J, 3]``,
+    :attr:`presence` always ``[P, T]`` and :meth:`person` gives one body as a
+    one-person motion. Code that only reads one body calls :meth:`single`, which refuses
+    a multi-person motion with a one-line error.
 
     Attributes:
-        joints: float32 array ``[T, J, 3]``: joint positions in metres, Y up.
+        joints: float32, ``[T, J, 3]`` (one person) or ``[P, T, J, 3]`` (``P >= 2``): joint
+            positions in metres, Y up.
         fps: frames per second.
         layout: the skeleton layout (joint names and parents), ``J`` joints.
         source: the file the motion was read from (or ``None``).
         meta: free-form metadata (e.g. per-joint tracking confidence, original units).
+        person_ids: one id per body (default ``0 .. P-1``); unique non-negative ints.
+        present: ``[P, T]`` boolean, or ``None`` (every body present in every frame).
     """
 
     joints: np.ndarray
@@ -64,35 +82,135 @@ class Motion:
     layout: Layout
     source: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    person_ids: tuple[int, ...] = ()
+    present: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        self.joints = validate_joints(self.joints, self.source, expected_joints=self.layout.num_joints)
+        arr = np.asarray(self.joints)
+        if arr.ndim == 4:
+            if arr.shape[0] < 1:
+                raise MotionFileError(self.source, "a multi-person motion needs at least one person")
+            bodies = [validate_joints(b, self.source, expected_joints=self.layout.num_joints) for b in arr]
+            stacked = np.stack(bodies)
+            self.joints = stacked[0] if len(bodies) == 1 else stacked
+        else:
+            self.joints = validate_joints(arr, self.source, expected_joints=self.layout.num_joints)
         if not (np.isfinite(self.fps) and self.fps > 0):
             raise MotionFileError(self.source, f"invalid frame rate {self.fps!r}")
         self.fps = float(self.fps)
+        p, t = self.num_persons, self.num_frames
+        ids = tuple(int(i) for i in self.person_ids) if len(self.person_ids) else tuple(range(p))
+        if len(ids) != p or len(set(ids)) != p or min(ids) < 0:
+            raise MotionFileError(self.source, f"need {p} unique non-negative person ids, got {list(self.person_ids)}")
+        self.person_ids = ids
+        if self.present is not None:
+            mask = np.asarray(self.present)
+            if mask.shape == (t,) and p == 1:
+                mask = mask[None]
+            if mask.shape != (p, t):
+                raise MotionFileError(self.source, f"present must be [persons, frames] = [{p}, {t}], got {mask.shape}")
+            mask = mask.astype(bool)
+            self.present = None if mask.all() else np.ascontiguousarray(mask)
 
     @property
     def num_frames(self) -> int:
-        return int(self.joints.shape[0])
+        return int(self.joints.shape[-3])
 
     @property
     def num_joints(self) -> int:
-        return int(self.joints.shape[1])
+        return int(self.joints.shape[-2])
+
+    @property
+    def num_persons(self) -> int:
+        return 1 if self.joints.ndim == 3 else int(self.joints.shape[0])
+
+    @property
+    def bodies(self) -> np.ndarray:
+        """``[P, T, J, 3]`` joints of every body (a view; ``P = 1`` for one person)."""
+        return self.joints[None] if self.joints.ndim == 3 else self.joints
+
+    @property
+    def presence(self) -> np.ndarray:
+        """``[P, T]`` boolean: where each body was seen (all True when ``present`` is None)."""
+        if self.present is None:
+            return np.ones((self.num_persons, self.num_frames), dtype=bool)
+        return self.present
 
     @property
     def duration(self) -> float:
         """Duration in seconds (frame count / fps)."""
         return self.num_frames / self.fps
 
-    def with_joints(self, joints: np.ndarray, fps: float | None = None, layout: Layout | None = None) -> "Motion":
-        """A copy with new joints (and optionally new fps / layout), keeping source and meta."""
+    def person(self, index: int) -> "Motion":
+        """Body number ``index`` (0-based position, not id) as a one-person motion.
+
+        Its ``person_ids`` is that body's id and ``present`` its row of the mask."""
+        if not 0 <= index < self.num_persons:
+            raise IndexError(f"person index {index} out of range for {self.num_persons} person(s)")
+        return Motion(joints=self.bodies[index], fps=self.fps, layout=self.layout, source=self.source,
+                      meta=dict(self.meta), person_ids=(self.person_ids[index],),
+                      present=None if self.present is None else self.present[index : index + 1])
+
+    def persons(self) -> list["Motion"]:
+        """Every body as a one-person motion (see :meth:`person`)."""
+        return [self.person(i) for i in range(self.num_persons)]
+
+    def single(self, what: str = "this step") -> "Motion":
+        """``self`` when it holds one person; else a one-line :class:`MotionFileError`."""
+        if self.num_persons != 1:
+            raise MotionFileError(self.source, f"holds {self.num_persons} persons (ids {list(self.person_ids)}); "
+                                               f"{what} reads one person: pick one with --person ID")
+        return self
+
+    @classmethod
+    def stack(cls, persons: "list[Motion]", source: str | None = None) -> "Motion":
+        """One motion of the bodies of one-person ``persons`` (same layout, rate and frame count)."""
+        if not persons:
+            raise ValueError("stack needs at least one person")
+        first = persons[0]
+        for m in persons:
+            if m.num_persons != 1:
+                raise ValueError("stack takes one-person motions")
+            if m.layout != first.layout or m.fps != first.fps or m.num_frames != first.num_frames:
+                raise ValueError("stacked persons need the same layout, frame rate and frame count")
+        present = np.concatenate([m.presence for m in persons])
+        return cls(joints=np.stack([m.joints for m in persons]), fps=first.fps, layout=first.layout,
+                   source=source if source is not None else first.source, meta=dict(first.meta),
+                   person_ids=tuple(m.person_ids[0] for m in persons), present=present)
+
+    def with_joints(self, joints: np.ndarray, fps: float | None = None, layout: Layout | None = None,
+                    present: np.ndarray | None = None) -> "Motion":
+        """A copy with new joints (and optionally new fps / layout / presence), keeping
+        source, meta and person ids. ``present`` defaults to the current mask when the
+        frame count is unchanged (else every body is present)."""
+        joints = np.asarray(joints)
+        if present is None and self.present is not None and joints.shape[-3] == self.num_frames:
+            present = self.present
         return Motion(
             joints=joints,
             fps=self.fps if fps is None else fps,
             layout=self.layout if layout is None else layout,
             source=self.source,
             meta=dict(self.meta),
+            person_ids=self.person_ids,
+            present=present,
         )
+
+
+def fill_absent(joints: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """``joints [T, J, 3]`` with each absent frame (``present [T]`` False) replaced by the
+    nearest present frame (earlier one on ties); unchanged when no frame is present."""
+    present = np.asarray(present, dtype=bool)
+    if present.all() or not present.any():
+        return joints
+    idx = np.flatnonzero(present)
+    t = np.arange(len(present))
+    pos = np.searchsorted(idx, t).clip(0, len(idx) - 1)
+    prev = idx[np.maximum(pos - 1, 0)]
+    nxt = idx[pos]
+    nearest = np.where(np.abs(t - prev) <= np.abs(nxt - t), prev, nxt)
+    nearest = np.where(present, t, nearest)
+    return joints[nearest]
 
 
 def is_real(dtype: np.dtype) -> bool:

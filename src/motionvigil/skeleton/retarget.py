@@ -34,7 +34,7 @@ def smpl22_mapping(motion: Motion) -> AutoMapping:
         }
         return AutoMapping(mapping, [f"fixed map of layout {layout.name!r}"])
     try:
-        return auto_map(layout.joint_names, layout.parents, motion.joints, fixed=joint_map, layout_name=layout.name,
+        return auto_map(layout.joint_names, layout.parents, motion.bodies[0], fixed=joint_map, layout_name=layout.name,
                         rest=_rest_pose(motion))
     except MappingError as exc:
         raise MotionFileError(motion.source, str(exc)) from None
@@ -67,20 +67,33 @@ def to_smpl22(motion: Motion, fps: float = TARGET_FPS, canonical: bool = True) -
             +Z in the first frame. Bone lengths are the performer's own; the feature
             step moves them to HumanML3D's reference skeleton.
 
+    A multi-person motion keeps its persons axis: every body is mapped and resampled
+    alike, in the shared frame (``canonical`` then moves each body into its own
+    canonical frame, so use ``canonical=False`` to keep the distances between people);
+    ``present`` is resampled too (an output frame is present when the raw frames around
+    it are).
+
     Raises:
         MotionFileError: the layout has no mapping, or resampling leaves < 2 frames.
     """
     matrix = smpl22_mapping(motion).matrix(motion.layout.joint_names)
-    joints = np.einsum("sj,tjc->tsc", matrix, motion.joints.astype(np.float64))
-    joints = resample_joints(joints, motion.fps, fps)
-    if len(joints) < 2:
-        raise MotionFileError(
-            motion.source, f"motion of {motion.duration:.3f} s is too short for {fps:g} Hz (needs 2 frames)"
-        )
-    if canonical:
-        joints = canonicalize(joints)
+    bodies = []
+    for body in motion.bodies:
+        joints = np.einsum("sj,tjc->tsc", matrix, body.astype(np.float64))
+        joints = resample_joints(joints, motion.fps, fps)
+        if len(joints) < 2:
+            raise MotionFileError(
+                motion.source, f"motion of {motion.duration:.3f} s is too short for {fps:g} Hz (needs 2 frames)"
+            )
+        bodies.append(canonicalize(joints) if canonical else joints)
+    present = None
+    if motion.present is not None:
+        mask = resample_joints(motion.present.T.astype(np.float32)[:, :, None], motion.fps, fps)[:, :, 0].T
+        present = mask > 1.0 - 1e-4
     meta = dict(motion.meta, source_layout=motion.layout.name, source_fps=motion.fps)
-    return Motion(joints=joints, fps=fps, layout=SMPL22, source=motion.source, meta=meta)
+    joints = bodies[0] if motion.num_persons == 1 else np.stack(bodies)
+    return Motion(joints=joints, fps=fps, layout=SMPL22, source=motion.source, meta=meta,
+                  person_ids=motion.person_ids, present=present)
 
 
 def mapping_info(motion: Motion) -> dict:
