@@ -108,3 +108,58 @@ def limb_speed_score(joints: np.ndarray) -> float:
     j = np.asarray(joints, dtype=np.float64)
     ends = j[:, [L_WRIST, R_WRIST, L_ANKLE, R_ANKLE]]
     return _pct(_norm(_deriv(ends)).max(axis=1), 99)
+
+
+STRIKE_NAMES: tuple[str, ...] = tuple(
+    f"{limb}_{what}" for limb in ("arm", "leg")
+    for what in ("path_straightness", "forward_at_peak", "height_at_peak", "extension_at_peak", "peaks")
+)
+
+
+def _facing(j: np.ndarray) -> np.ndarray:
+    """``[T, 3]`` unit horizontal facing direction from the hips and shoulders (Y up)."""
+    across = (j[:, R_SHOULDER] - j[:, L_SHOULDER]) + (j[:, R_HIP] - j[:, L_HIP])
+    forward = np.stack([across[:, 2], np.zeros(len(j)), -across[:, 0]], axis=1)
+    return forward / np.maximum(_norm(forward)[:, None], 1e-9)
+
+
+def strike_features(joints: np.ndarray) -> np.ndarray:
+    """The :data:`STRIKE_NAMES` vector of one window ``[T, 22, 3]`` (SMPL-22, 20 Hz): the
+    shape of each limb's fastest movement, which tells a strike from a fast swing.
+
+    For the faster side of each limb, around its peak body-relative speed (+-0.25 s):
+    ``path_straightness`` (net displacement over path length: a punch travels straight,
+    a swing or throw arcs), ``forward_at_peak`` (share of the velocity along the body's
+    facing: strikes go at someone in front), ``height_at_peak`` (above the shoulder or
+    hip, in leg lengths), ``extension_at_peak`` (cosine of the elbow or knee angle: a
+    strike ends with the limb straight) and ``peaks`` (speed peaks over half the maximum:
+    boxing repeats). Same units and invariances as :func:`kinematic_features`.
+    """
+    j = np.asarray(joints, dtype=np.float64)
+    if j.ndim != 3 or j.shape[1:] != (22, 3) or len(j) < 2:
+        raise ValueError(f"strike features need SMPL-22 joints [T>=2, 22, 3], got {j.shape}")
+    if not np.isfinite(j).all():
+        raise ValueError("strike features need finite joint positions")
+    j = j / leg_length(j)
+    rel = j - j[:, PELVIS : PELVIS + 1]
+    facing = _facing(j)
+    out: list[float] = []
+    for limb, sides in _SIDES.items():
+        speeds = np.stack([_norm(_deriv(rel[:, end])) for _, _, end in sides])
+        side = int(np.argmax(speeds.max(axis=1)))
+        base, mid, end = sides[side]
+        speed = speeds[side]
+        t = int(np.argmax(speed))
+        lo, hi = max(0, t - 5), min(len(j), t + 6)
+        path = rel[lo:hi, end]
+        length = _norm(np.diff(path, axis=0)).sum()
+        straight = float(_norm(path[-1] - path[0]) / length) if length > 1e-6 else 0.0
+        vel = _deriv(rel[:, end])[t]
+        forward = float(np.dot(vel, facing[t]) / max(_norm(vel), 1e-9))
+        height = float(j[t, end, 1] - j[t, base, 1])
+        upper, lower = j[t, base] - j[t, mid], j[t, end] - j[t, mid]
+        extension = float(-np.dot(upper, lower) / max(_norm(upper) * _norm(lower), 1e-9))
+        above = speed > 0.5 * speed.max()
+        peaks = float(np.count_nonzero(above[1:] & ~above[:-1]) + int(above[0]))
+        out += [straight, forward, height, extension, peaks]
+    return np.asarray(out, dtype=np.float32)

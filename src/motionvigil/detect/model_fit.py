@@ -1,0 +1,225 @@
+"""Training the learned :class:`~motionvigil.detect.model.ViolenceModel`: windows,
+augmentation, out-of-fold calibration and the threshold on pooled calm motion.
+
+Person windows come from labelled one-person clips (each clip's windows share one unit
+of weight), pair windows from two-person scenes (real ones such as SBU Kinect, and
+scenes staged from one-person clips, :mod:`motionvigil.datasets.synthetic.pairs`).
+
+**Calibration and threshold, out of fold.** The training data is split into groups
+(normally: its sources). For each group a model is trained without it and scores it;
+these held-out logits fit each network's Platt scaling, and the group's calm clips,
+stitched into one long motion, are scanned by that held-out model. The threshold is the
+lowest one at which those scans, pooled, raise at most ``alerts_per_min`` false alerts
+per minute, so it is set on calm motion from sources the scoring model did not see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from motionvigil.datasets.clip import Clip
+from motionvigil.datasets.sequences import stitch
+from motionvigil.datasets.synthetic.pairs import PairScene
+from motionvigil.detect.head_fit import DEFAULT_ALERTS_PER_MIN, CalmScan, alert_rate_threshold, clip_windows, scan
+from motionvigil.detect.model import (
+    DEFAULT_ALPHA,
+    DEFAULT_HIDDEN,
+    PAIR_FEATURES,
+    PERSON_FEATURES,
+    Net,
+    ViolenceModel,
+    pair_matrix,
+    person_matrix,
+)
+from motionvigil.detect.windows import window_starts
+from motionvigil.skeleton.resample import resample_joints
+
+L_SIDE = (1, 4, 7, 10, 13, 16, 18, 20)
+R_SIDE = (2, 5, 8, 11, 14, 17, 19, 21)
+
+
+def kinect_like(joints: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One perturbed copy of ``joints [T, 22, 3]`` (20 Hz) as another sensor or performer
+    might give it: played 0.75-1.33x as fast, limbs 0.9-1.1x as long, 0.5-2 cm of jitter on
+    every joint, and a few joints frozen for 2-6 frames the way a Kinect's repaired
+    tracking losses look. (Mirroring and turning about the vertical are not needed: the
+    descriptors are invariant to both.)"""
+    factor = float(np.exp(rng.uniform(np.log(0.75), np.log(1.33))))
+    j = resample_joints(np.asarray(joints, np.float64), 20.0 * factor, 20.0).astype(np.float64)
+    if len(j) < 2:
+        j = np.asarray(joints, np.float64).copy()
+    root = j[:, :1]
+    j = root + (j - root) * rng.uniform(0.9, 1.1)
+    j = j + rng.normal(0.0, rng.uniform(0.005, 0.02), j.shape)
+    for _ in range(int(rng.integers(0, 4))):
+        joint, start = int(rng.integers(0, 22)), int(rng.integers(0, len(j)))
+        j[start : start + int(rng.integers(2, 7)), joint] = j[start, joint]
+    return j.astype(np.float32)
+
+
+@dataclass
+class Table:
+    """Descriptors of windows with the clip (or scene) each came from."""
+
+    x: np.ndarray  # [N, F]
+    clip: np.ndarray  # [N] item index
+    violent: np.ndarray  # [C] per item
+    group: np.ndarray  # [C] per item: the out-of-fold group (its source)
+
+    @property
+    def y(self) -> np.ndarray:
+        return self.violent[self.clip]
+
+    def weights(self) -> np.ndarray:
+        counts = np.bincount(self.clip, minlength=len(self.violent))
+        return 1.0 / counts[self.clip]
+
+    def take(self, items: np.ndarray) -> "Table":
+        items = np.asarray(items, int)
+        renumber = np.full(len(self.violent), -1)
+        renumber[items] = np.arange(len(items))
+        rows = np.isin(self.clip, items)
+        return Table(self.x[rows], renumber[self.clip[rows]], self.violent[items], self.group[items])
+
+    @staticmethod
+    def concat(tables: Sequence["Table"]) -> "Table":
+        tables = [t for t in tables if t is not None and len(t.violent)]
+        offset, idx = 0, []
+        for t in tables:
+            idx.append(t.clip + offset)
+            offset += len(t.violent)
+        return Table(np.concatenate([t.x for t in tables]), np.concatenate(idx),
+                     np.concatenate([t.violent for t in tables]), np.concatenate([t.group for t in tables]))
+
+    def item_max(self, scores: np.ndarray) -> np.ndarray:
+        out = np.full(len(self.violent), -np.inf)
+        np.maximum.at(out, self.clip, scores)
+        return out
+
+
+def person_table(clips: Sequence[Clip], window: int, stride: int, groups: Sequence[str] | None = None) -> Table:
+    """Windows of one-person clips; a clip's group is ``groups[i]`` or its dataset."""
+    xs, idx = [], []
+    for i, c in enumerate(clips):
+        rows = person_matrix(clip_windows(c.joints, window, stride))
+        xs.append(rows)
+        idx.append(np.full(len(rows), i))
+    return Table(np.concatenate(xs) if xs else np.zeros((0, len(PERSON_FEATURES)), np.float32),
+                 np.concatenate(idx) if idx else np.zeros(0, int), np.array([c.violent for c in clips], bool),
+                 np.array(list(groups) if groups is not None else [c.dataset for c in clips], dtype=object))
+
+
+def pair_table(scenes: Sequence[PairScene], window: int, stride: int) -> Table:
+    """Windows of two-person scenes, both directions: person 0 acting on person 1 carries
+    the scene's label, person 1 acting on person 0 is calm (for real scenes, person 0 is
+    the one whose hands and feet come fastest at the other, see :func:`actor_first`)."""
+    xs, idx, violent, group = [], [], [], []
+    for i, sc in enumerate(scenes):
+        a, b = sc.joints[0], sc.joints[1]
+        starts = window_starts(len(a), window, stride)
+        wa = [a[s : s + window] for s in starts]
+        wb = [b[s : s + window] for s in starts]
+        ka, kb = person_matrix(wa), person_matrix(wb)
+        for k, rows in enumerate((pair_matrix(wa, wb, ka, kb), pair_matrix(wb, wa, kb, ka))):
+            xs.append(rows)
+            idx.append(np.full(len(rows), len(violent)))
+            violent.append(sc.violent and k == 0)
+            group.append(sc.source)
+    return Table(np.concatenate(xs) if xs else np.zeros((0, len(PAIR_FEATURES)), np.float32),
+                 np.concatenate(idx) if idx else np.zeros(0, int), np.array(violent, bool),
+                 np.array(group, dtype=object))
+
+
+def actor_first(joints: np.ndarray) -> np.ndarray:
+    """``[2, T, 22, 3]`` with the person whose hands/feet approach the other fastest first."""
+    from motionvigil.features.interaction import interaction_features
+
+    ab = interaction_features(joints[0], joints[1])[2]
+    ba = interaction_features(joints[1], joints[0])[2]
+    return joints if ab >= ba else joints[::-1]
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    hidden: int = DEFAULT_HIDDEN
+    alpha: float = DEFAULT_ALPHA
+    window: int = 64
+    stride: int = 10
+    alerts_per_min: float = DEFAULT_ALERTS_PER_MIN
+
+
+def _fit(table: Table, features: Sequence[str], s: ModelSettings, seed: int) -> Net:
+    return Net.fit(table.x, table.y, features, table.weights(), s.hidden, s.alpha, seed)
+
+
+def fit_model(person: Table, pairs: Table | None, calm: Sequence[Clip], s: ModelSettings,
+              seed: int = 0) -> tuple[ViolenceModel, dict]:
+    """Train, calibrate and set the threshold (see the module doc).
+
+    Args:
+        person: one-person windows (their groups are the out-of-fold folds).
+        pairs: two-person windows, or None for a person-only model.
+        calm: the real calm clips whose long scans set the threshold; each clip's
+            group is its dataset, which must be one of ``person``'s groups.
+
+    Returns:
+        The model and a calibration summary with ``threshold``.
+    """
+    groups = sorted({str(g) for g in person.group})
+    logits, truth, scans_by_group = [], [], {}
+    for g in groups:
+        inside = np.flatnonzero(person.group != g)
+        held = person.take(np.flatnonzero(person.group == g))
+        net = _fit(person.take(inside), PERSON_FEATURES, s, seed)
+        logits.append(net.logit(held.x))
+        truth.append(held.y)
+        mine = [c for c in calm if c.dataset == g and not c.violent]
+        if mine:
+            joints, _ = stitch([c.joints for c in mine])
+            scans_by_group[g] = scan(lambda w: net.score(person_matrix(w)), joints, s.window, s.stride)
+    final = _fit(person, PERSON_FEATURES, s, seed)
+    y = np.concatenate(truth)
+    final = final.calibrated(np.concatenate(logits), y) if y.any() and not y.all() else final
+    a, b = final.platt
+    scans = [CalmScan(1.0 / (1.0 + np.exp(-np.clip(a * _logit(sc.scores) + b, -60, 60))), sc.starts, sc.frames)
+             for sc in scans_by_group.values()]
+    pair_net = None
+    if pairs is not None and len(pairs.violent) and pairs.violent.any():
+        pair_net = _calibrated(pairs, PAIR_FEATURES, s, seed)
+    model = ViolenceModel(final, pair_net, {"window": s.window, "hidden": s.hidden, "alpha": s.alpha})
+    threshold, rate = alert_rate_threshold(scans, s.window, s.alerts_per_min)
+    minutes = sum(x.frames for x in scans) / 20.0 / 60.0
+    calm_scores = np.concatenate([x.scores for x in scans])
+    calibration = {"policy": f"alerts_per_min={s.alerts_per_min:g}", "threshold": threshold,
+                   "alerts_per_min": rate, "calm_minutes": minutes, "calm_sources": sorted(scans_by_group),
+                   "calm_score_quantiles": {q: float(np.quantile(calm_scores, float(q)))
+                                            for q in ("0.5", "0.9", "0.99", "0.999")},
+                   "platt": list(final.platt),
+                   "scores": "calm clips of each source stitched into one long motion, scored by a model "
+                             "trained without that source (out of fold)"}
+    return model, calibration
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    """Undo the sigmoid of an uncalibrated network's score (its raw logit)."""
+    p = np.clip(p, 1e-15, 1 - 1e-15)
+    return np.log(p / (1 - p))
+
+
+def _calibrated(table: Table, features: Sequence[str], s: ModelSettings, seed: int) -> Net:
+    """A network trained on ``table`` whose Platt scaling is fitted on out-of-group logits."""
+    groups = sorted({str(g) for g in table.group})
+    logits, truth = [], []
+    for g in groups:
+        inside = table.take(np.flatnonzero(table.group != g))
+        held = table.take(np.flatnonzero(table.group == g))
+        if not inside.violent.any() or inside.violent.all():
+            continue
+        logits.append(_fit(inside, features, s, seed).logit(held.x))
+        truth.append(held.y)
+    net = _fit(table, features, s, seed)
+    y = np.concatenate(truth) if truth else np.zeros(0, bool)
+    return net.calibrated(np.concatenate(logits), y) if y.any() and not y.all() else net
