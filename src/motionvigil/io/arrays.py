@@ -12,14 +12,16 @@ import numpy as np
 
 from motionvigil.atomic import atomic_path
 from motionvigil.errors import MotionFileError
-from motionvigil.io.layouts import KINECT_MSR, KINECT_SDK, MEDIAPIPE33, SMPL22
+from motionvigil.io.layouts import KINECT_MSR, KINECT_SBU15, KINECT_SDK, KINECT_UTD, MEDIAPIPE33, SMPL22
 from motionvigil.io.motion import Layout, Motion, is_real
 
 HUMANML3D_FEATURE_DIM = 263
 #: Arrays ``save_npz`` writes itself; extra arrays may not use these names.
 NPZ_RESERVED_KEYS = ("joints", "fps", "joint_names", "parents", "layout", "source")
 #: Fixed layouts that an npz can name in its ``layout`` entry instead of listing joints.
-KNOWN_LAYOUTS = {layout.name: layout for layout in (SMPL22, KINECT_MSR, KINECT_SDK, MEDIAPIPE33)}
+KNOWN_LAYOUTS = {
+    layout.name: layout for layout in (SMPL22, KINECT_MSR, KINECT_SDK, KINECT_UTD, KINECT_SBU15, MEDIAPIPE33)
+}
 
 # np.load on a damaged file raises a zoo of exceptions (OSError, ValueError, EOFError,
 # zipfile.BadZipFile, zlib.error, SyntaxError and tokenize.TokenError from the header
