@@ -309,3 +309,66 @@ def test_validate_joints_rejects_non_real_dtypes_and_reports_overflow():
     huge[2, 1, 0] = np.finfo(np.longdouble).max
     with pytest.raises(MotionFileError, match="frame 2, joint 1"):
         validate_joints(huge, "clip.npz")
+
+
+# --------------------------------------------------------------------------- persons axis
+
+
+def _pair(num_frames: int = 6) -> Motion:
+    joints = np.stack([_joints(num_frames, 15, seed=1), _joints(num_frames, 15, seed=2) + 1.5])
+    present = np.ones((2, num_frames), dtype=bool)
+    present[1, :2] = False
+    from motionvigil.io.layouts import KINECT_SBU15
+
+    return Motion(joints=joints, fps=15.0, layout=KINECT_SBU15, person_ids=(3, 7), present=present)
+
+
+def test_npz_round_trip_multi_person(tmp_path):
+    motion = _pair()
+    path = tmp_path / "pair.npz"
+    save_npz(path, motion)
+    back = load_motion(path)
+    assert back.num_persons == 2 and back.joints.shape == (2, 6, 15, 3)
+    np.testing.assert_array_equal(back.joints, motion.joints)
+    assert back.person_ids == (3, 7)
+    np.testing.assert_array_equal(back.present, motion.present)
+    assert back.layout == motion.layout and back.fps == 15.0
+    assert "person_ids" not in back.meta and "present" not in back.meta
+
+
+def test_npz_single_person_writes_no_persons_entries(tmp_path):
+    path = tmp_path / "one.npz"
+    save_npz(path, Motion(_joints(), fps=20.0, layout=SMPL22))
+    with np.load(path) as z:
+        assert "person_ids" not in z.files and "present" not in z.files and z["joints"].ndim == 3
+    back = read_npz(path)
+    assert back.num_persons == 1 and back.person_ids == (0,) and back.present is None
+
+
+@pytest.mark.parametrize(
+    ("arrays", "message"),
+    [
+        ({"person_ids": np.array([0])}, r"'person_ids' must be 2 integer"),
+        ({"person_ids": np.array([0.0, 1.0])}, r"'person_ids' must be 2 integer"),
+        ({"person_ids": np.array([4, 4])}, "unique non-negative person ids"),
+        ({"person_ids": np.array([-1, 4])}, "unique non-negative person ids"),
+        ({"present": np.ones((2, 5), dtype=bool)}, r"'present' must have shape \[persons, frames\] = \[2, 6\]"),
+        ({"present": np.full((2, 6), 2)}, "booleans"),
+        ({"present": np.full((2, 6), 0.5)}, "booleans"),
+    ],
+)
+def test_npz_bad_persons_entries(tmp_path, arrays, message):
+    path = tmp_path / "bad.npz"
+    np.savez(path, joints=_pair().joints, fps=15.0, **arrays)
+    with pytest.raises(MotionFileError, match=message) as info:
+        read_npz(path)
+    assert info.value.path == str(path)
+
+
+def test_npz_multi_person_beyond_float32_names_the_person(tmp_path):
+    joints = _pair().joints.astype(np.float64)
+    joints[1, 4, 2, 0] = 1e300
+    path = tmp_path / "big.npz"
+    np.savez(path, joints=joints, fps=15.0)
+    with pytest.raises(MotionFileError, match="at person 1, frame 4, joint 2"):
+        read_npz(path)

@@ -19,11 +19,21 @@ def cmd_convert(args: argparse.Namespace) -> int:
     if out.suffix != ".npz":
         return usage_error("convert", f"output must end in .npz, got {out}")
     kwargs = {"asf": args.asf} if args.asf else {}
-    converted = convert_file(args.input, out, **kwargs, **reader_options(args))
-    emit(args, {"input": str(args.input), "output": str(out), "frames": len(converted.joints), "fps": converted.fps,
-                 "features": list(converted.features.shape)},
-         f"{args.input} -> {out}: {len(converted.joints)} frames at {converted.fps:g} Hz, "
-         f"features {converted.features.shape[0]}x{converted.features.shape[1]}")
+    converted = convert_file(args.input, out, person=args.person, **kwargs, **reader_options(args))
+    frames = converted.joints.shape[-3]
+    summary = {"input": str(args.input), "output": str(out), "frames": frames, "fps": converted.fps,
+               "features": None if converted.features is None else list(converted.features.shape)}
+    if converted.features is None:
+        summary.update(persons=converted.num_persons, person_ids=list(converted.person_ids))
+        text = (f"{args.input} -> {out}: {converted.num_persons} persons (ids {list(converted.person_ids)}), "
+                f"{frames} frames at {converted.fps:g} Hz, shared frame, no features "
+                "(HumanML3D features need one body: --person ID)")
+    else:
+        if args.person is not None:
+            summary["person"] = args.person
+        text = (f"{args.input} -> {out}: {frames} frames at {converted.fps:g} Hz, "
+                f"features {converted.features.shape[0]}x{converted.features.shape[1]}")
+    emit(args, summary, text)
     return 0
 
 
@@ -34,15 +44,19 @@ def cmd_info(args: argparse.Namespace) -> int:
     infos = []
     for path in args.inputs:
         motion = load_motion(path, **reader_options(args))
-        infos.append({
+        info = {
             "file": str(path),
             "layout": motion.layout.name,
             "joints": motion.num_joints,
             "frames": motion.num_frames,
             "fps": motion.fps,
             "duration_s": round(motion.duration, 3),
-            **mapping_info(motion),
-        })
+        }
+        if motion.num_persons > 1:  # one-person files report exactly what they always did
+            info.update(persons=motion.num_persons, person_ids=list(motion.person_ids))
+        if motion.present is not None:
+            info["present_frames"] = [int(n) for n in motion.presence.sum(axis=1)]
+        infos.append({**info, **mapping_info(motion)})
     if args.json:
         print(json.dumps({"files": infos}))
     else:
@@ -86,8 +100,11 @@ def cmd_data_synth(args: argparse.Namespace) -> int:
 
 def add_convert(sub) -> None:
     p = sub.add_parser("convert", help="motion file -> npz with SMPL-22 joints (20 Hz) and 263-dim features")
-    p.add_argument("input", help="BVH, AMC, Kinect txt, HumanML3D npy or npz file")
+    p.add_argument("input", help="BVH, AMC, Kinect txt (MSR, UTKinect, SBU), UTD-MHAD mat, HumanML3D npy or npz file")
     add_output(p, "output .npz (written atomically)")
+    p.add_argument("--person", type=int, metavar="ID",
+                   help="convert only the person with this id (a multi-person file otherwise keeps every body, "
+                        "joints [P, T, 22, 3] in the shared frame, and gets no HumanML3D features)")
     p.add_argument("--asf", help="ASF skeleton for an AMC input (default: found next to it)")
     add_reader_flags(p)
     add_run_flags(p, cmd_convert)
@@ -95,7 +112,7 @@ def add_convert(sub) -> None:
 
 def add_info(sub) -> None:
     p = sub.add_parser("info", help="print layout, joints, frames, fps, units and SMPL-22 mapping of motion files")
-    p.add_argument("inputs", nargs="+", metavar="FILE", help="motion files (BVH, AMC, Kinect txt, npy, npz)")
+    p.add_argument("inputs", nargs="+", metavar="FILE", help="motion files (BVH, AMC, Kinect txt, UTD-MHAD mat, npy, npz)")
     add_reader_flags(p)
     add_run_flags(p, cmd_info, json_help="print one JSON object {files: [...]} on stdout")
 

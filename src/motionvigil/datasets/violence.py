@@ -5,6 +5,11 @@ martial art, evade, grab person. Dataset labels that mean one of these map to it
 everything else is non-violent. Borderline actions are non-violent by decision:
 MSR Action3D's ``hammer`` (hitting a nail, not a person) and BABEL's ``throw``,
 ``grab body part`` and ``protect``.
+
+Pushes: a shove of another person is violent and counts as ``hit`` (a forceful blow
+with the hands): SBU Kinect's ``pushing`` (one person shoves the other) and, for
+consistency with it, UTD-MHAD's ``two hand push`` (the same shove, of the air). A
+plain ``push`` (pushing an object: UTKinect, the synthetic corpus) stays non-violent.
 """
 
 from __future__ import annotations
@@ -29,6 +34,13 @@ LABEL_TO_CATEGORY: dict[str, str] = {
     "punchRFront1Reps": "punch",
     "punchLSide1Reps": "punch",
     "punchRSide1Reps": "punch",
+    # UTD-MHAD
+    "front boxing": "punch",
+    "two hand push": "hit",
+    # SBU Kinect Interaction (one person strikes or shoves the other)
+    "kicking": "kick",
+    "punching": "punch",
+    "pushing": "hit",
 }
 
 

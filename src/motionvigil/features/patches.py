@@ -64,6 +64,13 @@ CHAINS: dict[str, tuple[tuple[str, ...], ...]] = {
         ("hip_centre", "left_hip", "left_knee", "left_ankle", "left_foot"),
         ("hip_centre", "right_hip", "right_knee", "right_ankle", "right_foot"),
     ),
+    "kinect_sbu15": (
+        ("torso", "neck", "head"),
+        ("neck", "left_shoulder", "left_elbow", "left_hand"),
+        ("neck", "right_shoulder", "right_elbow", "right_hand"),
+        ("torso", "left_hip", "left_knee", "left_foot"),
+        ("torso", "right_hip", "right_knee", "right_foot"),
+    ),
     "bandai_bvh": (
         ("Hips", "Spine", "Chest", "Neck", "Head"),
         ("Chest", "Shoulder_L", "UpperArm_L", "LowerArm_L", "Hand_L"),
@@ -79,8 +86,8 @@ CHAINS: dict[str, tuple[tuple[str, ...], ...]] = {
         ("root", "rhipjoint", "rfemur", "rtibia", "rfoot", "rtoes"),
     ),
 }
-_FAMILY = {"smpl22": "smpl22", "kinect_msr": "kinect", "kinect_sdk": "kinect", "bandai_bvh": "bandai_bvh",
-           "cmu_asf": "cmu_asf"}  # fmt: skip
+_FAMILY = {"smpl22": "smpl22", "kinect_msr": "kinect", "kinect_sdk": "kinect", "kinect_utd": "kinect",
+           "kinect_sbu15": "kinect_sbu15", "bandai_bvh": "bandai_bvh", "cmu_asf": "cmu_asf"}  # fmt: skip
 
 
 def chain_indices(layout: Layout) -> list[list[int]]:

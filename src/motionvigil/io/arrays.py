@@ -12,14 +12,16 @@ import numpy as np
 
 from motionvigil.atomic import atomic_path
 from motionvigil.errors import MotionFileError
-from motionvigil.io.layouts import KINECT_MSR, KINECT_SDK, MEDIAPIPE33, SMPL22
+from motionvigil.io.layouts import KINECT_MSR, KINECT_SBU15, KINECT_SDK, KINECT_UTD, MEDIAPIPE33, SMPL22
 from motionvigil.io.motion import Layout, Motion, is_real
 
 HUMANML3D_FEATURE_DIM = 263
 #: Arrays ``save_npz`` writes itself; extra arrays may not use these names.
-NPZ_RESERVED_KEYS = ("joints", "fps", "joint_names", "parents", "layout", "source")
+NPZ_RESERVED_KEYS = ("joints", "fps", "joint_names", "parents", "layout", "source", "person_ids", "present")
 #: Fixed layouts that an npz can name in its ``layout`` entry instead of listing joints.
-KNOWN_LAYOUTS = {layout.name: layout for layout in (SMPL22, KINECT_MSR, KINECT_SDK, MEDIAPIPE33)}
+KNOWN_LAYOUTS = {
+    layout.name: layout for layout in (SMPL22, KINECT_MSR, KINECT_SDK, KINECT_UTD, KINECT_SBU15, MEDIAPIPE33)
+}
 
 # np.load on a damaged file raises a zoo of exceptions (OSError, ValueError, EOFError,
 # zipfile.BadZipFile, zlib.error, SyntaxError and tokenize.TokenError from the header
@@ -78,9 +80,10 @@ def _check_float32_range(path: Path, joints: np.ndarray) -> None:
         with np.errstate(invalid="ignore"):
             too_big = np.abs(joints) > np.finfo(np.float32).max
         if too_big.any():
-            frame, joint = (int(i) for i in np.argwhere(too_big)[0][:2])
+            where = [int(i) for i in np.argwhere(too_big)[0][:-1]]
+            person = f"person {where.pop(0)}, " if joints.ndim == 4 else ""
             raise MotionFileError(
-                path, f"joint coordinate beyond float32 range at frame {frame}, joint {joint}"
+                path, f"joint coordinate beyond float32 range at {person}frame {where[0]}, joint {where[1]}"
             )
 
 
@@ -216,10 +219,35 @@ def _npz_layout(
         raise MotionFileError(path, str(exc)) from None
 
 
+def _npz_person_ids(path: Path, array: np.ndarray, num_persons: int) -> tuple[int, ...]:
+    """Person ids: a 1-D integer array, one entry per body (uniqueness is checked by Motion)."""
+    if array.dtype.kind not in "iu" or array.ndim != 1 or len(array) != num_persons:
+        raise MotionFileError(
+            path, f"'person_ids' must be {num_persons} integer(s), one per person, "
+                  f"got dtype {array.dtype} shape {array.shape}"
+        )
+    return tuple(int(i) for i in array.tolist())
+
+
+def _npz_present(path: Path, array: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The presence mask ``[persons, frames]``: booleans, or integers 0/1."""
+    if array.dtype.kind == "b":
+        mask = array
+    elif array.dtype.kind in "iu" and np.isin(array, (0, 1)).all():
+        mask = array.astype(bool)
+    else:
+        raise MotionFileError(path, f"'present' must hold booleans (or 0/1), got dtype {array.dtype}")
+    if mask.shape != shape and not (shape[0] == 1 and mask.shape == shape[1:]):
+        raise MotionFileError(path, f"'present' must have shape [persons, frames] = {list(shape)}, got {mask.shape}")
+    return mask.reshape(shape)
+
+
 def read_npz(path: str | Path) -> Motion:
     """Read a generic motion ``.npz``.
 
-    Keys: ``joints`` ``[T, J, 3]`` in metres (Y up), ``fps`` (scalar); optional
+    Keys: ``joints`` ``[T, J, 3]`` (one person) or ``[P, T, J, 3]`` (several persons,
+    ``P >= 1``) in metres (Y up), ``fps`` (scalar); optional ``person_ids`` (``P``
+    integers), ``present`` (``[P, T]`` booleans: where each body was seen); optional
     ``joint_names`` (string array), ``parents`` (int array, -1 for roots), ``layout``
     (layout name), ``source`` (where the motion first came from, kept in
     ``meta["original_source"]``). Any other arrays go to ``meta`` under their own names.
@@ -240,10 +268,16 @@ def read_npz(path: str | Path) -> Motion:
             raise MotionFileError(path, f"npz has no {required!r} array (found: {found})")
     joints = arrays.pop("joints")
     _check_numeric(path, joints, "'joints'")
-    if joints.ndim != 3 or joints.shape[-1] != 3:
-        raise MotionFileError(path, f"'joints' must have shape [frames, joints, 3], got {joints.shape}")
+    if joints.ndim not in (3, 4) or joints.shape[-1] != 3 or (joints.ndim == 4 and joints.shape[0] < 1):
+        raise MotionFileError(
+            path, f"'joints' must have shape [frames, joints, 3] or [persons, frames, joints, 3], got {joints.shape}"
+        )
     _check_float32_range(path, joints)
-    num_joints = joints.shape[1]
+    num_joints = joints.shape[-2]
+    num_persons = 1 if joints.ndim == 3 else joints.shape[0]
+    person_ids = _npz_person_ids(path, arrays.pop("person_ids"), num_persons) if "person_ids" in arrays else ()
+    present = (_npz_present(path, arrays.pop("present"), (num_persons, joints.shape[-3]))
+               if "present" in arrays else None)
     fps = _npz_fps(path, arrays.pop("fps"))
     names = _npz_names(path, arrays.pop("joint_names"), num_joints) if "joint_names" in arrays else None
     parents = _npz_parents(path, arrays.pop("parents"), num_joints) if "parents" in arrays else None
@@ -255,14 +289,17 @@ def read_npz(path: str | Path) -> Motion:
         if original:
             meta["original_source"] = original
     meta.update(arrays)
-    return Motion(joints=joints, fps=fps, layout=layout, source=str(path), meta=meta)
+    return Motion(joints=joints, fps=fps, layout=layout, source=str(path), meta=meta,
+                  person_ids=person_ids, present=present)
 
 
 def save_npz(path: str | Path, motion: Motion, **extra_arrays: Any) -> None:
     """Write ``motion`` to ``path`` (``.npz``) atomically, in the form :func:`read_npz` reads.
 
-    Stores ``joints`` (float32), ``fps``, ``joint_names``, ``parents``, ``layout``,
-    ``source`` (empty string if none) and each of ``extra_arrays`` (e.g.
+    Stores ``joints`` (float32; ``[P, T, J, 3]`` for several persons), ``fps``,
+    ``joint_names``, ``parents``, ``layout``, ``source`` (empty string if none),
+    ``person_ids`` (when several persons, or ids other than ``(0,)``), ``present`` (when
+    some body is absent in some frame) and each of ``extra_arrays`` (e.g.
     ``confidence=motion.meta["confidence"]``), which must be plain (non-object) arrays
     and must not reuse a reserved name.
 
@@ -280,6 +317,10 @@ def save_npz(path: str | Path, motion: Motion, **extra_arrays: Any) -> None:
         "layout": np.asarray(motion.layout.name, dtype=str),
         "source": np.asarray(motion.source or "", dtype=str),
     }
+    if motion.num_persons > 1 or motion.person_ids != (0,):
+        arrays["person_ids"] = np.asarray(motion.person_ids, dtype=np.int64)
+    if motion.present is not None:
+        arrays["present"] = np.asarray(motion.present, dtype=bool)
     for key, value in extra_arrays.items():
         if key in NPZ_RESERVED_KEYS:
             raise ValueError(f"extra array name {key!r} is reserved ({', '.join(NPZ_RESERVED_KEYS)})")

@@ -43,6 +43,10 @@ import numpy as np
 from motionvigil.errors import MotionFileError
 from motionvigil.io.layouts import KINECT_MSR, KINECT_SDK
 from motionvigil.io.motion import Motion
+from motionvigil.io.text_table import check_finite as _check_finite
+from motionvigil.io.text_table import frame_numbers as _frame_numbers
+from motionvigil.io.text_table import read_table as _read_table
+from motionvigil.io.text_table import read_text_lines as _read_text_lines
 
 NUM_KINECT_JOINTS = 20
 MAX_LOST_FRACTION = 0.5  # a file that lost the skeleton in more frames than this is rejected
@@ -51,80 +55,6 @@ _MSR_NAME = re.compile(r"^a(\d+)_s(\d+)_e(\d+)(?:_|\.)", re.IGNORECASE)
 _UTK_NAME = re.compile(r"^joints_s(\d+)_e(\d+)\.txt$", re.IGNORECASE)
 _UTK_SEQUENCE = re.compile(r"^s\d+_e\d+$")
 _UTK_SEGMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(\S+)\s+(\S+)$")
-
-
-def _read_text_lines(path: Path) -> list[str]:
-    """The lines of a UTF-8 text file; unreadable or non-text files raise MotionFileError."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise MotionFileError(path, f"cannot read file ({exc.strerror or exc})") from None
-    if b"\x00" in raw:
-        raise MotionFileError(path, "not a text file (contains NUL bytes)")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise MotionFileError(path, f"not a UTF-8 text file (bad byte at offset {exc.start})") from None
-    return text.splitlines()
-
-
-def _read_table(path: Path, num_columns: int) -> np.ndarray:
-    """Parse a whitespace-separated numeric table with exactly ``num_columns`` per line.
-
-    Blank lines are skipped. Errors name the 1-based line number.
-
-    Returns:
-        float64 array ``[rows, num_columns]`` (values may be non-finite; callers check).
-
-    Raises:
-        MotionFileError: empty file, a line with the wrong number of values, or a value
-            that is not a number.
-    """
-    tokens: list[str] = []
-    line_numbers: list[int] = []
-    for number, line in enumerate(_read_text_lines(path), start=1):
-        fields = line.split()
-        if not fields:
-            continue
-        if len(fields) != num_columns:
-            raise MotionFileError(
-                path, f"line {number}: expected {num_columns} values, found {len(fields)}"
-            )
-        tokens.extend(fields)
-        line_numbers.append(number)
-    if not line_numbers:
-        raise MotionFileError(path, "file holds no data lines")
-    try:
-        values = np.asarray(tokens, dtype=np.float64)
-    except (ValueError, OverflowError):
-        # Locate the first offending token only on failure (the fast path is vectorised).
-        for i, token in enumerate(tokens):
-            try:
-                float(token)
-            except (ValueError, OverflowError):
-                line = line_numbers[i // num_columns]
-                raise MotionFileError(path, f"line {line}: {token[:40]!r} is not a number") from None
-        raise MotionFileError(path, "file holds values that are not numbers") from None
-    return values.reshape(len(line_numbers), num_columns)
-
-
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
-
-
-def _check_finite(path: Path, values: np.ndarray, what: str, rows_per_frame: int = 1) -> None:
-    """Raise MotionFileError naming the first NaN/inf in ``values`` (2-D, one row per line).
-
-    Values too large for float32 (the dtype of :class:`Motion` joints) count as infinite.
-    """
-    with np.errstate(invalid="ignore"):
-        finite = np.abs(values) <= _FLOAT32_MAX
-    if not finite.all():
-        row = int(np.argwhere(~finite)[0][0])
-        raise MotionFileError(
-            path,
-            f"non-finite {what} (NaN, inf or beyond float32 range) in data line {row + 1} "
-            f"(frame {row // rows_per_frame})",
-        )
 
 
 def _lost_frames(joints: np.ndarray) -> np.ndarray:
@@ -230,25 +160,6 @@ def read_msr_action3d(path: str | Path, *, fps: float = 15.0) -> Motion:
         **parse_msr_name(path.name),
     }
     return Motion(joints=joints, fps=fps, layout=KINECT_MSR, source=str(path), meta=meta)
-
-
-def _frame_numbers(path: Path, column: np.ndarray) -> np.ndarray:
-    """Validate the UTKinect frame-number column: non-negative integers, never decreasing."""
-    if not (np.all(column == np.round(column)) and np.all(column >= 0) and np.all(column < 2**53)):
-        row = int(np.flatnonzero((column != np.round(column)) | (column < 0) | (column >= 2**53))[0])
-        raise MotionFileError(
-            path, f"data line {row + 1}: frame number {column[row]!r} is not a non-negative integer"
-        )
-    numbers = column.astype(np.int64)
-    backwards = np.flatnonzero(np.diff(numbers) < 0)
-    if len(backwards):
-        row = int(backwards[0]) + 1
-        raise MotionFileError(
-            path,
-            f"data line {row + 1}: frame number {numbers[row]} is below the previous one "
-            f"({numbers[row - 1]})",
-        )
-    return numbers
 
 
 def read_utkinect(path: str | Path, *, fps: float = 30.0) -> Motion:

@@ -61,6 +61,38 @@ KINECT_SDK = _layout_from_edges(
     _KINECT_PARENT,
 )  # fmt: skip
 
+# UTD-MHAD order (its Skeleton_joint_order.txt): trunk top-down, then left arm, right
+# arm, left leg, right leg, 4 joints each. Same Kinect v1 joints, a third file order.
+KINECT_UTD = _layout_from_edges(
+    "kinect_utd",
+    (
+        "head", "shoulder_centre", "spine", "hip_centre", "left_shoulder", "left_elbow",
+        "left_wrist", "left_hand", "right_shoulder", "right_elbow", "right_wrist", "right_hand",
+        "left_hip", "left_knee", "left_ankle", "left_foot", "right_hip", "right_knee",
+        "right_ankle", "right_foot",
+    ),
+    _KINECT_PARENT,
+)  # fmt: skip
+
+# SBU Kinect Interaction (OpenNI/NITE, 15 joints per person). NITE's "torso" is the
+# midpoint of the hip midpoint and the neck (measured: 0.50 of the way, median over the
+# set), its "hand" sits at the wrist and its "foot" at the ankle.
+KINECT_SBU15 = _layout_from_edges(
+    "kinect_sbu15",
+    (
+        "head", "neck", "torso", "left_shoulder", "left_elbow", "left_hand", "right_shoulder",
+        "right_elbow", "right_hand", "left_hip", "left_knee", "left_foot", "right_hip",
+        "right_knee", "right_foot",
+    ),
+    {
+        "neck": "torso", "head": "neck", "left_shoulder": "neck", "right_shoulder": "neck",
+        "left_elbow": "left_shoulder", "right_elbow": "right_shoulder",
+        "left_hand": "left_elbow", "right_hand": "right_elbow",
+        "left_hip": "torso", "right_hip": "torso", "left_knee": "left_hip", "right_knee": "right_hip",
+        "left_foot": "left_knee", "right_foot": "right_knee",
+    },
+)  # fmt: skip
+
 # MediaPipe Pose / BlazePose (33 landmarks), in MediaPipe's landmark order. MediaPipe
 # draws no bone between the face and the body, so the layout has two roots: the left
 # hip (body) and the nose (face points).

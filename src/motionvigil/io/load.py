@@ -14,9 +14,12 @@ _FORMATS = {
     ".bvh": "BVH (any hierarchy and channel order)",
     ".amc": "ASF/AMC (the .asf skeleton is found next to the .amc, or passed as asf=)",
     ".txt": "Kinect v1 skeletons: MSR Action3D *_skeleton3D.txt or UTKinect joints_*.txt; "
+            "SBU Kinect Interaction skeleton_pos.txt (two persons, CSV); "
             "DeepMimic humanoid clips (JSON, e.g. pybullet_data's humanoid3d_*.txt)",
+    ".mat": "UTD-MHAD *_skeleton.mat (MATLAB v5, d_skel 20 x 3 x frames, 30 fps)",
     ".npy": "HumanML3D new_joints/*.npy (frames x 22 x 3, 20 fps)",
-    ".npz": "generic npz with 'joints' [T, J, 3] in metres, 'fps', optional 'joint_names', 'parents'",
+    ".npz": "generic npz with 'joints' [T, J, 3] (or [P, T, J, 3] with 'person_ids', 'present') in metres, "
+            "'fps', optional 'joint_names', 'parents'",
     **{
         ext: "video: 3D pose of the person in it by MediaPipe Pose, 33 landmarks "
              "(needs the video extra: pip install 'motionvigil[video]')"
@@ -31,8 +34,11 @@ def supported_formats() -> dict[str, str]:
 
 
 def _sniff_kinect_txt(path: Path) -> str:
-    """Tell MSR Action3D (4 values per line) from UTKinect (1 + 60 values per line)."""
+    """Tell MSR Action3D (4 values per line) from UTKinect (1 + 60 values per line) and
+    SBU (1 + 90 comma-separated values per line)."""
     name = path.name
+    if name == "skeleton_pos.txt":
+        return "sbu"
     if name.endswith("_skeleton3D.txt") or name.endswith("_skeleton.txt"):
         return "msr"
     if re.match(r"joints_.*\.txt$", name):
@@ -42,12 +48,15 @@ def _sniff_kinect_txt(path: Path) -> str:
             first = fh.readline().split()
     except OSError as exc:
         raise MotionFileError(path, f"cannot read file ({exc.strerror})") from None
+    if len(first) == 1 and first[0].count(",") == 90:
+        return "sbu"
     if len(first) == 4:
         return "msr"
     if len(first) == 61:
         return "utkinect"
     raise MotionFileError(
-        path, f"unrecognised text skeleton format: first line has {len(first)} values (expected 4 or 61)"
+        path, f"unrecognised text skeleton format: first line has {len(first)} values "
+              "(expected 4, 61, or 91 separated by commas)"
     )
 
 
@@ -100,12 +109,17 @@ def _read(path: Path, **kwargs) -> Motion:
     if ext == ".txt":
         from motionvigil.io.deepmimic import is_deepmimic, read_deepmimic
         from motionvigil.io.kinect import read_msr_action3d, read_utkinect
+        from motionvigil.io.sbu import read_sbu
 
         if is_deepmimic(path):
             return read_deepmimic(path, **kwargs)
 
-        kind = _sniff_kinect_txt(path)
-        return read_msr_action3d(path, **kwargs) if kind == "msr" else read_utkinect(path, **kwargs)
+        reader = {"msr": read_msr_action3d, "utkinect": read_utkinect, "sbu": read_sbu}[_sniff_kinect_txt(path)]
+        return reader(path, **kwargs)
+    if ext == ".mat":
+        from motionvigil.io.utd_mhad import read_utd_mhad
+
+        return read_utd_mhad(path, **kwargs)
     if ext == ".npy":
         from motionvigil.io.arrays import read_humanml3d_joints
 

@@ -7,10 +7,18 @@ centres, at the fractions of SMPL's reference spine: 0.20, 0.46, 0.57).
 
 Per layout (source joint names):
 
-- ``kinect_msr`` / ``kinect_sdk`` (Kinect v1, 20 joints): hips, knees, ankles,
+- ``kinect_msr`` / ``kinect_sdk`` / ``kinect_utd`` (Kinect v1, 20 joints, three file orders): hips, knees, ankles,
   shoulders, elbows, wrists, head map one to one; SMPL feet = Kinect feet; pelvis = hip
   centre; neck = shoulder centre; spine1-3 interpolated hip centre -> shoulder centre;
   collars halfway between shoulder centre and each shoulder. Kinect hands are dropped.
+- ``kinect_sbu15`` (SBU Kinect Interaction, OpenNI/NITE 15 joints: no hip centre, spine,
+  wrists or ankles): pelvis = midpoint of the hips; neck, head, shoulders, elbows,
+  hips, knees one to one; spine1-3 interpolated from the pelvis to the neck at the
+  Kinect fractions (0.20, 0.46, 0.57); collars halfway between neck and each shoulder;
+  wrist = NITE hand (it sits at the wrist); ankle = NITE foot (it sits at the ankle);
+  SMPL foot = the shin carried on 15% past the ankle (``1.15 foot - 0.15 knee``, about
+  6 cm below the ankle): the file has no toe, so the foot bone points down the shin
+  rather than forward.
 - ``bandai_bvh`` (Bandai Namco, 22 joints): Hips -> pelvis, UpperLeg/LowerLeg/Foot/Toes
   -> hip/knee/ankle/foot, Spine -> spine1, Chest -> spine2, spine3 = 0.7 Chest + 0.3 Neck,
   Neck, Head, Shoulder -> collar, UpperArm/LowerArm/Hand -> shoulder/elbow/wrist.
@@ -77,6 +85,19 @@ _KINECT = _smpl_map(
     sides=("left", "right"),
 )
 
+def _hips_to_neck(fraction: float) -> Mix:
+    """The point ``fraction`` of the way from the hip midpoint to the neck (SBU)."""
+    low = (1.0 - fraction) / 2
+    return {"left_hip": low, "right_hip": low, "neck": fraction}
+
+
+_SBU15 = _smpl_map(
+    trunk=({"left_hip": 0.5, "right_hip": 0.5}, _hips_to_neck(0.20), _hips_to_neck(0.46), _hips_to_neck(0.57), "neck", "head"),
+    limbs=("{side}_hip", "{side}_knee", "{side}_foot", {"{side}_foot": 1.15, "{side}_knee": -0.15},
+           {"neck": 0.5, "{side}_shoulder": 0.5}, "{side}_shoulder", "{side}_elbow", "{side}_hand"),
+    sides=("left", "right"),
+)
+
 _BANDAI = _smpl_map(
     trunk=("Hips", "Spine", "Chest", {"Chest": 0.7, "Neck": 0.3}, "Neck", "Head"),
     limbs=("UpperLeg_{side}", "LowerLeg_{side}", "Foot_{side}", "Toes_{side}",
@@ -118,6 +139,8 @@ MAPPINGS: dict[str, dict[str, str | Mix]] = {
     "smpl22": _IDENTITY,
     "kinect_msr": _KINECT,
     "kinect_sdk": _KINECT,
+    "kinect_utd": _KINECT,
+    "kinect_sbu15": _SBU15,
     "bandai_bvh": _BANDAI,
     "cmu_asf": _CMU,
     "mediapipe33": _MEDIAPIPE,

@@ -7,7 +7,9 @@ from motionvigil.datasets.loaders import (  # noqa: F401
     humanml3d,
     mocap_violence,
     msr_action3d,
+    sbu_kinect,
     synthetic,
     tmr,
+    utd_mhad,
     utkinect,
 )

@@ -1,0 +1,96 @@
+"""Reader for UTD-MHAD skeleton files (Chen, Jafari and Kehtarnavaz, ICIP 2015).
+
+``aA_sS_tT_skeleton.mat``: MATLAB v5, one variable ``d_skel`` of shape
+``20 x 3 x frames`` (joint, xyz, frame), Kinect v1 at 30 fps. Findings verified on the
+real files (``shared/data/utd_mhad``, 861 files, 41-125 frames each, no NaN and no
+all-zero frames):
+
+* **Joint order** is the dataset's ``Skeleton_joint_order.txt``: head, shoulder centre,
+  spine, hip centre, then left arm, right arm, left leg, right leg (shoulder/hip, elbow/
+  knee, wrist/ankle, hand/foot): neither the MSR nor the Kinect SDK order, so it has
+  its own layout ``KINECT_UTD`` (same joint names, so it retargets by name).
+* **Units and axes**: metres, Y up, Z the distance from the sensor, the same
+  right-handed camera frame as MSR Action3D and UTKinect (see :mod:`motionvigil.io.kinect`):
+  the person faces the sensor (``up x (right_hip - left_hip)`` points to -Z) and the
+  right shoulder has the larger X. Coordinates are used as stored.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from motionvigil.errors import MotionFileError
+from motionvigil.io.layouts import KINECT_UTD
+from motionvigil.io.motion import Motion, is_real
+
+VARIABLE = "d_skel"
+UTD_FPS = 30.0
+_NAME = re.compile(r"^a(\d+)_s(\d+)_t(\d+)_skeleton\.mat$", re.IGNORECASE)
+
+
+def parse_utd_name(name: str) -> dict[str, int]:
+    """``a13_s1_t2_skeleton.mat`` -> ``{"action": 13, "subject": 1, "take": 2}``; else ``{}``."""
+    m = _NAME.match(name)
+    if not m:
+        return {}
+    return {"action": int(m.group(1)), "subject": int(m.group(2)), "take": int(m.group(3))}
+
+
+def _load_mat(path: Path) -> dict:
+    """The variables of a MATLAB file (scipy.io.loadmat); any failure is one MotionFileError.
+
+    scipy raises many kinds of exception on damaged files (MatReadError, ValueError,
+    TypeError, struct/zlib errors, MemoryError for absurd sizes ...): while loading, any
+    Exception means the file is unusable.
+    """
+    from scipy.io import loadmat
+
+    try:
+        head = path.read_bytes()[:128]
+    except OSError as exc:
+        raise MotionFileError(path, f"cannot read file ({exc.strerror or exc})") from None
+    if not head:
+        raise MotionFileError(path, "file is empty (expected a MATLAB .mat file)")
+    if head.startswith(b"\x89HDF") or b"MATLAB 7.3" in head:
+        raise MotionFileError(path, "MATLAB v7.3 (HDF5) file: save it with -v7 (MATLAB v5 format) to read it")
+    if not head.startswith(b"MATLAB 5.0 MAT-file"):
+        raise MotionFileError(path, "not a MATLAB v5 .mat file (no 'MATLAB 5.0 MAT-file' header)")
+    try:
+        return loadmat(path, variable_names=None)
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        raise MotionFileError(path, f"cannot read MATLAB file ({type(exc).__name__}: {str(exc)[:160]})") from None
+
+
+def read_utd_mhad(path: str | Path, *, fps: float = UTD_FPS) -> Motion:
+    """Read a UTD-MHAD ``*_skeleton.mat`` file into a one-person motion.
+
+    Returns:
+        A :class:`Motion` with layout ``KINECT_UTD`` (metres, Y up) and meta ``units``,
+        ``dataset`` and, when the name matches ``aA_sS_tT_skeleton.mat``, ``action``,
+        ``subject`` and ``take``.
+
+    Raises:
+        MotionFileError: unreadable, empty or not a MATLAB v5 file; no ``d_skel``
+            variable; ``d_skel`` not a real ``20 x 3 x frames`` array; NaN/inf values;
+            fewer than 2 frames.
+    """
+    path = Path(path)
+    variables = _load_mat(path)
+    if VARIABLE not in variables:
+        found = ", ".join(k for k in variables if not k.startswith("__")) or "none"
+        raise MotionFileError(path, f"no {VARIABLE!r} variable (found: {found})")
+    skel = np.asarray(variables[VARIABLE])
+    if not is_real(skel.dtype):
+        raise MotionFileError(path, f"{VARIABLE!r} must hold real numbers, got dtype {skel.dtype}")
+    if skel.ndim == 2 and skel.shape == (KINECT_UTD.num_joints, 3):
+        skel = skel[:, :, None]  # MATLAB drops a trailing singleton: one frame
+    if skel.ndim != 3 or skel.shape[:2] != (KINECT_UTD.num_joints, 3):
+        raise MotionFileError(
+            path, f"{VARIABLE!r} must have shape {KINECT_UTD.num_joints} x 3 x frames, got {' x '.join(map(str, skel.shape))}"
+        )
+    joints = np.transpose(skel, (2, 0, 1))
+    meta = {"dataset": "utd_mhad", "units": "m", **parse_utd_name(path.name)}
+    return Motion(joints=joints, fps=fps, layout=KINECT_UTD, source=str(path), meta=meta)
