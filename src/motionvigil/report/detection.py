@@ -16,8 +16,10 @@ from typing import Any
 from motionvigil.atomic import json_safe, write_text_atomic
 from motionvigil.report.blocks import load_json, num
 
-CLIP_PROTOCOLS = ("in_domain", "loso_msr_action3d", "loso_hdm05", "deepmimic")
+CLIP_PROTOCOLS = ("in_domain", "loso_msr_action3d", "loso_hdm05", "loso_utd_mhad", "deepmimic")
+SCENE_PROTOCOLS = ("loso_sbu_kinect", "sbu_pairs")
 SEQUENCE_PROTOCOLS = ("utkinect_sequences", "real_sequences")
+SCORERS = (("model", None), ("kinematic head", "kinematic_head"), ("speed baseline", "speed_baseline"))
 
 
 def _ci(row: dict, key: str, digits: int = 3) -> str:
@@ -29,35 +31,63 @@ def _ci(row: dict, key: str, digits: int = 3) -> str:
     return f"{num(row[key], digits)} [{num(ci[0], digits)}, {num(ci[1], digits)}]"
 
 
+def _rows(p: dict, name: str) -> list[tuple[str, dict]]:
+    """``(scorer, row)`` of protocol ``name`` for every scorer present."""
+    out = []
+    for label, key in SCORERS:
+        row = p.get(name) if key is None else p.get(key, {}).get("protocols", {}).get(name)
+        if row:
+            out.append((label, row))
+    return out
+
+
 def render_markdown(result: dict) -> str:
-    """The study's tables (clip protocols, then sequence protocols), from the JSON."""
+    """The study's tables (clips, two-person scenes, sequences, calm sources), from the JSON."""
     p = result["protocols"]
-    base = p.get("speed_baseline", {}).get("protocols", {})
     seeds = ", ".join(str(s) for s in result.get("seeds", []))
     target = result.get("settings", {}).get("alerts_per_min", "n/a")
     lines = [f"Detection study: mean over seeds {seeds}, 95% bootstrap CI in brackets. Each scorer sets its own "
              f"threshold on calm training motion (at most {target} false alerts per minute, out of fold for the "
-             "detector); VDR/FPR are clip rates at that threshold.", "",
+             "model and the kinematic head); VDR/FPR are clip rates at that threshold.", "",
              "| protocol | scorer | violent / calm | AUROC | AP (chance) | VDR | FPR |",
              "|---|---|---|---|---|---|---|"]
-    for name in CLIP_PROTOCOLS:
-        for scorer, row in (("detector", p.get(name)), ("speed baseline", base.get(name))):
-            if not row:
-                continue
+    for name in CLIP_PROTOCOLS + SCENE_PROTOCOLS:
+        for scorer, row in _rows(p, name):
             chance = row["n_violent"] / max(1, row["n_violent"] + row["n_calm"])
             lines.append(f"| {name} | {scorer} | {row['n_violent']} / {row['n_calm']} | {_ci(row, 'auroc')} | "
                          f"{_ci(row, 'ap')} ({chance:.3f}) | {_ci(row, 'vdr')} | {_ci(row, 'fpr')} |")
+    contact = [(name, scorer, row) for name in SCENE_PROTOCOLS for scorer, row in _rows(p, name)
+               if "n_contact" in row]
+    if contact:
+        lines += ["", "Two-person clips: hugging and shaking hands are contact without violence.", "",
+                  "| protocol | scorer | contact clips alerted (mean over seeds) | alert rate per class |",
+                  "|---|---|---|---|"]
+        for name, scorer, row in contact:
+            rates = ", ".join(f"{c} {num(v, 2)} ({row['clips_per_class'][c]})"
+                              for c, v in row["alert_rate_per_class"].items())
+            lines.append(f"| {name} | {scorer} | {num(row['contact_alerted'], 1)} of {row['n_contact']} | {rates} |")
     lines += ["", "Sequences: an alert finds an event when they overlap by at least 50% of the shorter one.", "",
               "| protocol | scorer | minutes | events | event recall | event precision | false alerts / min | "
               "alerted s / violent s |", "|---|---|---|---|---|---|---|---|"]
     for name in SEQUENCE_PROTOCOLS:
-        for scorer, row in (("detector", p.get(name)), ("speed baseline", base.get(name))):
-            if not row:
-                continue
+        for scorer, row in _rows(p, name):
             lines.append(f"| {name} | {scorer} | {num(row['minutes'], 1)} | {row['events']} | "
                          f"{_ci(row, 'event_recall')} | {_ci(row, 'event_precision')} | "
                          f"{_ci(row, 'false_alerts_per_min', 2)} | {num(row['alerted_s'], 0)} / "
                          f"{num(row['violent_s'], 0)} |")
+    calm = _rows(p, "calm_sources")
+    if calm:
+        lines += ["", "Calm sources held out: each source's calm motion scanned by a detector built without that "
+                  "source (Poisson 95% interval on the alerts pooled over seeds).", "",
+                  "| source | minutes | " + " | ".join(f"{scorer}: false alerts / min" for scorer, _ in calm) + " |",
+                  "|---|---|" + "---|" * len(calm)]
+        for source, first in calm[0][1]["sources"].items():
+            cells = []
+            for _, row in calm:
+                r = row["sources"].get(source)
+                cells.append("n/a" if not r else f"{num(r['false_alerts_per_min'], 2)} "
+                             f"[{num(r['false_alerts_per_min_ci'][0], 2)}, {num(r['false_alerts_per_min_ci'][1], 2)}]")
+            lines.append(f"| {source} | {num(first['minutes'], 1)} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -66,7 +96,8 @@ def detection_study(output: str | Path, preset: str = "tiny", data_root: str | P
     """Load the data, run every protocol, write ``output``; returns the JSON written."""
     from dataclasses import replace
 
-    from motionvigil.studies.detection import PRESETS, load_study_data, run_detection_study
+    from motionvigil.studies.detection import PRESETS, load_study_data
+    from motionvigil.studies.detection_run import run_detection_study
 
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; known: {', '.join(PRESETS)}")

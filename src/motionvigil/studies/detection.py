@@ -50,6 +50,7 @@ from motionvigil.datasets.clip import Clip
 from motionvigil.datasets.sequences import stitch
 from motionvigil.detect.head import ViolenceHead
 from motionvigil.detect.head_fit import (
+    CalmScan,
     WindowTable,
     alert_spans,
     alert_rate_threshold,
@@ -60,6 +61,7 @@ from motionvigil.detect.head_fit import (
     procedural_clips,
     scan,
 )
+from motionvigil.detect.windows import window_starts
 from motionvigil.errors import MotionFileError
 from motionvigil.machine import machine_info
 from motionvigil.features.kinematics import limb_speed_score
@@ -73,8 +75,9 @@ from motionvigil.metrics.detection import (
 )
 from motionvigil.metrics.classification import average_precision
 
-SOURCES = ("msr_action3d", "hdm05", "utkinect", "bandai2")
-VIOLENT_SOURCES = ("msr_action3d", "hdm05")
+SOURCES = ("msr_action3d", "hdm05", "utkinect", "bandai2", "utd_mhad")  # one-person sources
+VIOLENT_SOURCES = ("msr_action3d", "hdm05", "utd_mhad")
+PAIR_SOURCE = "sbu_kinect"  # two-person scenes
 GRID: tuple[tuple[int, float, bool], ...] = tuple(
     (w, c, aug) for w in (32, 64) for c in (0.1, 1.0) for aug in (False, True))  # (window, C, augment)
 STRIDE = {32: 5, 64: 10}
@@ -106,6 +109,7 @@ class StudyData:
     deepmimic: list[Clip]
     utk_sequences: list[Clip]
     notes: list[str] = field(default_factory=list)
+    sbu: list[Any] = field(default_factory=list)  # SbuPair records (two-person scenes)
 
     def clips(self, split: str, sources: Sequence[str]) -> list[Clip]:
         return [c for c in self.real if c.split == split and c.dataset in sources]
@@ -130,7 +134,8 @@ def deepmimic_clips() -> tuple[list[Clip], str | None]:
 
 
 def load_study_data(root: str | Path | None = None) -> StudyData:
-    """``mocap_violence`` (unusable files skipped), UTKinect sequences and DeepMimic.
+    """``mocap_violence`` and ``utd_mhad`` (unusable files skipped), UTKinect sequences,
+    SBU Kinect's two-person scenes and DeepMimic.
 
     Raises:
         MotionFileError: a source folder is missing (named in the message).
@@ -139,14 +144,18 @@ def load_study_data(root: str | Path | None = None) -> StudyData:
     from motionvigil.datasets.registry import load_dataset
 
     base = Path(root) if root is not None else default_data_root()
-    for source in SOURCES:
+    for source in SOURCES + (PAIR_SOURCE,):
         if not (base / source).is_dir():
             raise MotionFileError(base / source, f"source {source!r} of the detection study is missing")
     pool = load_dataset("mocap_violence", base, skip_bad=True)
     real = [c for c in pool.clips if len(c.labels) == 1]
+    real += [c for c in load_dataset("utd_mhad", base / "utd_mhad", skip_bad=True).clips if len(c.labels) == 1]
     utk = load_dataset("utkinect", base / "utkinect", mode="sequences").clips
+    from motionvigil.datasets.loaders.sbu_kinect import sbu_pairs
+
+    sbu = sbu_pairs(base / PAIR_SOURCE, skip_bad=True)
     dm, why = deepmimic_clips()
-    return StudyData(real, dm, list(utk), [why] if why else [])
+    return StudyData(real, dm, list(utk), [why] if why else [], sbu)
 
 
 # ------------------------------------------------------------------------ detectors
@@ -229,10 +238,24 @@ class Scorer:
     window: int
     threshold: float
     score: Callable[[list[np.ndarray]], np.ndarray]
+    pair: Callable[[list[np.ndarray], list[np.ndarray]], np.ndarray] | None = None  # two-person windows
 
     def alerts(self, joints: np.ndarray) -> list[tuple[float, float]]:
         """Alert segments (seconds) on ``joints``, as a deployed detector raises them."""
         return alert_spans(scan(self.score, joints, self.window, STRIDE[self.window]), self.window, self.threshold)
+
+    def clip_scores(self, clips: Sequence[Clip]) -> np.ndarray:
+        """Each one-person clip's highest window score."""
+        return np.array([self.score(clip_windows(c.joints, self.window, STRIDE[self.window])).max() for c in clips])
+
+    def scene_scan(self, joints: np.ndarray) -> CalmScan:
+        """Window scores of a two-person scene ``[2, T, 22, 3]``: the highest of each
+        person's own score and (with ``pair``) the pair's."""
+        from motionvigil.studies.detection_model import scene_window_scores
+
+        stride = STRIDE[self.window]
+        scores = scene_window_scores(self.score, self.pair, joints, self.window, stride)
+        return CalmScan(scores, np.asarray(window_starts(joints.shape[1], self.window, stride)), joints.shape[1])
 
 
 def head_scorer(built: BuiltHead) -> Scorer:
@@ -339,94 +362,3 @@ def sequence_metrics(per_seed: list[dict], s: DetectionSettings) -> dict[str, An
     for key, vals in boots.items():
         out[f"{key}_ci"] = [float(np.percentile(vals, 2.5)), float(np.percentile(vals, 97.5))] if vals else [None, None]
     return out
-
-
-def run_detection_study(data: StudyData, s: DetectionSettings) -> tuple[dict[str, list], dict[str, Any]]:
-    """Every protocol for the learned detector and the speed baseline (see the module doc).
-
-    Returns ``(curves, result)``: per clip protocol, ``(label, scores, truth)`` for its
-    PR curves, and the result dictionary (written by :mod:`motionvigil.report.detection`)."""
-    t0 = time.time()
-    cache = TableCache()
-    protocols: dict[str, dict[str, Any]] = {}
-    test_all = data.clips("test", SOURCES)
-    clip_sets = {"in_domain": (SOURCES, test_all)}
-    for held in VIOLENT_SOURCES:
-        clip_sets[f"loso_{held}"] = (tuple(x for x in SOURCES if x != held), data.clips("test", (held,)))
-    scores: dict[str, list[np.ndarray]] = {k: [] for k in clip_sets}
-    thresholds: dict[str, list[float]] = {k: [] for k in clip_sets}
-    selections: dict[str, list[dict]] = {k: [] for k in clip_sets}
-    dm_scores, dm_thr, utk_runs, seq_runs = [], [], [], []
-    sequences: dict[int, list] = {}
-    seeds = tqdm(s.seeds, desc="detection study (seeds)", disable=not s.progress)
-    for seed in seeds:
-        procedural = procedural_clips(seed, s.procedural_clips_per_class)
-        built_by: dict[str, BuiltHead] = {}
-        for name, (train_sources, test) in clip_sets.items():
-            built = select_and_build(data.clips("train", train_sources), procedural, cache, s, seed)
-            built_by[name] = built
-            table = cache.table(test, built.window)
-            scores[name].append(table.clip_scores(built.head))
-            thresholds[name].append(built.threshold)
-            selections[name].append(built.selection)
-        home = built_by["in_domain"]
-        if data.deepmimic:
-            dm_scores.append(cache.table(data.deepmimic, home.window).clip_scores(home.head))
-            dm_thr.append(home.threshold)
-        no_utk = select_and_build(data.clips("train", tuple(x for x in SOURCES if x != "utkinect")), procedural,
-                                  cache, s, seed)
-        utk_runs.append(sequence_result(head_scorer(no_utk), [(c.joints, []) for c in data.utk_sequences]))
-        sequences[seed] = real_sequences(test_all, s, seed)
-        seq_runs.append(sequence_result(head_scorer(home), sequences[seed]))
-    for name, (train_sources, test) in clip_sets.items():
-        truth = np.array([c.violent for c in test])
-        protocols[name] = {"kind": "clips", **clip_metrics(scores[name], truth, thresholds[name], s),
-                           "selection_per_seed": selections[name],
-                           "trained_on": ["procedural"] + [x for x in train_sources]}
-    if data.deepmimic:
-        truth = np.array([c.violent for c in data.deepmimic])
-        protocols["deepmimic"] = {"kind": "clips", **clip_metrics(dm_scores, truth, dm_thr, s),
-                                  "clips": {c.clip_id: [float(x[i]) for x in dm_scores]
-                                            for i, c in enumerate(data.deepmimic)},
-                                  "trained_on": protocols["in_domain"]["trained_on"]}
-    protocols["utkinect_sequences"] = {"kind": "sequences", **sequence_metrics(utk_runs, s),
-                                       "trained_on": ["procedural", "msr_action3d", "hdm05", "bandai2"]}
-    protocols["real_sequences"] = {"kind": "sequences", **sequence_metrics(seq_runs, s),
-                                   "trained_on": protocols["in_domain"]["trained_on"]}
-    speed = {name: speed_scores(test) for name, (_, test) in clip_sets.items()}
-    if data.deepmimic:
-        speed["deepmimic"] = speed_scores(data.deepmimic)
-    protocols["speed_baseline"] = speed_baseline(data, s, clip_sets, speed, sequences)
-    curves: dict[str, list[tuple[str, np.ndarray, np.ndarray]]] = {}
-    for name, (_, test) in list(clip_sets.items()) + [("deepmimic", (None, data.deepmimic))]:
-        if name in protocols:
-            truth = np.array([c.violent for c in test])
-            first = scores[name][0] if name in scores else dm_scores[0]
-            curves[name] = [(f"detector (seed {s.seeds[0]})", first, truth), ("speed baseline", speed[name], truth)]
-    return curves, {"protocols": protocols, "settings": asdict(s), "notes": data.notes,
-            "machine": machine_info(), "seeds": list(s.seeds), "seconds": round(time.time() - t0, 1)}
-
-
-def speed_baseline(data: StudyData, s: DetectionSettings, clip_sets: dict, speed: dict[str, np.ndarray],
-                   sequences: dict[int, list]) -> dict[str, Any]:
-    """The same protocols scored by p99 wrist/ankle speed (``speed``: its clip scores per
-    protocol; ``sequences``: the real sequences of each seed), with the detector's
-    threshold policy on the protocol's real calm training clips."""
-    out: dict[str, Any] = {}
-    one = DetectionSettings(seeds=(0,), bootstrap=s.bootstrap)
-    for name, (train_sources, test) in clip_sets.items():
-        calm = [c for c in data.clips("train", train_sources) if not c.violent]
-        scorer = speed_scorer(calm, s.alerts_per_min)
-        truth = np.array([c.violent for c in test])
-        out[name] = clip_metrics([speed[name]], truth, [scorer.threshold], one)
-    home = speed_scorer([c for c in data.clips("train", SOURCES) if not c.violent], s.alerts_per_min)
-    if data.deepmimic:
-        out["deepmimic"] = clip_metrics([speed["deepmimic"]], np.array([c.violent for c in data.deepmimic]),
-                                        [home.threshold], one)
-    no_utk = speed_scorer([c for c in data.clips("train", ("msr_action3d", "hdm05", "bandai2")) if not c.violent],
-                          s.alerts_per_min)
-    out["utkinect_sequences"] = sequence_metrics(
-        [sequence_result(no_utk, [(c.joints, []) for c in data.utk_sequences])], one)
-    out["real_sequences"] = sequence_metrics(
-        [sequence_result(home, sequences[seed]) for seed in s.seeds], s)
-    return {"kind": "baseline", "protocols": out}
