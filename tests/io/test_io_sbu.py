@@ -222,3 +222,22 @@ def test_damaged_files_give_motion_or_motion_file_error(ops):
     assert motion.joints.shape[0] == 2 and motion.joints.shape[2:] == (15, 3) and motion.num_frames >= 2
     assert np.isfinite(motion.joints).all()
     assert np.all(np.diff(motion.meta["frame_numbers"]) > 0)
+
+
+def test_joint_lost_alone_is_interpolated(tmp_path):
+    pair = _standing_pair(5)
+    pair[1, :, :, 0] += np.linspace(0, 0.4, 5)[:, None]  # person 1 walks along X
+    lines = [ln.split(",") for ln in _sbu_text(pair).splitlines()]
+    elbow = 1 + 45 + 3 * _idx("left_elbow")  # person 1's left elbow, frame 2
+    lines[2][elbow : elbow + 3] = ["0", "0", "0"]
+    motion = read_sbu(_write(tmp_path, "\n".join(",".join(ln) for ln in lines)))
+    assert motion.present is None and motion.meta["lost_joints"] == 1
+    np.testing.assert_allclose(motion.joints[1, 2, _idx("left_elbow")], pair[1, 2, _idx("left_elbow")], atol=0.02)
+
+
+def test_joint_never_tracked_is_an_error(tmp_path):
+    lines = [ln.split(",") for ln in _sbu_text(_standing_pair(3)).splitlines()]
+    for ln in lines:
+        ln[1 + 3 * _idx("head") : 4 + 3 * _idx("head")] = ["0", "0", "0"]
+    with pytest.raises(MotionFileError, match="person 0: joint head is all zeros in every frame"):
+        read_sbu(_write(tmp_path, "\n".join(",".join(ln) for ln in lines)))

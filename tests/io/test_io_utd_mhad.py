@@ -184,3 +184,18 @@ def test_damaged_files_give_motion_or_motion_file_error(ops):
             return
     assert motion.joints.shape[1:] == (20, 3) and motion.num_frames >= 2
     assert np.isfinite(motion.joints).all()
+
+
+def test_lost_frames_are_repaired_or_refused(tmp_path):
+    skel = _skel(6)
+    skel[:, :, [0, 3]] = 0.0  # Kinect lost the skeleton in frames 0 and 3
+    motion = read_utd_mhad(_write_mat(tmp_path, d_skel=skel))
+    assert motion.num_frames == 5 and motion.meta["lost_frames"].tolist() == [0, 3]
+    assert motion.meta["kept_rows"] == (1, 6)
+    np.testing.assert_allclose(motion.joints[2], (skel[:, :, 2] + skel[:, :, 4]).astype(np.float32) / 2, atol=1e-6)
+    skel = _skel(6)
+    skel[:, :, 1:5] = 0.0  # 4 of the 6 frames between the first and last tracked one
+    with pytest.raises(MotionFileError, match="cannot be repaired"):
+        read_utd_mhad(_write_mat(tmp_path, name="a1_s1_t2_skeleton.mat", d_skel=skel))
+    with pytest.raises(MotionFileError, match="never tracked"):
+        read_utd_mhad(_write_mat(tmp_path, name="a1_s1_t3_skeleton.mat", d_skel=np.zeros((20, 3, 4))))
