@@ -62,7 +62,8 @@ def _load_mat(path: Path) -> dict:
     try:
         return loadmat(path, variable_names=None)
     except Exception as exc:  # noqa: BLE001 - see the docstring
-        raise MotionFileError(path, f"cannot read MATLAB file ({type(exc).__name__}: {str(exc)[:160]})") from None
+        detail = " ".join(str(exc).split())[:160]
+        raise MotionFileError(path, f"cannot read MATLAB file ({type(exc).__name__}: {detail})") from None
 
 
 def read_utd_mhad(path: str | Path, *, fps: float = UTD_FPS) -> Motion:
