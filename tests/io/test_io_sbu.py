@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+
+from damage import damage_ops, damaged
 
 from motionvigil.errors import MotionFileError
 from motionvigil.io import Motion, load_motion
@@ -179,33 +180,8 @@ def test_conversion_formula_round_trips():
     np.testing.assert_allclose(sbu_to_metres(metres_to_sbu(pair)), pair, atol=1e-12)
 
 
-_OPS = st.lists(
-    st.tuples(
-        st.sampled_from(["truncate", "flip", "flip", "flip", "delete", "insert"]),
-        st.integers(0, 10**6),
-        st.sampled_from([*b"0123456789.,-+eE \t\nnaif", 0, 0xFF]) | st.integers(0, 255),
-    ),
-    min_size=1,
-    max_size=4,
-)
+_OPS = damage_ops(b"0123456789.,-+eE \t\nnaif")
 _VALID = _sbu_text(_standing_pair(3, seed=3)).encode()
-
-
-def _mutate(data: bytes, ops) -> bytes:
-    buf = bytearray(data)
-    for kind, position, value in ops:
-        if not buf:
-            break
-        i = position % len(buf)
-        if kind == "truncate":
-            del buf[i:]
-        elif kind == "flip":
-            buf[i] = value
-        elif kind == "delete":
-            del buf[i]
-        else:
-            buf.insert(i, value)
-    return bytes(buf)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -213,7 +189,7 @@ def _mutate(data: bytes, ops) -> bytes:
 def test_damaged_files_give_motion_or_motion_file_error(ops):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "skeleton_pos.txt"
-        path.write_bytes(_mutate(_VALID, ops))
+        path.write_bytes(damaged(_VALID, ops))
         try:
             motion: Motion = read_sbu(path)
         except MotionFileError as exc:
