@@ -11,7 +11,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 OUT    ?= out
 
-.PHONY: demo test test-fast test-video install install-dev browser clean results results-render results-check bench results-tmor results-kinemic results-reproduce model
+.PHONY: demo test test-fast test-video install install-dev browser clean results results-render results-check bench results-tmor results-kinemic results-reproduce results-data model
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -123,6 +123,10 @@ results-reproduce: $(VENV)/.installed-dev
 	$(BIN)/python -m motionvigil.report.reproduce results/fewshot/procedural_paper/fewshot.json \
 	  $(RESULTS)/reproduce/runs/procedural_paper_seed0/fewshot.json -o $(RESULTS)/reproduce/procedural_paper_seed0.json
 
+# Evidence for the UTD-MHAD and SBU readers (joint order, units, handedness, who is who; seconds).
+results-data: $(VENV)/.installed
+	$(BIN)/python -m motionvigil.datasets.reader_evidence -o $(RESULTS)/data/readers.json > /dev/null
+
 BENCH = OMP_NUM_THREADS=1 $(BIN)/python benchmarks
 bench: $(VENV)/.installed-dev
 	mkdir -p $(RESULTS)/bench
@@ -140,7 +144,7 @@ bench: $(VENV)/.installed-dev
 # Every generated block of the docs (<!-- KIND:start FILE... --> markers) from the results files.
 RESULTS_DOCS = README.md $(wildcard docs/*.md)
 # docs whose every measured number (decimal or percentage) must sit in a generated block
-STRICT_DOCS = docs/results.md docs/detection.md docs/serve.md docs/cross_skeleton.md docs/tmor.md docs/kinemic.md
+STRICT_DOCS = docs/results.md docs/detection.md docs/serve.md docs/cross_skeleton.md docs/tmor.md docs/kinemic.md docs/data.md
 results-render: $(VENV)/.installed
 	$(BIN)/python -m motionvigil.report.blocks $(RESULTS_DOCS)
 

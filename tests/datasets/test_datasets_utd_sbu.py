@@ -180,3 +180,32 @@ def test_data_info_lists_both(utd_root, sbu_root, capsys):
     info = json.loads(capsys.readouterr().out)
     assert (info["clips"], info["takes"], info["classes"], info["violent_classes"]) == (294, 147, 8, 3)
     assert info["splits"] == {"test": 60, "train": 106} and info["aside_takes"] == 64
+
+
+def test_sbu_split_keeps_the_most_sets(sbu_root):
+    """Of every way to split the five participants in two, ours keeps the most whole sets."""
+    sets = {r.set_name for r in index_sbu(sbu_root)}
+    people = sorted({p for s in sets for p in (s[:3], s[3:])})
+
+    def kept(test: set[str]) -> int:
+        sides = [{s for s in sets if {s[:3], s[3:]} <= side} for side in (test, set(people) - test)]
+        return sum(map(len, sides)) if all(sides) else 0
+
+    best = max(kept(set(c)) for n in range(1, len(people)) for c in itertools.combinations(people, n))
+    assert kept(set(TEST_PARTICIPANTS)) == best == 6
+
+
+def test_reader_evidence_writes_what_docs_quote(shared_data, tmp_path, capsys):
+    from motionvigil.datasets.reader_evidence import main as evidence
+
+    out = tmp_path / "readers.json"
+    assert evidence(["--data-root", str(shared_data), "-o", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    utd, sbu = doc["utd_mhad"], doc["sbu_kinect"]
+    assert utd["files"] == 861 and utd["faces_sensor"] > 0.95 and utd["right_at_larger_x"] > 0.95
+    assert 0.38 < utd["femur_m"]["median"] < 0.50
+    assert sbu["takes"] == 147 and 0.42 <= sbu["femur_m"]["median"] <= 0.46
+    assert sbu["classes"]["approaching"]["facing"] > 0.95 and sbu["classes"]["departing"]["facing"] < 0.6
+    assert sbu["classes"]["kicking"]["foot_raise"] > 2 * sbu["classes"]["punching"]["foot_raise"]
+    assert sbu["participants"]["table_is_best"]
+    assert abs(sbu["torso_fraction_hips_to_neck"] - 0.5) < 0.02

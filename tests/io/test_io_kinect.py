@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+
+from damage import damage_ops, damaged
 
 from motionvigil.errors import MotionFileError
 from motionvigil.io import KINECT_MSR, KINECT_SDK, Motion, load_motion
@@ -369,33 +370,7 @@ def test_load_motion_dispatches_kinect_files(data_path, tmp_path):
 # --------------------------------------------------------------------------- robustness
 
 
-def _mutate(data: bytes, ops: list[tuple[str, int, int]]) -> bytes:
-    """Apply truncations, byte flips, deletions and insertions (positions taken modulo the length)."""
-    buf = bytearray(data)
-    for kind, position, value in ops:
-        if not buf:
-            break
-        i = position % len(buf)
-        if kind == "truncate":
-            del buf[i:]
-        elif kind == "flip":
-            buf[i] = value
-        elif kind == "delete":
-            del buf[i]
-        else:
-            buf.insert(i, value)
-    return bytes(buf)
-
-
-_OPS = st.lists(
-    st.tuples(
-        st.sampled_from(["truncate", "flip", "flip", "flip", "delete", "insert"]),
-        st.integers(0, 10**6),
-        st.sampled_from([*b"0123456789.-+eE \t\nnaif", 0, 0xFF, 0x0C, 0x85]) | st.integers(0, 255),
-    ),
-    min_size=1,
-    max_size=4,
-)
+_OPS = damage_ops()
 _MSR_BYTES = _msr_text(_synthetic_joints(3, seed=1), np.full((3, 20), 0.5)).encode()
 _UTK_BYTES = _utk_text([30, 32, 32, 36], _synthetic_joints(4, seed=2)).encode()
 
@@ -414,7 +389,7 @@ def _read_or_error(reader, name: str, data: bytes) -> Motion | None:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ops=_OPS)
 def test_msr_reader_damaged_files_give_motion_or_motion_file_error(ops):
-    motion = _read_or_error(read_msr_action3d, "a01_s01_e01_skeleton3D.txt", _mutate(_MSR_BYTES, ops))
+    motion = _read_or_error(read_msr_action3d, "a01_s01_e01_skeleton3D.txt", damaged(_MSR_BYTES, ops))
     if motion is not None:
         assert motion.joints.shape[1:] == (20, 3) and motion.num_frames >= 2
         assert np.isfinite(motion.joints).all()
@@ -424,7 +399,7 @@ def test_msr_reader_damaged_files_give_motion_or_motion_file_error(ops):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ops=_OPS)
 def test_utkinect_reader_damaged_files_give_motion_or_motion_file_error(ops):
-    motion = _read_or_error(read_utkinect, "joints_s01_e01.txt", _mutate(_UTK_BYTES, ops))
+    motion = _read_or_error(read_utkinect, "joints_s01_e01.txt", damaged(_UTK_BYTES, ops))
     if motion is not None:
         assert motion.joints.shape[1:] == (20, 3) and motion.num_frames >= 2
         assert np.isfinite(motion.joints).all()
@@ -435,7 +410,7 @@ def test_utkinect_reader_damaged_files_give_motion_or_motion_file_error(ops):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ops=_OPS)
 def test_utkinect_labels_damaged_files_give_labels_or_motion_file_error(ops):
-    data = _mutate(b"s01_e01\nwalk: 252 390\ncarry:  NaN NaN\ns01_e02\npush: 10 20\n", ops)
+    data = damaged(b"s01_e01\nwalk: 252 390\ncarry:  NaN NaN\ns01_e02\npush: 10 20\n", ops)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "actionLabel.txt"
         path.write_bytes(data)

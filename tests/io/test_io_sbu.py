@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+
+from damage import damage_ops, damaged
 
 from motionvigil.errors import MotionFileError
 from motionvigil.io import Motion, load_motion
@@ -179,33 +180,8 @@ def test_conversion_formula_round_trips():
     np.testing.assert_allclose(sbu_to_metres(metres_to_sbu(pair)), pair, atol=1e-12)
 
 
-_OPS = st.lists(
-    st.tuples(
-        st.sampled_from(["truncate", "flip", "flip", "flip", "delete", "insert"]),
-        st.integers(0, 10**6),
-        st.sampled_from([*b"0123456789.,-+eE \t\nnaif", 0, 0xFF]) | st.integers(0, 255),
-    ),
-    min_size=1,
-    max_size=4,
-)
+_OPS = damage_ops(b"0123456789.,-+eE \t\nnaif")
 _VALID = _sbu_text(_standing_pair(3, seed=3)).encode()
-
-
-def _mutate(data: bytes, ops) -> bytes:
-    buf = bytearray(data)
-    for kind, position, value in ops:
-        if not buf:
-            break
-        i = position % len(buf)
-        if kind == "truncate":
-            del buf[i:]
-        elif kind == "flip":
-            buf[i] = value
-        elif kind == "delete":
-            del buf[i]
-        else:
-            buf.insert(i, value)
-    return bytes(buf)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -213,7 +189,7 @@ def _mutate(data: bytes, ops) -> bytes:
 def test_damaged_files_give_motion_or_motion_file_error(ops):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "skeleton_pos.txt"
-        path.write_bytes(_mutate(_VALID, ops))
+        path.write_bytes(damaged(_VALID, ops))
         try:
             motion: Motion = read_sbu(path)
         except MotionFileError as exc:
@@ -222,3 +198,22 @@ def test_damaged_files_give_motion_or_motion_file_error(ops):
     assert motion.joints.shape[0] == 2 and motion.joints.shape[2:] == (15, 3) and motion.num_frames >= 2
     assert np.isfinite(motion.joints).all()
     assert np.all(np.diff(motion.meta["frame_numbers"]) > 0)
+
+
+def test_joint_lost_alone_is_interpolated(tmp_path):
+    pair = _standing_pair(5)
+    pair[1, :, :, 0] += np.linspace(0, 0.4, 5)[:, None]  # person 1 walks along X
+    lines = [ln.split(",") for ln in _sbu_text(pair).splitlines()]
+    elbow = 1 + 45 + 3 * _idx("left_elbow")  # person 1's left elbow, frame 2
+    lines[2][elbow : elbow + 3] = ["0", "0", "0"]
+    motion = read_sbu(_write(tmp_path, "\n".join(",".join(ln) for ln in lines)))
+    assert motion.present is None and motion.meta["lost_joints"] == 1
+    np.testing.assert_allclose(motion.joints[1, 2, _idx("left_elbow")], pair[1, 2, _idx("left_elbow")], atol=0.02)
+
+
+def test_joint_never_tracked_is_an_error(tmp_path):
+    lines = [ln.split(",") for ln in _sbu_text(_standing_pair(3)).splitlines()]
+    for ln in lines:
+        ln[1 + 3 * _idx("head") : 4 + 3 * _idx("head")] = ["0", "0", "0"]
+    with pytest.raises(MotionFileError, match="person 0: joint head is all zeros in every frame"):
+        read_sbu(_write(tmp_path, "\n".join(",".join(ln) for ln in lines)))

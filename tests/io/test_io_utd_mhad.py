@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import scipy.io
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+
+from damage import damage_ops, damaged
 
 from motionvigil.errors import MotionFileError
 from motionvigil.io import Motion, load_motion
@@ -146,29 +147,8 @@ def test_not_matlab_empty_or_truncated(tmp_path, data, message):
     assert message in str(err.value) and str(path) in str(err.value)
 
 
-_OPS = st.lists(
-    st.tuples(st.sampled_from(["truncate", "flip", "flip", "delete", "insert"]), st.integers(0, 10**6),
-              st.integers(0, 255)),
-    min_size=1, max_size=4,
-)
+_OPS = damage_ops(b"")
 _VALID = _mat_bytes(d_skel=_skel(3, seed=4))
-
-
-def _mutate(data: bytes, ops) -> bytes:
-    buf = bytearray(data)
-    for kind, position, value in ops:
-        if not buf:
-            break
-        i = position % len(buf)
-        if kind == "truncate":
-            del buf[i:]
-        elif kind == "flip":
-            buf[i] = value
-        elif kind == "delete":
-            del buf[i]
-        else:
-            buf.insert(i, value)
-    return bytes(buf)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -176,7 +156,7 @@ def _mutate(data: bytes, ops) -> bytes:
 def test_damaged_files_give_motion_or_motion_file_error(ops):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "a1_s1_t1_skeleton.mat"
-        path.write_bytes(_mutate(_VALID, ops))
+        path.write_bytes(damaged(_VALID, ops))
         try:
             motion = read_utd_mhad(path)
         except MotionFileError as exc:
@@ -184,3 +164,18 @@ def test_damaged_files_give_motion_or_motion_file_error(ops):
             return
     assert motion.joints.shape[1:] == (20, 3) and motion.num_frames >= 2
     assert np.isfinite(motion.joints).all()
+
+
+def test_lost_frames_are_repaired_or_refused(tmp_path):
+    skel = _skel(6)
+    skel[:, :, [0, 3]] = 0.0  # Kinect lost the skeleton in frames 0 and 3
+    motion = read_utd_mhad(_write_mat(tmp_path, d_skel=skel))
+    assert motion.num_frames == 5 and motion.meta["lost_frames"].tolist() == [0, 3]
+    assert motion.meta["kept_rows"] == (1, 6)
+    np.testing.assert_allclose(motion.joints[2], (skel[:, :, 2] + skel[:, :, 4]).astype(np.float32) / 2, atol=1e-6)
+    skel = _skel(6)
+    skel[:, :, 1:5] = 0.0  # 4 of the 6 frames between the first and last tracked one
+    with pytest.raises(MotionFileError, match="cannot be repaired"):
+        read_utd_mhad(_write_mat(tmp_path, name="a1_s1_t2_skeleton.mat", d_skel=skel))
+    with pytest.raises(MotionFileError, match="never tracked"):
+        read_utd_mhad(_write_mat(tmp_path, name="a1_s1_t3_skeleton.mat", d_skel=np.zeros((20, 3, 4))))

@@ -17,6 +17,7 @@ REAL_FILES = {
     "cmu_asf": "hdm05/train/6/HDM_bd_kickLFront1Reps_001_120.amc",
     "kinect_msr": "msr_action3d/skeletons/a14_s01_e01_skeleton3D.txt",
     "kinect_sdk": "utkinect/joints/joints_s01_e01.txt",
+    "kinect_utd": "utd_mhad/skeleton/a26_s2_t1_skeleton.mat",
     "smpl22": "humanml3d/new_joints/012314.npy",
 }
 
@@ -79,14 +80,18 @@ def test_plausible_bone_lengths(retargeted):
 
 
 def test_mapping_rows_are_convex_mixes():
-    from motionvigil.io.layouts import KINECT_MSR, KINECT_SDK
+    from motionvigil.io.layouts import KINECT_MSR, KINECT_SBU15, KINECT_SDK, KINECT_UTD
 
-    for layout in (SMPL22, KINECT_MSR, KINECT_SDK):
+    for layout in (SMPL22, KINECT_MSR, KINECT_SDK, KINECT_UTD):
         m = mapping_matrix(layout)
         assert m.shape == (22, layout.num_joints)
         np.testing.assert_allclose(m.sum(1), 1.0)
         assert (m >= 0).all()
     np.testing.assert_array_equal(mapping_matrix(SMPL22), np.eye(22))
+    # SBU has no toes: only SMPL's feet extrapolate the shin past the ankle (rows still sum to 1)
+    m = mapping_matrix(KINECT_SBU15)
+    np.testing.assert_allclose(m.sum(1), 1.0)
+    assert sorted(SMPL22.joint_names[r] for r in np.flatnonzero((m < 0).any(1))) == ["left_foot", "right_foot"]
 
 
 def test_resample_120_to_20_is_every_sixth_frame():

@@ -13,7 +13,7 @@ from motionvigil.datasets.synthetic.sensors import as_kinect_sdk
 from motionvigil.studies import cross_skeleton as xs
 from motionvigil.features.patches import CHAINS, chain_indices, chain_points, chain_problems
 from motionvigil.io import load_motion
-from motionvigil.io.layouts import KINECT_MSR, KINECT_SDK, SMPL22
+from motionvigil.io.layouts import KINECT_MSR, KINECT_SBU15, KINECT_SDK, KINECT_UTD, SMPL22
 from motionvigil.io.motion import Layout, Motion
 from motionvigil.models.inputs import MotionInputs
 from motionvigil.models.text import TextEmbeddingCache
@@ -81,7 +81,7 @@ def test_chains_are_valid_and_left_is_left_on_real_files(data_path, layout):
 
 
 def test_chain_problems_catch_broken_definitions():
-    for layout in (SMPL22, KINECT_MSR, KINECT_SDK):
+    for layout in (SMPL22, KINECT_MSR, KINECT_SDK, KINECT_UTD, KINECT_SBU15):
         assert chain_problems(layout) == []
     parents = list(KINECT_SDK.parents)
     parents[KINECT_SDK.index("left_elbow")] = KINECT_SDK.index("hip_centre")  # elbow hangs off the hips
@@ -93,7 +93,7 @@ def test_chain_problems_catch_broken_definitions():
         mp.setattr("motionvigil.features.patches.CHAINS", crossed)
         assert any("other side" in p for p in chain_problems(KINECT_SDK))
     assert "no body-chain definition" in chain_problems(Layout("generic", ("a", "b"), (-1, 0)))[0]
-    assert set(CHAINS) == {"smpl22", "kinect", "bandai_bvh", "cmu_asf"}
+    assert set(CHAINS) == {"smpl22", "kinect", "kinect_sbu15", "bandai_bvh", "cmu_asf"}
 
 
 # --------------------------------------------------------------------------- inputs

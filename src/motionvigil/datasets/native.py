@@ -75,7 +75,7 @@ def native_skeleton(clip: Clip) -> tuple[np.ndarray, Layout]:
     if not has_native(clip):
         raise ValueError(
             f"clip {clip.clip_id!r} ({clip.dataset}) has no native skeleton in its meta; "
-            "load it with a dataset loader that keeps native joints (bandai2, hdm05, msr_action3d, utkinect)"
+            "load it with a dataset loader that keeps native joints (bandai2, hdm05, msr_action3d, sbu_kinect, utd_mhad, utkinect)"
         )
     joints = np.asarray(clip.meta[NATIVE_JOINTS])
     if len(joints) != clip.num_frames:

@@ -4,13 +4,15 @@
 """
 
 from motionvigil.errors import MotionFileError
-from motionvigil.io.layouts import KINECT_MSR, KINECT_SDK, SMPL22
+from motionvigil.io.layouts import KINECT_MSR, KINECT_SBU15, KINECT_SDK, KINECT_UTD, SMPL22
 from motionvigil.io.load import load_motion, supported_formats
 from motionvigil.io.motion import Layout, Motion, validate_joints
 
 __all__ = [
     "KINECT_MSR",
+    "KINECT_SBU15",
     "KINECT_SDK",
+    "KINECT_UTD",
     "SMPL22",
     "Layout",
     "Motion",

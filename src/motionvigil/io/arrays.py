@@ -192,7 +192,8 @@ def _npz_layout(
 ) -> Layout:
     """Build the layout from whatever the npz provides.
 
-    * A known ``layout`` name (``smpl22``, ``kinect_msr``, ``kinect_sdk``, ``mediapipe33``) must match the
+    * A known ``layout`` name (``smpl22``, ``kinect_msr``, ``kinect_sdk``, ``kinect_utd``, ``kinect_sbu15``,
+      ``mediapipe33``) must match the
       joint count; it supplies the names (and parents) the npz leaves out.
     * 22 joints with no layout name, no names and no parents: ``SMPL22``.
     * Names missing otherwise: generic ``joint_0..``.

@@ -57,12 +57,12 @@ _UTK_SEQUENCE = re.compile(r"^s\d+_e\d+$")
 _UTK_SEGMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(\S+)\s+(\S+)$")
 
 
-def _lost_frames(joints: np.ndarray) -> np.ndarray:
+def lost_frames(joints: np.ndarray) -> np.ndarray:
     """Indices of frames whose joints are all exactly zero (Kinect lost the skeleton)."""
     return np.flatnonzero(~joints.reshape(len(joints), -1).any(axis=1)).astype(np.int64)
 
 
-def _require_tracked(path: Path, lost: np.ndarray, num_frames: int, trim: bool) -> None:
+def require_tracked(path: Path, lost: np.ndarray, num_frames: int, trim: bool) -> None:
     """A file in which every frame is all zeros holds no motion at all; one whose kept
     span (after trimming lost frames at the ends, when ``trim``) is mostly lost holds
     too little to repair."""
@@ -148,8 +148,8 @@ def read_msr_action3d(path: str | Path, *, fps: float = 15.0) -> Motion:
     num_frames = len(table) // NUM_KINECT_JOINTS
     frames = table.reshape(num_frames, NUM_KINECT_JOINTS, 4)
     joints = frames[..., :3]
-    lost = _lost_frames(joints)
-    _require_tracked(path, lost, num_frames, trim=True)
+    lost = lost_frames(joints)
+    require_tracked(path, lost, num_frames, trim=True)
     joints, kept = repair_lost_frames(joints, lost, trim=True)
     meta: dict = {
         "dataset": "msr_action3d",
@@ -198,8 +198,8 @@ def read_utkinect(path: str | Path, *, fps: float = 30.0) -> Motion:
     keep = np.ones(len(numbers), dtype=bool)
     keep[1:] = numbers[1:] != numbers[:-1]
     joints = table[keep, 1:].reshape(-1, NUM_KINECT_JOINTS, 3)
-    lost = _lost_frames(joints)
-    _require_tracked(path, lost, len(joints), trim=False)
+    lost = lost_frames(joints)
+    require_tracked(path, lost, len(joints), trim=False)
     joints, _ = repair_lost_frames(joints, lost, trim=False)
     meta: dict = {
         "dataset": "utkinect",

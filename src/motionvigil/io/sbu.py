@@ -26,9 +26,12 @@ frames, frame numbers consecutive, no zero or NaN values):
   elbow, left hand, right shoulder, right elbow, right hand, left hip, left knee, left
   foot, right hip, right knee, right foot.
 
-A person whose 15 joints are all exactly zero in a frame was not tracked there (a
-lost Kinect skeleton): that frame is marked absent for that person in ``present`` and
-filled with the nearest tracked frame (:func:`motionvigil.io.motion.fill_absent`).
+Lost tracking (none in the shipped files): a person whose 15 joints are all exactly
+zero in a frame was not tracked there (a lost Kinect skeleton): that frame is marked
+absent for that person in ``present`` and filled with the nearest tracked frame
+(:func:`motionvigil.io.motion.fill_absent`). A single joint that is exactly zero while
+the rest of its body is tracked was lost alone: it is interpolated in time from the
+frames where it was tracked (``meta["lost_joints"]`` counts them).
 """
 
 from __future__ import annotations
@@ -69,6 +72,31 @@ def sbu_take_id(path: Path) -> str:
     return "/".join(parts)
 
 
+def _fill_lost_joints(path: Path, person: int, body: np.ndarray, seen: np.ndarray,
+                      tracked: np.ndarray) -> tuple[np.ndarray, int]:
+    """Interpolate joints lost alone (``seen`` False in a ``tracked`` frame) over time.
+
+    Returns the body and how many joint-frames were filled.
+
+    Raises:
+        MotionFileError: a joint never seen in any tracked frame of the person.
+    """
+    lost = ~seen & tracked[:, None]  # [T, J]
+    if not lost.any():
+        return body, 0
+    body = body.copy()
+    frames = np.arange(len(body))
+    for joint in np.flatnonzero(lost.any(axis=0)):
+        good = seen[:, joint] & tracked
+        if not good.any():
+            raise MotionFileError(
+                path, f"person {person}: joint {KINECT_SBU15.joint_names[joint]} is all zeros in every frame"
+            )
+        for axis in range(3):
+            body[lost[:, joint], joint, axis] = np.interp(frames[lost[:, joint]], frames[good], body[good, joint, axis])
+    return body, int(lost.sum())
+
+
 def read_sbu(path: str | Path, *, fps: float = SBU_FPS) -> Motion:
     """Read an SBU Kinect Interaction ``skeleton_pos.txt`` into a two-person motion.
 
@@ -93,7 +121,13 @@ def read_sbu(path: str | Path, *, fps: float = SBU_FPS) -> Motion:
         if not tracked[person].any():
             raise MotionFileError(path, f"person {person} is all zeros in every frame (never tracked)")
     bodies = sbu_to_metres(raw).transpose(1, 0, 2, 3)  # [P, T, J, 3]
+    joint_seen = raw.any(axis=3).transpose(1, 0, 2)  # [P, T, J]
+    lost_joints = 0
+    for person in range(NUM_PERSONS):
+        bodies[person], lost = _fill_lost_joints(path, person, bodies[person], joint_seen[person], tracked[person])
+        lost_joints += lost
     bodies = np.stack([fill_absent(body, seen) for body, seen in zip(bodies, tracked)])
-    meta = {"dataset": "sbu_kinect", "units": "m", "frame_numbers": numbers, "take": sbu_take_id(path)}
+    meta = {"dataset": "sbu_kinect", "units": "m", "frame_numbers": numbers, "take": sbu_take_id(path),
+            "lost_joints": lost_joints}
     return Motion(joints=bodies, fps=fps, layout=KINECT_SBU15, source=str(path), meta=meta,
                   person_ids=SBU_PERSON_IDS, present=tracked)

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from motionvigil.errors import MotionFileError
+from motionvigil.io.kinect import lost_frames, repair_lost_frames, require_tracked
 from motionvigil.io.layouts import KINECT_UTD
 from motionvigil.io.motion import Motion, is_real
 
@@ -61,21 +62,26 @@ def _load_mat(path: Path) -> dict:
     try:
         return loadmat(path, variable_names=None)
     except Exception as exc:  # noqa: BLE001 - see the docstring
-        raise MotionFileError(path, f"cannot read MATLAB file ({type(exc).__name__}: {str(exc)[:160]})") from None
+        detail = " ".join(str(exc).split())[:160]
+        raise MotionFileError(path, f"cannot read MATLAB file ({type(exc).__name__}: {detail})") from None
 
 
 def read_utd_mhad(path: str | Path, *, fps: float = UTD_FPS) -> Motion:
     """Read a UTD-MHAD ``*_skeleton.mat`` file into a one-person motion.
 
+    Frames whose joints are all zero (Kinect lost the skeleton; none in the shipped
+    files) are repaired as in MSR Action3D: gaps interpolated, lost ends trimmed
+    (``meta["lost_frames"]``, ``meta["kept_rows"]``); a file more than half lost is refused.
+
     Returns:
         A :class:`Motion` with layout ``KINECT_UTD`` (metres, Y up) and meta ``units``,
-        ``dataset`` and, when the name matches ``aA_sS_tT_skeleton.mat``, ``action``,
-        ``subject`` and ``take``.
+        ``dataset``, ``lost_frames``, ``kept_rows`` and, when the name matches
+        ``aA_sS_tT_skeleton.mat``, ``action``, ``subject`` and ``take``.
 
     Raises:
         MotionFileError: unreadable, empty or not a MATLAB v5 file; no ``d_skel``
             variable; ``d_skel`` not a real ``20 x 3 x frames`` array; NaN/inf values;
-            fewer than 2 frames.
+            fewer than 2 frames; every frame, or more than half of them, all zeros.
     """
     path = Path(path)
     variables = _load_mat(path)
@@ -92,5 +98,10 @@ def read_utd_mhad(path: str | Path, *, fps: float = UTD_FPS) -> Motion:
             path, f"{VARIABLE!r} must have shape {KINECT_UTD.num_joints} x 3 x frames, got {' x '.join(map(str, skel.shape))}"
         )
     joints = np.transpose(skel, (2, 0, 1))
-    meta = {"dataset": "utd_mhad", "units": "m", **parse_utd_name(path.name)}
+    meta: dict = {"dataset": "utd_mhad", "units": "m", **parse_utd_name(path.name)}
+    if joints.shape[0] >= 1 and np.isfinite(joints).all():  # else Motion names the bad value
+        lost = lost_frames(joints)
+        require_tracked(path, lost, len(joints), trim=True)
+        joints, kept = repair_lost_frames(joints, lost, trim=True)
+        meta.update(lost_frames=lost, kept_rows=(kept.start, kept.stop))
     return Motion(joints=joints, fps=fps, layout=KINECT_UTD, source=str(path), meta=meta)

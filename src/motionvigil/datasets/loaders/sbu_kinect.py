@@ -19,10 +19,12 @@ interactions, ``<set>/<class>/<take>/skeleton_pos.txt`` read by :mod:`motionvigi
   against 3.2-3.7 m) and it is the file's first skeleton in five of them, whichever
   place the name gives it. :data:`SBU_PERSON_PARTICIPANTS` gives each set's
   participants in file order, chosen among all 2^11 orders as the one whose
-  per-participant bone-length signatures agree best (total within-participant
-  variance 0.019 m^2, against 0.142 m^2 for the order of the names). The next-best
-  orders differ in s05s02, s01s03 or s04s02 (variance 0.025-0.026 m^2): those three
-  assignments are the least certain; all three sets are put aside by the split below.
+  per-participant bone-length signatures (median lengths of the 14 bones) agree best:
+  total within-participant variance 0.0195 m^2, against 0.144 m^2 for the order of the
+  names. The next-best orders (0.025 m^2 and up) differ in s05s02, s01s03 or s04s02:
+  those three assignments are the least certain, and all three sets are put aside by
+  the split below. ``python -m motionvigil.datasets.reader_evidence`` re-measures this
+  (``results/data/readers.json``).
 * **Split** (``split_scheme="participants"``, default): participant-disjoint. Test
   participants s01, s02 (sets s01s02, s02s01: 30 takes), train participants s03, s04,
   s05 (sets s03s04, s04s03, s03s05, s05s03: 53 takes). This keeps the most sets of any
