@@ -13,8 +13,9 @@ checkpoint that fails verification.
 
 One module per command group, each defining its parsers beside its handlers: ``data``
 (convert, info, data), ``train`` (pretrain, metatrain, supervised), ``evaluate``
-(retrieval, probe, study, fewshot, tsne), ``detect`` (build-detector, detect), ``demo``
-and ``kinemic`` (kinemic-*, formerly synth-*); ``common`` holds the flags they share.
+(retrieval, probe, study, fewshot, tsne), ``detect`` (build-detector, detect), ``demo``,
+``kinemic`` (kinemic-*, formerly synth-*), ``serve`` (serve, export) and ``worker``;
+``common`` holds the flags they share.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from motionvigil.cli import data, demo, detect, evaluate, kinemic, train
 from motionvigil.cli.common import EXIT_BAD_INPUT, EXIT_BAD_MODEL, EXIT_USAGE, UsageError, add_strict_flags
 from motionvigil.cli.config import parse_with_config
 from motionvigil.cli.serve import add_serve
+from motionvigil.cli.worker import add_worker
 from motionvigil.errors import CheckpointError, MotionFileError, UnknownDatasetError
 
 DESCRIPTION = ("Few-shot violence detection in 3D skeletal motion. "
@@ -49,6 +51,7 @@ SUBCOMMANDS = (
     demo.add_demo,
     kinemic.add_parsers,
     add_serve,
+    add_worker,
 )
 
 

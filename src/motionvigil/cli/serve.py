@@ -44,7 +44,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config = ServeConfig(max_streams=args.max_streams, max_batch=1 if args.no_batching else args.max_batch,
                          max_wait_ms=0.0 if args.no_batching else args.max_wait_ms,
                          max_message_bytes=args.max_message_kb * 1024, api_keys=keys,
-                         idle_timeout_s=args.idle_timeout)
+                         idle_timeout_s=args.idle_timeout, cascade=not args.no_cascade)
     try:
         serve(detector, args.host, args.port, config, log_level=args.log_level, access_log=args.access_log)
     except OSError as exc:
@@ -94,6 +94,8 @@ def add_serve(sub) -> None:
     p.add_argument("--max-wait-ms", type=float, default=5.0,
                    help="how long a completed window may wait for others to share its encoder call")
     p.add_argument("--no-batching", action="store_true", help="one window per encoder call (for comparison)")
+    p.add_argument("--no-cascade", action="store_true",
+                   help="run the motion encoder on every window, not only on those the violence head gates")
     p.add_argument("--max-message-kb", type=count, default=256, help="largest stream message accepted (KiB)")
     p.add_argument("--idle-timeout", type=float, default=60.0, metavar="S",
                    help="close a stream that sends nothing for S seconds")

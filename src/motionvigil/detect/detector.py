@@ -243,18 +243,42 @@ class Detector:
             return []
         return self.results(windows, starts, embed_windows(self.bundle, windows, batch_size))
 
-    def results(self, windows: Sequence[np.ndarray], starts: Sequence[int], z: np.ndarray) -> list[WindowResult]:
-        """Results for ``windows`` whose embeddings ``z [N, D]`` are already computed (by
-        :func:`~motionvigil.detect.windows.embed_windows` or an equivalent batched path)."""
-        scores = self.scores(z)
-        head = self.head.score(kinematic_matrix(windows)) if self.head is not None else None
+    def violence(self, windows: Sequence[np.ndarray]) -> np.ndarray | None:
+        """``[N]`` violence scores of 20 Hz SMPL-22 ``windows`` without the motion encoder
+        (the head's), or None for a detector whose violence score needs the embeddings
+        (no head: the prototypes' score). The cascade (:mod:`.cascade`) gates the encoder on it."""
+        if self.head is None:
+            return None
+        return self.head.score(kinematic_matrix(windows))
+
+    def results(self, windows: Sequence[np.ndarray], starts: Sequence[int], z: np.ndarray,
+                rows: Sequence[int] | None = None, violence: np.ndarray | None = None) -> list[WindowResult]:
+        """Results for ``windows`` whose embeddings ``z`` are already computed (by
+        :func:`~motionvigil.detect.windows.embed_windows` or an equivalent batched path).
+
+        ``z [N, D]`` embeds every window; or, with ``rows``, ``z [len(rows), D]`` embeds only
+        ``windows[rows]`` (a head detector's cascade): the other windows keep their violence
+        score and alert but get no class scores (``scores == {}``, ``violent_class == ""``).
+        ``violence`` passes scores of :meth:`violence` already computed.
+        """
+        if rows is None:
+            rows = range(len(windows))
+        if violence is None:
+            violence = self.violence(windows)
+        if violence is None and len(rows) != len(windows):
+            raise ValueError("a detector without a head needs the embedding of every window")
+        row_of = {int(i): k for k, i in enumerate(rows)}
+        scores = self.scores(z) if len(z) else np.zeros((0, len(self.classes)), np.float32)
         vidx = np.flatnonzero(self.violent)
         out = []
-        for i, (s, w, row) in enumerate(zip(starts, windows, scores)):
-            best = int(vidx[np.argmax(row[vidx])])
-            violence = float(row[best]) if head is None else float(head[i])
-            out.append(WindowResult(seconds(s), seconds(s + len(w)), dict(zip(self.classes, map(float, row))),
-                                    violence, violence >= self.threshold, self.classes[best]))
+        for i, (s, w) in enumerate(zip(starts, windows)):
+            k = row_of.get(i)
+            row = scores[k] if k is not None else None
+            best = int(vidx[np.argmax(row[vidx])]) if row is not None else -1
+            v = float(row[best]) if violence is None else float(violence[i])
+            out.append(WindowResult(seconds(s), seconds(s + len(w)),
+                                    {} if row is None else dict(zip(self.classes, map(float, row))),
+                                    v, v >= self.threshold, "" if row is None else self.classes[best]))
         return out
 
     def score_scene(self, starts: Sequence[int], scenes: Sequence[dict[int, np.ndarray]],

@@ -85,6 +85,19 @@ class StreamRetargeter:
         out = slope * (t - x[lo])[:, None] + y[lo]
         return out.reshape((len(t),) + mapped.shape[1:]).astype(np.float32)
 
+    def state(self) -> dict:
+        """Everything :meth:`push` depends on (numbers and arrays), for :meth:`restore`."""
+        return {"layout": self.layout.name, "fps": self.fps, "fps_out": self.fps_out, "raw_frames": self.raw_frames,
+                "out_frames": self.out_frames, "last": self._last}
+
+    @classmethod
+    def restore(cls, state: dict, layouts: dict[str, Layout]) -> "StreamRetargeter":
+        """The retargeter :meth:`state` described (``layouts``: name -> layout)."""
+        out = cls(layouts[state["layout"]], float(state["fps"]), float(state["fps_out"]))
+        out.raw_frames, out.out_frames = int(state["raw_frames"]), int(state["out_frames"])
+        out._last = None if state["last"] is None else np.asarray(state["last"], np.float64)
+        return out
+
 
 class StreamingDetector:
     """Feed frames with :meth:`push`; get a result per completed window.
@@ -102,6 +115,19 @@ class StreamingDetector:
         self._retarget: StreamRetargeter | None = None
         self._buffer = np.zeros((0, 22, 3), np.float32)  # the last < window frames at 20 Hz
         self.frames = 0  # frames at 20 Hz so far
+
+    def state(self) -> dict:
+        """The stream's position and buffered frames (numbers and arrays): a checkpoint that
+        :meth:`restore` turns back into a detector giving the very same later windows."""
+        return {"retarget": None if self._retarget is None else self._retarget.state(),
+                "buffer": self._buffer, "frames": self.frames}
+
+    def restore(self, state: dict, layouts: dict[str, Layout]) -> None:
+        """Continue the stream :meth:`state` described (``layouts``: name -> layout)."""
+        r = state["retarget"]
+        self._retarget = None if r is None else StreamRetargeter.restore(r, layouts)
+        self._buffer = np.asarray(state["buffer"], np.float32).reshape(-1, 22, 3)
+        self.frames = int(state["frames"])
 
     @property
     def buffered_frames(self) -> int:

@@ -93,5 +93,5 @@ class WindowResult:
 
     @property
     def top_class(self) -> str:
-        """The best-scoring class over all classes."""
-        return max(self.scores, key=self.scores.__getitem__)
+        """The best-scoring class over all classes ("" for a window the cascade did not embed)."""
+        return max(self.scores, key=self.scores.__getitem__) if self.scores else ""

@@ -53,6 +53,7 @@ class ServeConfig:
     api_keys: tuple[str, ...] = field(default=(), repr=False)  # never printed
     drain_timeout_s: float = 5.0
     idle_timeout_s: float = 60.0  # a stream that sends nothing this long is closed (1001, "idle")
+    cascade: bool = True  # the violence head gates the encoder (detect/cascade.py)
 
 
 def load_api_keys(path: str | Path) -> tuple[str, ...]:
@@ -106,7 +107,8 @@ class ServeState:
         self.detector = detector
         self.config = config
         self.metrics = Metrics()
-        self.scorer = BatchScorer(detector)
+        self.scorer = BatchScorer(detector, cascade=config.cascade)
+        self.metrics.cascade = self.scorer.cascade.counts if self.scorer.cascade is not None else None
         self.batcher = MicroBatcher(self.scorer.score_windows, config.max_batch, config.max_wait_ms / 1000,
                                     self.metrics)
         self.streams: dict[str, _Stream] = {}

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from scipy.ndimage import gaussian_filter1d
 
+from motionvigil.detect.cascade import Cascade
 from motionvigil.detect.detector import Detector
 from motionvigil.detect.windows import WindowResult
 from motionvigil.features.humanml3d import CONTACT_THRESHOLD
@@ -144,11 +145,13 @@ encoder (:class:`~motionvigil.models.fast_encoder.PackedEncoder`); any other det
     (another encoder kind) falls back to ``detector.score_windows``.
     """
 
-    def __init__(self, detector: Detector):
+    def __init__(self, detector: Detector, cascade: bool = False):
         self.detector = detector
         self.batched = detector.bundle.inputs.kind == "tmr" and detector.bundle.config.motion_encoder == "tmr"
         # the packed eval-mode encoder (same float32 arithmetic, see models/fast_encoder.py)
         self.encoder = PackedEncoder(detector.bundle.model.motion_encoder.eval()) if self.batched else None
+        # cascade: the violence head decides, the encoder runs on the gated windows only (detect/cascade.py)
+        self.cascade = Cascade(detector, self.embed if self.batched else None) if cascade else None
 
     @torch.no_grad()
     def embed(self, windows: Sequence[np.ndarray]) -> np.ndarray:
@@ -170,6 +173,8 @@ encoder (:class:`~motionvigil.models.fast_encoder.PackedEncoder`); any other det
         det = self.detector
         if not windows:
             return []
+        if self.cascade is not None:
+            return self.cascade.score_windows(windows, starts)
         if not self.batched:
             return det.score_windows(windows, starts)
         return det.results(windows, starts, self.embed(windows))

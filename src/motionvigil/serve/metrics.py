@@ -58,6 +58,7 @@ class Metrics:
         self.batch_size = Histogram(BATCH_BUCKETS)
         self.latency = Histogram(LATENCY_BUCKETS)
         self._recent: deque[tuple[float, int]] = deque()  # (time, windows) per batch
+        self.cascade = None  # the scorer's CascadeCounts when the cascade is on (detect/cascade.py)
 
     def batch(self, size: int, latencies: list[float]) -> None:
         now = time.monotonic()
@@ -104,9 +105,19 @@ class Metrics:
             f"# HELP {p}_window_latency_seconds From a window's last frame arriving to its result.",
             f"# TYPE {p}_window_latency_seconds histogram",
             *self.latency.lines(f"{p}_window_latency_seconds"),
+            *self._cascade_lines(p),
             f"# HELP {p}_errors_total Messages refused on a stream, by code.", f"# TYPE {p}_errors_total counter",
             *[f'{p}_errors_total{{code="{k}"}} {v}' for k, v in sorted(self.errors.items())],
             f"# HELP {p}_refused_total Connections refused, by reason.", f"# TYPE {p}_refused_total counter",
             *[f'{p}_refused_total{{reason="{k}"}} {v}' for k, v in sorted(self.refused.items())],
         ]
         return "\n".join(lines) + "\n"
+
+    def _cascade_lines(self, p: str) -> list[str]:
+        if self.cascade is None:
+            return []
+        return [f"# HELP {p}_encoder_windows_total Windows the motion encoder embedded (cascade on).",
+                f"# TYPE {p}_encoder_windows_total counter", f"{p}_encoder_windows_total {self.cascade.embedded}",
+                f"# HELP {p}_encoder_windows_saved_total Windows scored without the encoder (below the gate).",
+                f"# TYPE {p}_encoder_windows_saved_total counter",
+                f"{p}_encoder_windows_saved_total {self.cascade.encoder_windows_saved}"]

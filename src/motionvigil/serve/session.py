@@ -171,6 +171,22 @@ class StreamSession:
         self.frames += len(t)
         return self._collector.take()
 
+    # ---- checkpoints (serve/worker.py keeps each camera's in Redis) ------------------------
+    def state(self) -> dict[str, Any]:
+        """Everything later messages depend on (numbers, strings and arrays): the stream's
+        layout and rate, counters, last timestamp, the open alert and the windowing state."""
+        return {"stream_id": self.stream_id, "layout": None if self.layout is None else self.layout.name,
+                "fps": self.fps, "send_windows": self.send_windows, "frames": self.frames, "windows": self.windows,
+                "last_t": self.last_t, "run": self._run, "stream": self._stream.state()}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Continue from :meth:`state` (a session made with the same window, stride and threshold)."""
+        self.layout = None if state["layout"] is None else KNOWN_LAYOUTS[state["layout"]]
+        self.fps, self.send_windows = float(state["fps"]), bool(state["send_windows"])
+        self.frames, self.windows, self.last_t = int(state["frames"]), int(state["windows"]), float(state["last_t"])
+        self._run = state["run"]
+        self._stream.restore(state["stream"], KNOWN_LAYOUTS)
+
     # ---- results -> events -------------------------------------------------------------
     def events(self, results: list[WindowResult]) -> list[dict[str, Any]]:
         """Messages for these window results: alert starts/ends (segments merge like

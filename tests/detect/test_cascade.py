@@ -1,0 +1,96 @@
+"""The cascade (detect/cascade.py): the violence head gates the motion encoder, and the
+alerts are exactly those of the full path."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from motionvigil.datasets.synthetic import generate_corpus, generate_sequence
+from motionvigil.detect import Detector
+from motionvigil.detect.builtin import load_builtin_detector
+from motionvigil.detect.cascade import Cascade
+from motionvigil.detect.timeline import alert_segments
+from motionvigil.detect.windows import window_starts
+
+
+@pytest.fixture(scope="module")
+def builtin() -> Detector:
+    return load_builtin_detector()
+
+
+def windows_of(joints: np.ndarray, det: Detector) -> tuple[list[np.ndarray], list[int]]:
+    starts = window_starts(len(joints), det.window, det.stride)
+    return [joints[s : s + det.window] for s in starts], starts
+
+
+def check_same(det: Detector, cascade: Cascade, joints: np.ndarray) -> tuple[int, int]:
+    """Full vs cascade on one sequence: same violence and alerts, alerting windows named
+    alike; returns (windows, alerting windows)."""
+    windows, starts = windows_of(joints, det)
+    full = det.score_windows(windows, starts)
+    cut = cascade.score_windows(windows, starts)
+    assert [r.violence for r in cut] == pytest.approx([r.violence for r in full], abs=1e-12)
+    assert [r.alert for r in cut] == [r.alert for r in full]
+    for a, b in zip(full, cut):
+        if b.scores:  # embedded: the very same class scores
+            assert b.violent_class == a.violent_class
+            assert list(b.scores.values()) == pytest.approx(list(a.scores.values()), abs=1e-5)
+        else:
+            assert not a.alert and b.violent_class == "" and b.top_class == ""
+    assert alert_segments(cut) == alert_segments(full)
+    return len(windows), sum(r.alert for r in full)
+
+
+def test_cascade_skips_the_encoder_below_the_gate_and_keeps_every_alert(builtin):
+    joints = np.concatenate([generate_sequence(np.random.default_rng(s), actions=["walk", "punch", "kick", "wave"]
+                                               ).joints for s in range(3)])
+    cascade = Cascade(builtin)
+    n, alerting = check_same(builtin, cascade, joints)
+    assert alerting > 0, "the test needs alerting windows to mean something"
+    assert 0 < cascade.counts.embedded < n and cascade.counts.windows == n
+    assert cascade.counts.encoder_windows_saved == n - cascade.counts.embedded
+    # a lower gate embeds more windows; every window at gate 0
+    low = Cascade(builtin, gate=0.0)
+    check_same(builtin, low, joints)
+    assert low.counts.embedded == n
+
+
+def test_gate_above_the_threshold_is_refused(builtin):
+    with pytest.raises(ValueError, match="above the alert threshold"):
+        Cascade(builtin, gate=builtin.threshold + 1e-3)
+
+
+def test_a_detector_without_a_head_embeds_every_window(builtin):
+    classes = ("kick", "punch", "walk", "wave")
+    corpus = generate_corpus(2, seed=0, num_sequences=0, classes=classes)
+    det = Detector.build(builtin.bundle, corpus.clips, classes)
+    joints = generate_sequence(np.random.default_rng(1), actions=["walk", "punch"]).joints
+    cascade = Cascade(det)
+    n, _ = check_same(det, cascade, joints)
+    assert not cascade.gated and cascade.counts.embedded == n
+    with pytest.raises(ValueError, match="needs the embedding of every window"):
+        det.results(*windows_of(joints, det), np.zeros((0, 128), np.float32), rows=[])
+
+
+@pytest.mark.slow
+def test_same_alerts_on_the_detection_studys_sequences(builtin, shared_data):
+    """UTKinect's long calm sequences and the study's stitched real sequences (3 violent
+    clips among 12): the cascade on and off raise the same alerts."""
+    from motionvigil.datasets.registry import load_dataset
+    from motionvigil.studies.detection import DetectionSettings, real_sequences
+
+    for need in ("utkinect", "msr_action3d", "hdm05", "bandai2"):
+        if not (shared_data / need).is_dir():
+            pytest.skip(f"{shared_data / need} is absent")
+    utk = load_dataset("utkinect", shared_data / "utkinect", mode="sequences").clips
+    pool = load_dataset("mocap_violence", shared_data, skip_bad=True)
+    test = [c for c in pool.clips if len(c.labels) == 1 and c.split == "test"]
+    sequences = [c.joints for c in utk] + [j for j, _ in real_sequences(test, DetectionSettings(sequences=4), 0)]
+    cascade = Cascade(builtin)
+    windows = alerting = 0
+    for joints in sequences:
+        n, a = check_same(builtin, cascade, joints)
+        windows, alerting = windows + n, alerting + a
+    assert alerting > 0 and cascade.counts.embedded < windows
+    print(f"cascade: {windows} windows, {cascade.counts.embedded} embedded, {alerting} alerting")

@@ -1,0 +1,245 @@
+"""``motionvigil worker`` on a real Redis: the worker's alerts equal serve's session on the
+same frames; checkpoints restore exactly; a malformed frame, a flooding camera, a quiet
+camera, a slow (fenced) worker, a Redis restart and a full pool are each handled without
+losing or duplicating anything. The kill -9 test runs two real worker processes.
+
+Each test module starts its own ``redis-server`` on a free port in a temporary folder and
+skips only when no ``redis-server`` binary exists.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import numpy as np
+import pytest
+
+redis = pytest.importorskip("redis", reason="the worker extra (redis-py) is not installed")
+from motionvigil.datasets.synthetic import generate_sequence  # noqa: E402
+from motionvigil.detect.builtin import load_builtin_detector  # noqa: E402
+from motionvigil.serve import checkpoint  # noqa: E402
+from motionvigil.serve.broker import (  # noqa: E402
+    Backlogged, FramePublisher, Keys, PoolFull, connect, frame_fields, wait_for)
+from motionvigil.serve.redis_server import RedisServer, redis_server_binary  # noqa: E402
+from motionvigil.serve.session import StreamSession  # noqa: E402
+from motionvigil.serve.worker import Worker, WorkerConfig  # noqa: E402
+
+pytestmark = pytest.mark.skipif(redis_server_binary() is None,
+                                reason="no redis-server binary (apt-get install redis-server; .ci/run does)")
+KEYS = Keys()
+ALERT_KEYS = ("event", "start", "end", "class", "score")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with RedisServer(tmp_path_factory.mktemp("redis")) as srv:
+        yield srv
+
+
+@pytest.fixture
+def r(server):
+    client = connect(server.url)
+    client.flushall()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return load_builtin_detector()
+
+
+def motion(seed: int) -> np.ndarray:
+    return generate_sequence(np.random.default_rng(seed), actions=["walk", "punch", "kick", "wave"]).joints
+
+
+def reference(det, joints: np.ndarray, name: str = "ref") -> list[dict]:
+    """serve's session on the same frames (as published: 6 decimals), one at a time, scored
+    by the full detector."""
+    joints = np.asarray(joints, np.float64).round(6)
+    session = StreamSession(name, det.window, det.stride, det.threshold)
+    session.start({"layout": "smpl22", "fps": 20})
+    events = []
+    for k, j in enumerate(joints):
+        windows, starts = session.push(np.array([k / 20]), j[None].astype(np.float64))
+        events += session.events(det.score_windows(windows, starts))
+    end = session.close_alert()
+    return [{k: e[k] for k in ALERT_KEYS} for e in events + ([end] if end else [])]
+
+
+def publish(pub: FramePublisher, camera: str, joints: np.ndarray, first: int = 0, end: bool = True) -> None:
+    pub.open(camera)
+    pub.publish(camera, [frame_fields((first + k) / 20, j, layout="smpl22" if first + k == 0 else None,
+                                      fps=20 if first + k == 0 else None) for k, j in enumerate(joints)])
+    if end:
+        pub.end(camera)
+
+
+def alerts(r, camera: str | None = None) -> list[dict]:
+    out = [json.loads(f[b"alert"]) for _, f in r.xrange(KEYS.alerts)]
+    return [a for a in out if camera is None or a["camera"] == camera]
+
+
+def trimmed(events: list[dict]) -> list[dict]:
+    return [{k: e[k] for k in ALERT_KEYS} for e in events]
+
+
+def worker(r, det, **config) -> Worker:
+    config.setdefault("name", f"w{len(config)}-{time.monotonic_ns() % 10**6}")
+    w = Worker(r, det, WorkerConfig(**config))
+    w.heartbeat()
+    return w
+
+
+def drain(workers: list[Worker], r, frames: int, limit: int = 400) -> None:
+    for _ in range(limit):  # bounded
+        for w in workers:
+            w.step()
+        if int(r.hget(KEYS.stats, "frames") or 0) >= frames and not r.hlen(KEYS.cameras):
+            return
+    raise AssertionError(f"not drained: stats {r.hgetall(KEYS.stats)}")
+
+
+def test_worker_alerts_equal_serves_session_and_nothing_is_left(r, detector):
+    w = worker(r, detector)
+    pub = FramePublisher(r)
+    cams = {"cam-a": motion(0), "cam-b": motion(1)}
+    for name, joints in cams.items():
+        publish(pub, name, joints)
+    drain([w], r, sum(map(len, cams.values())))
+    for name, joints in cams.items():
+        want = reference(detector, joints)
+        assert want, "the sequence must raise alerts for the test to mean something"
+        assert trimmed(alerts(r, name)) == want
+    stats = {k.decode(): int(v) for k, v in r.hgetall(KEYS.stats).items()}
+    assert stats["frames"] == sum(map(len, cams.values())) and stats["errors"] == 0
+    assert stats["windows"] == sum((len(j) - 64) // 10 + 1 for j in cams.values())
+    for name in cams:  # everything acknowledged and trimmed, the camera unregistered
+        assert r.xpending(KEYS.frames(name), "motionvigil")["pending"] == 0
+        assert r.xlen(KEYS.frames(name)) <= 1 and not r.exists(KEYS.state(name))
+    ids = [a["id"] + a["event"] for a in alerts(r)]
+    assert len(ids) == len(set(ids))
+
+
+def test_session_checkpoint_restores_exactly(detector):
+    joints = motion(2)
+    whole = StreamSession("a", 64, 10, detector.threshold)
+    whole.start({"layout": "smpl22", "fps": 30})
+    t = np.arange(len(joints)) / 30
+    w1, s1 = whole.push(t, joints.astype(np.float64))
+    half = StreamSession("b", 64, 10, detector.threshold)
+    half.start({"layout": "smpl22", "fps": 30})
+    cut = 101
+    wa, sa = half.push(t[:cut], joints[:cut].astype(np.float64))
+    again = StreamSession("b", 64, 10, detector.threshold)
+    again.restore(checkpoint.loads(checkpoint.dumps(half.state())))
+    wb, sb = again.push(t[cut:], joints[cut:].astype(np.float64))
+    assert sa + sb == s1 and len(wa) + len(wb) == len(w1)
+    for x, y in zip(wa + wb, w1):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_malformed_frames_go_to_the_errors_stream_and_change_nothing(r, detector):
+    w = worker(r, detector)
+    pub = FramePublisher(r)
+    joints = motion(4)
+    pub.open("cam")
+    good = [frame_fields(k / 20, j, layout="smpl22" if k == 0 else None) for k, j in enumerate(joints)]
+    nan = joints[5].copy()
+    nan[3, 1] = np.nan
+    bad = [{"frame": "{not json"}, {"frame": json.dumps({"t": 99.0, "joints": [[0, 0, 0]] * 5})},
+           {"frame": json.dumps({"t": 99.0, "joints": nan.tolist()})}, {"nothing": "here"},
+           {"frame": json.dumps({"t": 0.0, "joints": joints[0].tolist()})}]  # t not increasing
+    pub.publish("cam", good[:50] + bad + good[50:])
+    pub.end("cam")
+    drain([w], r, len(joints))
+    errors = [json.loads(f[b"error"]) for _, f in r.xrange(KEYS.errors)]
+    assert [e["code"] for e in errors] == ["bad_json", "bad_frame", "bad_frame", "bad_frame", "bad_timestamp"]
+    assert all(e["camera"] == "cam" and e["entry"] for e in errors)
+    assert trimmed(alerts(r)) == reference(detector, joints)
+
+
+def test_a_flooding_camera_is_refused_beyond_its_backlog_and_does_not_starve_others(r, detector):
+    w = worker(r, detector, count=20)
+    pub = FramePublisher(r, max_backlog=250)
+    flood, calm = motion(5), motion(6)
+    flood = np.concatenate([flood, flood[::-1]])[:250]
+    publish(pub, "flood", flood, end=False)
+    with pytest.raises(Backlogged, match="250 frames not yet processed"):
+        pub.publish("flood", [frame_fields(99.0, flood[0])])
+    publish(pub, "calm", calm[:100], end=False)
+    for _ in range(5):  # bounded: the worker takes 20 entries per camera per cycle
+        w.step()
+    done = {c: json.loads(r.get(KEYS.state(c)))["session"]["frames"] for c in ("flood", "calm")}
+    assert done["calm"] == done["flood"] >= 60  # equal shares, not the flooding camera first
+
+
+def test_a_quiet_camera_gets_its_open_alert_closed(r, detector):
+    w = worker(r, detector, idle_close_s=0.3)
+    pub = FramePublisher(r)
+    joints = motion(0)
+    want = reference(detector, joints)
+    first_end = next(e["end"] for e in want if e["event"] == "start")  # frames up to the first alert
+    upto = int(round(first_end * 20)) + 1
+    publish(pub, "quiet", joints[:upto], end=False)
+    drain_steps = 0
+    while int(r.hget(KEYS.stats, "frames") or 0) < upto and drain_steps < 50:
+        w.step()
+        drain_steps += 1
+    assert [a["event"] for a in alerts(r)] == ["start"]
+    assert wait_for(lambda: (w.step(), len(alerts(r)))[1] == 2, timeout=5)
+    end = alerts(r)[-1]
+    assert end["event"] == "end" and end["reason"] == "idle" and end["id"] == alerts(r)[0]["id"]
+
+
+def test_a_slow_worker_is_fenced_off_and_its_camera_redone_once(r, detector):
+    a = worker(r, detector, name="slow", lease_ms=300)
+    pub = FramePublisher(r)
+    joints = motion(1)
+    publish(pub, "cam", joints)
+    a.step()  # owns the camera, reads and commits a first batch
+    a.balance(a.heartbeat())
+    batch = a.read()  # then stalls with this batch in hand ...
+    assert batch
+    time.sleep(0.5)  # ... past its lease
+    b = worker(r, detector, name="fast", lease_ms=300)
+    drain([b], r, len(joints))  # takes over the pending entries and the checkpoint
+    a.process(batch)  # the stalled worker wakes up: its commit is refused
+    assert a.fenced == 1 and "cam" not in a.cameras
+    assert trimmed(alerts(r)) == reference(detector, joints)
+    assert int(r.hget(KEYS.stats, "frames")) == len(joints)
+
+
+def test_redis_restart_mid_run_loses_nothing(server, r, detector):
+    w = worker(r, detector)
+    pub = FramePublisher(r)
+    joints = motion(2)
+    stop = threading.Event()
+    thread = threading.Thread(target=w.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        publish(pub, "cam", joints[:150], end=False)
+        assert wait_for(lambda: int(r.hget(KEYS.stats, "frames") or 0) >= 60, timeout=30)
+        server.restart(down_s=0.5)
+        publish(pub, "cam", joints[150:], first=150)
+        assert wait_for(lambda: not r.hlen(KEYS.cameras), timeout=60)
+    finally:
+        stop.set()
+        thread.join(30)
+    assert int(r.hget(KEYS.stats, "frames")) == len(joints)
+    assert trimmed(alerts(r)) == reference(detector, joints)
+
+
+def test_more_cameras_than_the_pool_carries_are_refused_up_front(r, detector):
+    pub = FramePublisher(r)
+    with pytest.raises(PoolFull, match="the live workers carry 0"):
+        pub.open("c0")  # no live worker at all
+    worker(r, detector, max_cameras=2)
+    pub.open("c1")
+    pub.open("c2")
+    pub.open("c1")  # already registered: fine
+    with pytest.raises(PoolFull, match="2 cameras registered, the live workers carry 2"):
+        pub.open("c3")
+    assert not r.hexists(KEYS.cameras, "c3")
