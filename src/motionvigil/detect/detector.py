@@ -114,7 +114,6 @@ class Detector:
         self.calibration = dict(calibration or {})
         self.info = dict(info or {})
         self.head = head
-        self.pair_model: Any = None  # set by the pair scoring of issue 27 (detect/pairs.py)
         c = len(self.classes)
         if self.prototypes.shape != (c, bundle.config.embed_dim):
             raise ValueError(f"prototypes must be [{c}, {bundle.config.embed_dim}], got {self.prototypes.shape}")
@@ -206,7 +205,7 @@ class Detector:
         """``[N]`` violence score of each clip's centred window (the head's, or the prototypes')."""
         cropped = [centre_crop(c, self.window) for c in clips]
         if self.head is not None:
-            return self.head.score(kinematic_matrix([c.joints for c in cropped]))
+            return self.head.score_windows([c.joints for c in cropped])
         return violence_of(self.scores(self.bundle.embed_clips(cropped)), self.violent)
 
     def with_head(self, clips: Sequence[Clip], violent: Sequence[bool], *, alerts_per_min: float | None = None,
@@ -226,6 +225,26 @@ class Detector:
         head, calibration = head_fit.train_head(clips, violent, self.window, self.stride, **kwargs)
         return Detector(self.bundle, self.prototypes, self.classes, self.violent, calibration["threshold"],
                         calibration["policy"], self.window, self.stride, calibration, self.info, head)
+
+    def with_model(self, clips: Sequence[Clip], violent: Sequence[bool], *, scenes: Sequence[Any] = (),
+                   procedural: int | None = None, seed: int = 0, alerts_per_min: float | None = None,
+                   hidden: int | None = None, alpha: float | None = None, augment: bool = False) -> "Detector":
+        """A copy scored by the learned violence model (:mod:`motionvigil.detect.model`)
+        trained on ``clips`` (labelled ``violent``), ``procedural`` clips per class of the
+        procedural corpus and two-person ``scenes``; threshold as in
+        :func:`motionvigil.detect.model_fit.train_model`."""
+        from motionvigil.detect import head_fit, model_fit
+
+        s = model_fit.ModelSettings(window=self.window, stride=self.stride)
+        for key, value in (("hidden", hidden), ("alpha", alpha), ("alerts_per_min", alerts_per_min)):
+            if value is not None:
+                s = replace(s, **{key: value})
+        extra = head_fit.procedural_clips(seed, head_fit.PROCEDURAL_CLIPS_PER_CLASS if procedural is None
+                                          else procedural) if procedural != 0 else []
+        model, calibration = model_fit.train_model(clips, violent, scenes=scenes, procedural=extra, settings=s,
+                                                   augment=augment, seed=seed)
+        return Detector(self.bundle, self.prototypes, self.classes, self.violent, calibration["threshold"],
+                        calibration["policy"], self.window, self.stride, calibration, self.info, model)
 
     # ---- scoring --------------------------------------------------------------------
     @property
@@ -249,7 +268,7 @@ class Detector:
         (no head: the prototypes' score). The cascade (:mod:`.cascade`) gates the encoder on it."""
         if self.head is None:
             return None
-        return self.head.score(kinematic_matrix(windows))
+        return self.head.score_windows(windows)
 
     def results(self, windows: Sequence[np.ndarray], starts: Sequence[int], z: np.ndarray,
                 rows: Sequence[int] | None = None, violence: np.ndarray | None = None) -> list[WindowResult]:
@@ -308,9 +327,11 @@ class Detector:
     def pair_results(self, starts: Sequence[int], scenes: Sequence[dict[int, np.ndarray]],
                      own: dict[tuple[int, int], WindowResult]) -> dict[int, list[WindowResult]]:
         """Pair results per window start (see :meth:`score_scene`); none without a pair model."""
-        if self.pair_model is None:
+        if getattr(self.head, "pair", None) is None:
             return {}
-        return self.pair_model.results(starts, scenes, own, self.threshold)
+        from motionvigil.detect.pairs import pair_results
+
+        return pair_results(self.head, starts, scenes, own, self.threshold)
 
     # ---- description and storage ------------------------------------------------------
     def describe(self) -> str:
@@ -331,7 +352,12 @@ class Detector:
                      f"({seconds(self.stride):.2f} s) at 20 Hz")
         if self.window > self.bundle.inputs.max_frames:
             lines.append(f"  note: the model sees the centred {self.bundle.inputs.max_frames} frames of each window")
-        if self.head is not None:
+        if getattr(self.head, "kind", "") == "model":
+            pair = "; pair network on" if self.head.pair is not None else "; no pair network"
+            lines.append(f"violence score: learned model (person network on {len(self.head.person.features)} "
+                         f"descriptors{pair}{'' if self.head.pair is None else f' {len(self.head.pair.features)}'}"
+                         f"{'' if self.head.pair is None else ' pair descriptors'}; calibrated out of fold)")
+        elif self.head is not None:
             lines.append(f"violence score: kinematic head ({len(self.head.coef)} features; trained on "
                          f"{cal.get('n_violent_clips', '?')} violent + {cal.get('n_calm_clips', '?')} calm clips and "
                          f"{cal.get('procedural_clips', 0)} procedural clips)")
@@ -385,12 +411,22 @@ class Detector:
                       np.array([bool(v) for v in section["violent"]]), float(section["threshold"]),
                       str(section["policy"]), int(section["window"]), int(section["stride"]),
                       section.get("calibration"), section.get("info"),
-                      ViolenceHead.from_json(section["head"]) if "head" in section else None)
+                      head_from_json(section["head"]) if "head" in section else None)
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(folder / CONFIG, f"invalid detector settings ({exc})") from None
         if not np.isfinite(det.prototypes).all():
             raise CheckpointError(folder / "weights.safetensors", "detector prototypes contain NaN or inf")
         return det
+
+
+def head_from_json(d: dict[str, Any]) -> Any:
+    """The violence scorer stored in a detector's settings: the learned model
+    (``"kind": "model"``) or the kinematic logistic head (older detectors)."""
+    if d.get("kind") == "model":
+        from motionvigil.detect.model import ViolenceModel
+
+        return ViolenceModel.from_json(d)
+    return ViolenceHead.from_json(d)
 
 
 def _policy_name(target_fpr: float | None) -> str:

@@ -68,6 +68,13 @@ class ViolenceHead:
                 and np.isfinite(self.intercept)):
             raise ValueError("head parameters must be finite, with positive scales")
 
+    kind = "kinematic_head"
+    pair = None  # the logistic head scores one person at a time
+
+    def score_windows(self, windows: Sequence[np.ndarray]) -> np.ndarray:
+        """``[N]`` violence probabilities of 20 Hz SMPL-22 windows."""
+        return self.score(kinematic_matrix(windows))
+
     def score(self, kinematic: np.ndarray) -> np.ndarray:
         """``[N]`` violence probabilities of windows given their kinematic features."""
         x = np.asarray(kinematic, dtype=np.float64)

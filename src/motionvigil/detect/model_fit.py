@@ -223,3 +223,61 @@ def _calibrated(table: Table, features: Sequence[str], s: ModelSettings, seed: i
     net = _fit(table, features, s, seed)
     y = np.concatenate(truth) if truth else np.zeros(0, bool)
     return net.calibrated(np.concatenate(logits), y) if y.any() and not y.all() else net
+
+
+def fold_groups(clips: Sequence[Clip], folds: int = 5) -> list[str]:
+    """Out-of-fold groups: each clip's dataset when the clips come from two or more
+    real datasets, else ``folds`` folds by subject (clip id when unknown)."""
+    real = {c.dataset for c in clips if c.dataset != "procedural"}
+    if len(real) >= 2:
+        return [c.dataset for c in clips]
+    subjects = sorted({str(c.subject or c.clip_id) for c in clips})
+    fold = {sub: f"fold{i % folds}" for i, sub in enumerate(subjects)}
+    return ["procedural" if c.dataset == "procedural" else fold[str(c.subject or c.clip_id)] for c in clips]
+
+
+def train_model(clips: Sequence[Clip], violent: Sequence[bool], *, scenes: Sequence[PairScene] = (),
+                procedural: Sequence[Clip] = (), settings: ModelSettings = ModelSettings(), augment: bool = False,
+                seed: int = 0) -> tuple[ViolenceModel, dict]:
+    """A model as ``build-detector`` and the built-in detector make it.
+
+    ``clips`` are labelled one-person clips (``violent[i]``), trained on together with
+    ``procedural`` clips; ``scenes`` are real two-person scenes (e.g. SBU training
+    pairs) added to scenes staged from the clips of each dataset. The threshold keeps the
+    calm ``clips``, scanned out of fold (:func:`fold_groups`), at
+    ``settings.alerts_per_min`` false alerts per minute.
+
+    Raises:
+        ValueError: no calm clip, or no violent one.
+    """
+    from dataclasses import replace
+
+    marked = [replace(c, violent=bool(v)) for c, v in zip(clips, violent)]
+    if all(c.violent for c in marked) or not any(c.violent for c in marked):
+        raise ValueError("the violence model needs violent and calm clips (calm ones set its threshold)")
+    everything = list(procedural) + marked
+    groups = fold_groups(everything)
+    regrouped = [replace(c, dataset=g) for c, g in zip(everything, groups)]
+    person = person_table(regrouped, settings.window, settings.stride)
+    if augment:
+        rng = np.random.default_rng([seed, 33])
+        copies = [replace(c, joints=kinect_like(c.joints, rng)) for c in regrouped]
+        person = Table.concat([person, person_table(copies, settings.window, settings.stride)])
+    staged_parts = []
+    from motionvigil.datasets.synthetic.pairs import pair_scenes
+
+    for g in sorted(set(groups)):
+        mine = [c for c in regrouped if c.dataset == g]
+        calm = [c for c in mine if not c.violent]
+        hard = [c for c in mine if c.violent]
+        if hard and calm:
+            staged_parts.append(pair_table(pair_scenes(hard + calm[: len(hard)], calm, seed), settings.window,
+                                           settings.stride))
+    if scenes:
+        staged_parts.append(pair_table(list(scenes), settings.window, settings.stride))
+    pairs = Table.concat(staged_parts) if staged_parts else None
+    model, calibration = fit_model(person, pairs, [c for c in regrouped if not c.violent], settings, seed)
+    calibration.update({"n_calm_clips": int(sum(not c.violent for c in marked)),
+                        "n_violent_clips": int(sum(c.violent for c in marked)), "procedural_clips": len(procedural),
+                        "pair_scenes_real": len(scenes), "augment": augment})
+    return model, calibration

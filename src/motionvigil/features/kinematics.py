@@ -130,7 +130,7 @@ def strike_features(joints: np.ndarray) -> np.ndarray:
     For the faster side of each limb, around its peak body-relative speed (+-0.25 s):
     ``path_straightness`` (net displacement over path length: a punch travels straight,
     a swing or throw arcs), ``forward_at_peak`` (share of the velocity along the body's
-    facing: strikes go at someone in front), ``height_at_peak`` (above the shoulder or
+    front-back axis: strikes go at someone in front, swings go sideways), ``height_at_peak`` (above the shoulder or
     hip, in leg lengths), ``extension_at_peak`` (cosine of the elbow or knee angle: a
     strike ends with the limb straight) and ``peaks`` (speed peaks over half the maximum:
     boxing repeats). Same units and invariances as :func:`kinematic_features`.
@@ -155,7 +155,7 @@ def strike_features(joints: np.ndarray) -> np.ndarray:
         length = _norm(np.diff(path, axis=0)).sum()
         straight = float(_norm(path[-1] - path[0]) / length) if length > 1e-6 else 0.0
         vel = _deriv(rel[:, end])[t]
-        forward = float(np.dot(vel, facing[t]) / max(_norm(vel), 1e-9))
+        forward = float(abs(np.dot(vel, facing[t])) / max(_norm(vel), 1e-9))  # front or back: mirror-free
         height = float(j[t, end, 1] - j[t, base, 1])
         upper, lower = j[t, base] - j[t, mid], j[t, end] - j[t, mid]
         extension = float(-np.dot(upper, lower) / max(_norm(upper) * _norm(lower), 1e-9))

@@ -61,15 +61,21 @@ def _gap(actor: np.ndarray, receiver: np.ndarray) -> tuple[float, int]:
 def stage(actor: np.ndarray, receiver: np.ndarray, gap: float, rng: np.random.Generator,
           recoil: bool = False) -> np.ndarray:
     """``[2, T, 22, 3]``: ``receiver`` turned to face ``actor`` (both canonical, facing +Z)
-    and moved along +Z until the closest hand/foot-to-head/torso distance is ``gap`` metres."""
+    and walked in along +Z from 4 m until the closest hand/foot-to-head/torso distance
+    first comes down to ``gap`` metres (the first contact on the way in, as a person
+    stepping up to another meets them)."""
     frames = len(actor)
     rec = _fit_length(receiver, frames, rng) @ _rot_y(np.pi).T
     rec = rec - rec[:1, :1] * np.array([1.0, 0.0, 1.0])
     lateral = float(rng.normal(0.0, 0.08))
-    lo, hi = 0.0, 4.0
-    for _ in range(30):  # the gap grows with the distance along +Z: bisect
+    offset = np.array([lateral, 0.0, 0.0])
+    step, hi = 0.05, 4.0  # walk the receiver in from afar until the gap is first reached, then bisect
+    while hi > 0.0 and _gap(actor, rec + offset + [0.0, 0.0, hi - step])[0] >= gap:
+        hi -= step
+    lo = max(0.0, hi - step)
+    for _ in range(12):
         mid = (lo + hi) / 2
-        if _gap(actor, rec + np.array([lateral, 0.0, mid]))[0] < gap:
+        if _gap(actor, rec + offset + [0.0, 0.0, mid])[0] < gap:
             lo = mid
         else:
             hi = mid

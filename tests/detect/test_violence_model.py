@@ -1,0 +1,116 @@
+"""The learned violence model: networks and their calibration, the detector that carries
+it (scores, pairs in a scene, save/load), and model training's refusals."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from motionvigil.datasets.labelled import LabelledSet
+from motionvigil.datasets.synthetic import generate_corpus, generate_sequence
+from motionvigil.datasets.synthetic.pairs import stage
+from motionvigil.detect import Detector, detect_motion
+from motionvigil.detect.model import PERSON_FEATURES, Net, ViolenceModel, person_matrix
+from motionvigil.detect.model_fit import fold_groups, kinect_like, train_model
+from motionvigil.detect.pairs import close_pairs
+from motionvigil.errors import MotionFileError
+from motionvigil.io import SMPL22, Motion
+from motionvigil.models import MotionTextModel, preset
+from motionvigil.models.bundle import MotionTextBundle
+from motionvigil.models.checkpoint import CONFIG
+from motionvigil.models.inputs import MotionInputs
+
+CLASSES = ("kick", "punch", "walk", "wave", "clap", "stand")
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return generate_corpus(6, seed=5, num_sequences=0, classes=CLASSES)
+
+
+@pytest.fixture(scope="module")
+def detector(corpus) -> Detector:
+    torch.manual_seed(0)
+    bundle = MotionTextBundle(MotionTextModel(preset("tiny")), MotionInputs.fit("tmr", corpus.clips, 64))
+    base = Detector.build(bundle, LabelledSet.build(corpus.clips, CLASSES))
+    return base.with_model(corpus.clips, [c.violent for c in corpus.clips], procedural=2, hidden=8, alpha=1.0)
+
+
+def test_net_separates_its_classes_round_trips_json_and_calibration_rescales_it():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, len(PERSON_FEATURES)))
+    y = x[:, 0] + 0.3 * rng.normal(size=400) > 0.5
+    net = Net.fit(x, y, PERSON_FEATURES, hidden=8, alpha=0.1)
+    assert ((net.score(x) >= 0.5) == y).mean() > 0.9
+    again = Net.from_json(json.loads(json.dumps(net.to_json())), PERSON_FEATURES)
+    np.testing.assert_allclose(again.score(x), net.score(x))
+    flat = net.calibrated(net.logit(x) * 0.0 + rng.normal(size=400), y)  # logits that say nothing
+    assert abs(flat.platt[0]) < 0.5 and 0.2 < flat.score(x).mean() < 0.8
+    with pytest.raises(ValueError, match="feature names"):
+        Net.from_json(net.to_json(), PERSON_FEATURES[:-1])
+    with pytest.raises(ValueError, match="both"):
+        Net.fit(x, np.ones(400, bool), PERSON_FEATURES)
+
+
+def test_kinect_like_copies_keep_shape_and_stay_near_the_original(corpus):
+    j = corpus.clips[0].joints
+    copy = kinect_like(j, np.random.default_rng(0))
+    assert copy.shape[1:] == (22, 3) and 0.7 * len(j) <= len(copy) <= 1.4 * len(j)
+    assert np.isfinite(copy).all() and not np.allclose(copy[: min(len(j), len(copy))], j[: len(copy)])
+
+
+def test_fold_groups_use_datasets_when_there_are_several_else_subjects(corpus):
+    clips = corpus.clips[:10]
+    groups = fold_groups(clips)
+    assert set(groups) <= {f"fold{i}" for i in range(5)} and len(set(groups)) > 1
+    from dataclasses import replace
+
+    mixed = [replace(c, dataset="a" if i % 2 else "b") for i, c in enumerate(clips)]
+    assert fold_groups(mixed) == [c.dataset for c in mixed]
+
+
+def test_train_model_needs_both_classes(corpus):
+    calm = [c for c in corpus.clips if not c.violent]
+    with pytest.raises(ValueError, match="violent and calm"):
+        train_model(calm, [False] * len(calm))
+
+
+def test_detector_with_model_scores_people_and_pairs_and_saves_it(detector, tmp_path):
+    assert isinstance(detector.head, ViolenceModel) and detector.head.pair is not None
+    assert "learned model" in detector.describe()
+    cal = detector.calibration
+    assert cal["threshold"] < 0.999 or cal["calm_score_quantiles"]["0.999"] >= 0.999  # no saturated threshold
+    seq = generate_sequence(np.random.default_rng(1), actions=["walk", "punch", "kick"]).joints
+    timeline = detect_motion(detector, Motion(seq, 20.0, SMPL22))
+    starts = [int(round(w.start_s * 20)) for w in timeline.windows]
+    own = detector.head.score_windows([seq[s : s + detector.window] for s in starts])
+    np.testing.assert_allclose([w.violence for w in timeline.windows], own, atol=1e-9)
+    detector.save(tmp_path / "det")
+    loaded = Detector.load(tmp_path / "det")
+    assert isinstance(loaded.head, ViolenceModel) and loaded.threshold == detector.threshold
+    a = seq[:64].astype(np.float64)
+    rest = np.repeat(a[:1], 64, axis=0)
+    scene = stage(a, rest, 0.05, np.random.default_rng(2))
+    results = loaded.score_scene([0], [{3: scene[0], 7: scene[1]}])
+    assert [r.persons for r in results] == [(3,), (7,), (3, 7)]
+    assert results[2].violence == pytest.approx(float(loaded.head.score_pairs([scene[0]], [scene[1]])[0]))
+    far = scene.copy()
+    far[1, :, :, 0] += 5.0
+    assert [r.persons for r in loaded.score_scene([0], [{3: far[0], 7: far[1]}])] == [(3,), (7,)]
+    assert close_pairs({1: far[0], 2: far[1]}) == []
+
+
+def test_edited_model_in_config_is_a_one_line_error(detector, tmp_path):
+    detector.save(tmp_path / "det")
+    cfg = json.loads((tmp_path / "det" / CONFIG).read_text())
+    cfg["detector"]["head"]["person"]["w2"] = [1.0]
+    (tmp_path / "det" / CONFIG).write_text(json.dumps(cfg))
+    with pytest.raises(MotionFileError, match="invalid detector settings"):
+        Detector.load(tmp_path / "det")
+
+
+def test_person_matrix_of_no_windows_is_empty():
+    assert person_matrix([]).shape == (0, len(PERSON_FEATURES))
