@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -85,7 +86,8 @@ def main() -> None:
     motion = two_persons(args.seconds)
     detector = load_builtin_detector()
     result: dict = {"benchmark": "persons", "file_seconds": args.seconds, "persons": 2, "fps": motion.fps,
-                    "layout": motion.layout.name, "sources": list(FILES)}
+                    "layout": motion.layout.name, "sources": list(FILES),
+                    "load_average_at_start": [round(v, 2) for v in os.getloadavg()]}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "two.npz"
         save_npz(path, motion)
