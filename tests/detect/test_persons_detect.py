@@ -150,9 +150,11 @@ def test_a_person_never_seen_and_bad_bodies(plain, motion):
 # ----------------------------------------------------------------------- streaming
 
 
-@pytest.mark.parametrize("fps", [20.0, 30.0])
-def test_stream_equals_offline_for_several_persons(detector, fps):
+@pytest.mark.parametrize("fps,empty_s", [(20.0, 0.0), (30.0, 0.0), (30.0, 2.0)])
+def test_stream_equals_offline_for_several_persons(detector, fps, empty_s):
+    """``empty_s``: nobody in view for the first seconds (pushes of zero persons)."""
     bodies, layout, ids, present = three_persons(fps)
+    present[:, : int(empty_s * fps) + (1 if empty_s else 0)] = False
     motion = Motion.from_bodies(bodies, fps, layout, person_ids=ids, present=present)
     offline = offline_results(detect_motion(detector, motion))
     stream = StreamingDetector(detector)

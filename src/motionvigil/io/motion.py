@@ -255,7 +255,7 @@ def lost_bodies(bodies: np.ndarray) -> np.ndarray:
     joint exactly (0, 0, 0) (how a Kinect reports a skeleton it lost) or every coordinate
     NaN. Such a frame is absent (``present`` False): it is never fed to a model."""
     arr = np.asarray(bodies)
-    flat = arr.reshape(arr.shape[:-2] + (-1,))
+    flat = arr.reshape(arr.shape[:-2] + (arr.shape[-2] * arr.shape[-1],))
     with np.errstate(invalid="ignore"):
         return ~(flat != 0).any(-1) | np.isnan(flat).all(-1)
 
