@@ -57,8 +57,13 @@ def run_stream(detector, msgs: list[str], **config) -> list[dict]:
     return out
 
 
-@pytest.mark.parametrize("max_batch", [64, 1])
-def test_persons_stream_equals_offline(detector, motion, max_batch):
+@pytest.mark.parametrize("max_batch,empty_s", [(64, 0.0), (1, 0.0), (64, 2.0)])
+def test_persons_stream_equals_offline(detector, motion, max_batch, empty_s):
+    """``empty_s``: frames with ``"persons": []`` (nobody in view) for the first seconds."""
+    if empty_s:
+        present = motion.presence.copy()
+        present[:, : int(empty_s * 20)] = False
+        motion = Motion.from_bodies(motion.bodies, 20.0, motion.layout, person_ids=motion.person_ids, present=present)
     offline = sorted(offline_results(detect_motion(detector, motion)), key=lambda r: (r.persons, r.start_s))
     msgs = run_stream(detector, persons_msgs(motion), max_batch=max_batch)
     got = sorted((m for m in msgs if m["type"] == "window"), key=lambda m: (m["persons"], m["start"]))
