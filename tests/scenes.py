@@ -101,13 +101,14 @@ def three_persons(fps: float = 20.0):
     return bodies, layout, (4, 1, 9), present
 
 
-def push_in_chunks(stream, motion, seed: int = 0) -> list[WindowResult]:
-    """Feed a multi-person ``motion`` to ``stream`` in uneven chunks, as a tracker would: each
-    push carries the persons seen in any of its frames (zeros where one is not seen)."""
+def push_in_chunks(stream, motion, seed: int = 0, most: int = 8) -> list[WindowResult]:
+    """Feed a multi-person ``motion`` to ``stream`` in uneven chunks of 1 to ``most`` frames,
+    as a tracker would: each push carries the persons seen in any of its frames (zeros
+    where one is not seen)."""
     rng = np.random.default_rng(seed)
     raw, present, out, i = motion.bodies, motion.presence, [], 0
     while i < motion.num_frames:
-        part = slice(i, i + int(rng.integers(1, 9)))
+        part = slice(i, i + int(rng.integers(1, most + 1)))
         rows = [p for p in range(motion.num_persons) if present[p, part].any()]
         frames = np.stack([np.where(present[p, part][:, None, None], raw[p, part], 0.0) for p in rows], axis=1) \
             if rows else np.zeros((len(raw[0, part]), 0, motion.num_joints, 3))

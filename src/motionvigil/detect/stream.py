@@ -134,6 +134,22 @@ class _Person:
     last_seen: int = -1  # 20 Hz index of the last frame where it was seen
     last_seen_raw: int = -1  # raw index of the last raw frame where it was seen
 
+    def add(self, body: np.ndarray | None, seen: np.ndarray, first_raw: int, frames: int) -> None:
+        """Take raw frames ``body [n, J, 3]`` (None: not in view) from raw frame ``first_raw``
+        on, seen where ``seen [n]``; ``frames``: the stream's 20 Hz frame count after them."""
+        new, new_seen = self.retarget.push_seen(_fill_forward(body, seen, self.last_raw), seen)
+        self.joints = np.concatenate([self.joints, new])
+        self.seen = np.concatenate([self.seen, new_seen])
+        if body is not None and seen.any():
+            last = int(np.flatnonzero(seen)[-1])
+            self.last_raw, self.last_seen_raw = body[last], first_raw + last
+        if new_seen.any():
+            self.last_seen = frames - len(new) + int(np.flatnonzero(new_seen)[-1])
+
+    def keep_last(self, keep: int) -> None:
+        self.joints = self.joints[len(self.joints) - keep :].copy()
+        self.seen = self.seen[len(self.seen) - keep :].copy()
+
 
 class StreamingDetector:
     """Feed frames with :meth:`push`; get a result per completed window.
@@ -238,28 +254,14 @@ class StreamingDetector:
             i = column.get(pid)
             seen = ~lost[i] if i is not None else np.zeros(len(frames), bool)
             body = frames[:, i] if i is not None else None
-            person = persons.get(pid)
+            person, first_raw = persons.get(pid), r0
             if person is None:
-                if not seen.any():
+                if body is None or not seen.any():
                     continue
                 j = int(np.argmax(seen))
-                retarget = StreamRetargeter(clock.layout, clock.fps)
-                if r0 + j > 0:
-                    retarget.starting_at(r0 + j, body[j])
-                pad = retarget.out_frames - self._first
-                person = persons[pid] = _Person(retarget, np.zeros((pad, 22, 3), np.float32), np.zeros(pad, bool),
-                                                body[j])
-                body, seen, r0_person = body[j:], seen[j:], r0 + j
-            else:
-                r0_person = r0
-            new, new_seen = person.retarget.push_seen(_fill_forward(body, seen, person.last_raw), seen)
-            person.joints = np.concatenate([person.joints, new])
-            person.seen = np.concatenate([person.seen, new_seen])
-            if seen.any():
-                last = int(np.flatnonzero(seen)[-1])
-                person.last_raw, person.last_seen_raw = body[last], r0_person + last
-            if new_seen.any():
-                person.last_seen = g1 - len(new) + int(np.flatnonzero(new_seen)[-1])
+                person = persons[pid] = self._new_person(body[j], r0 + j)
+                body, seen, first_raw = body[j:], seen[j:], r0 + j
+            person.add(body, seen, first_raw, g1)
         self._raw, self.frames = r1, g1
         lo = max(0, g0 - w + 1)  # earliest start of a window ending in the new frames
         starts = list(range(-(-lo // s) * s, g1 - w + 1, s))
@@ -267,16 +269,25 @@ class StreamingDetector:
         scenes = []
         for st in starts:
             a = st - self._first
-            scenes.append(scene_of(order, np.stack([persons[p].joints[a : a + w] for p in order]).reshape(-1, w, 22, 3),
-                                   np.stack([persons[p].seen[a : a + w] for p in order]).reshape(-1, w)))
+            joints = np.stack([persons[p].joints[a : a + w] for p in order]).reshape(-1, w, 22, 3)
+            scenes.append(scene_of(order, joints, np.stack([persons[p].seen[a : a + w] for p in order]).reshape(-1, w)))
         keep = min(w - 1, g1 - self._first)
         self._first = g1 - keep
         for pid in order:
-            person = persons[pid]
-            person.joints, person.seen = person.joints[len(person.joints) - keep :].copy(), person.seen[len(person.seen) - keep :].copy()
-            if person.last_seen < g1 - w and person.last_seen_raw < r1 - 1:  # absent a whole window: forget
-                del persons[pid]
+            persons[pid].keep_last(keep)
+            if persons[pid].last_seen < g1 - w and persons[pid].last_seen_raw < r1 - 1:  # absent a whole window
+                del persons[pid]  # forgotten: seen again, it starts afresh (starting_at), as offline
         return det.score_scene(starts, scenes) if starts else []
+
+    def _new_person(self, frame: np.ndarray, raw: int) -> _Person:
+        """A person first seen (again) in raw frame ``raw``, absent in the buffered frames before."""
+        clock = self._retarget
+        assert clock is not None
+        retarget = StreamRetargeter(clock.layout, clock.fps)
+        if raw > 0:
+            retarget.starting_at(raw, frame)
+        pad = retarget.out_frames - self._first
+        return _Person(retarget, np.zeros((pad, 22, 3), np.float32), np.zeros(pad, bool), frame)
 
     @staticmethod
     def _check_persons(frames: np.ndarray, layout: Layout, ids: Sequence[int]) -> tuple[np.ndarray, list[int]]:
@@ -289,7 +300,8 @@ class StreamingDetector:
             raise MotionFileError(None, f"person ids must be integers, got {ids!r}") from None
         if arr.ndim != 4 or arr.shape[1] != len(ids) or arr.shape[2:] != (layout.num_joints, 3):
             raise MotionFileError(None, f"stream frames of {len(ids)} person(s) must be [n, {len(ids)}, "
-                                        f"{layout.num_joints}, 3] for layout {layout.name!r}, got {tuple(np.shape(frames))}")
+                                        f"{layout.num_joints}, 3] for layout {layout.name!r}, "
+                                        f"got {tuple(np.shape(frames))}")
         if len(set(ids)) != len(ids) or any(i < 0 for i in ids):
             raise MotionFileError(None, f"person ids must be unique non-negative integers, got {ids}")
         if not np.issubdtype(arr.dtype, np.number):
