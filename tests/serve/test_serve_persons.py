@@ -34,13 +34,14 @@ def motion() -> Motion:
 
 
 def persons_msgs(motion: Motion, chunk: int = 7) -> list[str]:
-    """Frames messages: each frame lists the persons seen in it (absent ones are left out)."""
+    """Frames messages: each frame lists the persons seen in it (absent ones are left out);
+    ``chunk`` 1: the one-frame form ``{"t", "persons"}``."""
     out = []
     for first in range(0, motion.num_frames, chunk):
         frames = [{"t": i / 20, "persons": [{"id": pid, "joints": motion.bodies[p, i].tolist()}
                                             for p, pid in enumerate(motion.person_ids) if motion.presence[p, i]]}
                   for i in range(first, min(first + chunk, motion.num_frames))]
-        out.append(json.dumps({"type": "frames", "frames": frames}))
+        out.append(json.dumps(frames[0] if chunk == 1 else {"type": "frames", "frames": frames}))
     return out
 
 
@@ -59,13 +60,14 @@ def run_stream(detector, msgs: list[str], **config) -> list[dict]:
 
 @pytest.mark.parametrize("max_batch,empty_s", [(64, 0.0), (1, 0.0), (64, 2.0)])
 def test_persons_stream_equals_offline(detector, motion, max_batch, empty_s):
-    """``empty_s``: frames with ``"persons": []`` (nobody in view) for the first seconds."""
+    """``empty_s``: frames with ``"persons": []`` (nobody in view) for the first seconds, sent
+    one frame per message."""
     if empty_s:
         present = motion.presence.copy()
         present[:, : int(empty_s * 20)] = False
         motion = Motion.from_bodies(motion.bodies, 20.0, motion.layout, person_ids=motion.person_ids, present=present)
     offline = sorted(offline_results(detect_motion(detector, motion)), key=lambda r: (r.persons, r.start_s))
-    msgs = run_stream(detector, persons_msgs(motion), max_batch=max_batch)
+    msgs = run_stream(detector, persons_msgs(motion, chunk=1 if empty_s else 7), max_batch=max_batch)
     got = sorted((m for m in msgs if m["type"] == "window"), key=lambda m: (m["persons"], m["start"]))
     assert [(tuple(m["persons"]), m["start"]) for m in got] == [(r.persons, round(r.start_s, 3)) for r in offline]
     assert any(len(m["persons"]) == 2 for m in got)  # the pairs came through the batcher

@@ -136,7 +136,7 @@ class StreamSession:
             raise ProtocolError("bad_json", "the message is not valid JSON") from None
         if not isinstance(msg, dict):
             raise ProtocolError("bad_message", "a message must be a JSON object")
-        kind = msg.get("type", "frames" if "joints" in msg else None)
+        kind = msg.get("type", "frames" if "joints" in msg or "persons" in msg else None)
         if kind == "start":
             return "start", msg
         if kind == "end":
