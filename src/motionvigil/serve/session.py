@@ -177,7 +177,7 @@ class StreamSession:
             seen: set[int] = set()
             for p in persons:
                 pid = p.get("id") if isinstance(p, dict) else None
-                if isinstance(pid, bool) or not isinstance(pid, int) or pid < 0 or "joints" not in p:
+                if isinstance(pid, bool) or not isinstance(pid, int) or not 0 <= pid < 2**63 or "joints" not in p:
                     raise ProtocolError("bad_frame", f"frame {i}: each person needs a non-negative integer id and "
                                                      f"joints [{layout.num_joints}][3]")
                 if pid in seen:
