@@ -131,3 +131,16 @@ def test_batch_scorer_mixes_windows_and_scenes(detector, motion):
     assert [(r.persons, r.start_s) for r in flat] == [(r.persons, r.start_s) for r in ref]
     assert any(len(r.persons) == 2 for r in flat)
     np.testing.assert_allclose([r.violence for r in flat], [r.violence for r in ref], atol=1e-5, rtol=0)
+
+
+def test_batch_endpoint_reads_several_persons(detector, motion, tmp_path):
+    from motionvigil.detect import timeline_json
+    from motionvigil.io.arrays import save_npz
+
+    save_npz(tmp_path / "three.npz", motion)
+    with TestClient(create_app(detector, ServeConfig())) as c:
+        reply = c.post("/v1/detect?filename=three.npz", content=(tmp_path / "three.npz").read_bytes())
+    assert reply.status_code == 200
+    doc = reply.json()
+    assert [t["id"] for t in doc["tracks"]] == [4, 1, 9] and doc["pairs"]
+    assert doc == json.loads(json.dumps(timeline_json(detect_motion(detector, motion), "three.npz")))
