@@ -114,6 +114,7 @@ class Detector:
         self.calibration = dict(calibration or {})
         self.info = dict(info or {})
         self.head = head
+        self.pair_model: Any = None  # overrides the model's pair network: an object with .results(...) (tests)
         c = len(self.classes)
         if self.prototypes.shape != (c, bundle.config.embed_dim):
             raise ValueError(f"prototypes must be [{c}, {bundle.config.embed_dim}], got {self.prototypes.shape}")
@@ -327,6 +328,8 @@ class Detector:
     def pair_results(self, starts: Sequence[int], scenes: Sequence[dict[int, np.ndarray]],
                      own: dict[tuple[int, int], WindowResult]) -> dict[int, list[WindowResult]]:
         """Pair results per window start (see :meth:`score_scene`); none without a pair model."""
+        if self.pair_model is not None:
+            return self.pair_model.results(starts, scenes, own, self.threshold)
         if getattr(self.head, "pair", None) is None:
             return {}
         from motionvigil.detect.pairs import pair_results

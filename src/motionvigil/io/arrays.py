@@ -220,29 +220,6 @@ def _npz_layout(
         raise MotionFileError(path, str(exc)) from None
 
 
-def _npz_person_ids(path: Path, array: np.ndarray, num_persons: int) -> tuple[int, ...]:
-    """Person ids: a 1-D integer array, one entry per body (uniqueness is checked by Motion)."""
-    if array.dtype.kind not in "iu" or array.ndim != 1 or len(array) != num_persons:
-        raise MotionFileError(
-            path, f"'person_ids' must be {num_persons} integer(s), one per person, "
-                  f"got dtype {array.dtype} shape {array.shape}"
-        )
-    return tuple(int(i) for i in array.tolist())
-
-
-def _npz_present(path: Path, array: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """The presence mask ``[persons, frames]``: booleans, or integers 0/1."""
-    if array.dtype.kind == "b":
-        mask = array
-    elif array.dtype.kind in "iu" and np.isin(array, (0, 1)).all():
-        mask = array.astype(bool)
-    else:
-        raise MotionFileError(path, f"'present' must hold booleans (or 0/1), got dtype {array.dtype}")
-    if mask.shape != shape and not (shape[0] == 1 and mask.shape == shape[1:]):
-        raise MotionFileError(path, f"'present' must have shape [persons, frames] = {list(shape)}, got {mask.shape}")
-    return mask.reshape(shape)
-
-
 def read_npz(path: str | Path) -> Motion:
     """Read a generic motion ``.npz``.
 
@@ -253,6 +230,11 @@ def read_npz(path: str | Path) -> Motion:
     (layout name), ``source`` (where the motion first came from, kept in
     ``meta["original_source"]``). Any other arrays go to ``meta`` under their own names.
     See :func:`_npz_layout` for the layout rules when names or parents are missing.
+
+    Several persons (docs/persons.md): ``joints`` ``[P, T, J, 3]`` with optional
+    ``person_ids`` ``[P]`` and ``present`` ``[P, T]``; a body that is all zeros or all NaN
+    in a frame is absent there, and absent frames are filled
+    (:meth:`~motionvigil.io.motion.Motion.from_bodies`). A one-person npz may carry them too.
 
     Raises:
         MotionFileError: not an npz archive, pickled/object arrays, missing ``joints`` or
@@ -269,16 +251,13 @@ def read_npz(path: str | Path) -> Motion:
             raise MotionFileError(path, f"npz has no {required!r} array (found: {found})")
     joints = arrays.pop("joints")
     _check_numeric(path, joints, "'joints'")
-    if joints.ndim not in (3, 4) or joints.shape[-1] != 3 or (joints.ndim == 4 and joints.shape[0] < 1):
-        raise MotionFileError(
-            path, f"'joints' must have shape [frames, joints, 3] or [persons, frames, joints, 3], got {joints.shape}"
-        )
-    _check_float32_range(path, joints)
+    persons = joints.ndim == 4 or "person_ids" in arrays or "present" in arrays
+    if joints.ndim not in (3, 4) or joints.shape[-1] != 3:
+        raise MotionFileError(path, f"'joints' must have shape [frames, joints, 3] or [persons, frames, joints, 3], "
+                                    f"got {joints.shape}")
+    for body in joints if joints.ndim == 4 else [joints]:
+        _check_float32_range(path, body)
     num_joints = joints.shape[-2]
-    num_persons = 1 if joints.ndim == 3 else joints.shape[0]
-    person_ids = _npz_person_ids(path, arrays.pop("person_ids"), num_persons) if "person_ids" in arrays else ()
-    present = (_npz_present(path, arrays.pop("present"), (num_persons, joints.shape[-3]))
-               if "present" in arrays else None)
     fps = _npz_fps(path, arrays.pop("fps"))
     names = _npz_names(path, arrays.pop("joint_names"), num_joints) if "joint_names" in arrays else None
     parents = _npz_parents(path, arrays.pop("parents"), num_joints) if "parents" in arrays else None
@@ -289,9 +268,31 @@ def read_npz(path: str | Path) -> Motion:
         original = _npz_string(path, arrays.pop("source"), "source")
         if original:
             meta["original_source"] = original
+    if persons:
+        ids, present = _npz_persons(path, arrays, joints.shape[:-2] if joints.ndim == 4 else (1,) + joints.shape[:1])
+        meta.update(arrays)
+        return Motion.from_bodies(joints, fps, layout, person_ids=ids, present=present, source=str(path), meta=meta)
     meta.update(arrays)
-    return Motion(joints=joints, fps=fps, layout=layout, source=str(path), meta=meta,
-                  person_ids=person_ids, present=present)
+    return Motion(joints=joints, fps=fps, layout=layout, source=str(path), meta=meta)
+
+
+def _npz_persons(path: Path, arrays: dict[str, np.ndarray], shape: tuple[int, int]) -> tuple[tuple[int, ...], Any]:
+    """``person_ids`` (``[P]`` non-negative ints) and ``present`` (``[P, T]`` booleans or 0/1)
+    of a multi-person npz; both optional (see :meth:`Motion.from_bodies` for lost bodies)."""
+    ids: tuple[int, ...] = ()
+    if "person_ids" in arrays:
+        raw = arrays.pop("person_ids")
+        if raw.dtype.kind not in "iu" or raw.shape != shape[:1]:
+            raise MotionFileError(path, f"'person_ids' must be {shape[0]} integers (one per person), got dtype "
+                                        f"{raw.dtype} shape {raw.shape}")
+        ids = tuple(int(i) for i in raw.tolist())
+    present = None
+    if "present" in arrays:
+        present = arrays.pop("present")
+        if present.shape != shape or present.dtype.kind not in "biu" or not np.isin(present, (0, 1)).all():
+            raise MotionFileError(path, f"'present' must be booleans of shape [persons, frames] = {list(shape)}, got "
+                                        f"dtype {present.dtype} shape {present.shape}")
+    return ids, present
 
 
 def save_npz(path: str | Path, motion: Motion, **extra_arrays: Any) -> None:
@@ -318,10 +319,9 @@ def save_npz(path: str | Path, motion: Motion, **extra_arrays: Any) -> None:
         "layout": np.asarray(motion.layout.name, dtype=str),
         "source": np.asarray(motion.source or "", dtype=str),
     }
-    if motion.num_persons > 1 or motion.person_ids != (0,):
+    if motion.num_persons > 1 or motion.present is not None or motion.person_ids != (0,):
         arrays["person_ids"] = np.asarray(motion.person_ids, dtype=np.int64)
-    if motion.present is not None:
-        arrays["present"] = np.asarray(motion.present, dtype=bool)
+        arrays["present"] = motion.presence
     for key, value in extra_arrays.items():
         if key in NPZ_RESERVED_KEYS:
             raise ValueError(f"extra array name {key!r} is reserved ({', '.join(NPZ_RESERVED_KEYS)})")

@@ -178,6 +178,59 @@ class Motion:
                    source=source if source is not None else first.source, meta=dict(first.meta),
                    person_ids=tuple(m.person_ids[0] for m in persons), present=present)
 
+    @classmethod
+    def from_bodies(cls, joints: Any, fps: float, layout: Layout, *, person_ids: tuple[int, ...] = (),
+                    present: Any = None, source: str | None = None, meta: dict[str, Any] | None = None) -> "Motion":
+        """A motion from raw bodies ``[P, T, J, 3]`` (or one body ``[T, J, 3]``) as a sensor or
+        tracker gives them: where a body is lost in a frame (:func:`lost_bodies`: all joints
+        exactly zero, or all NaN) it is absent, and every absent frame gets finite filler
+        (:func:`fill_absent`). This is the one place of that rule: readers of multi-person
+        files and :func:`~motionvigil.detect.timeline.detect_motion` use it.
+
+        Raises:
+            MotionFileError: a NaN/inf among the joints of a frame where the body is present
+                (naming the person and frame), no body seen in any frame, or what
+                :class:`Motion` refuses.
+        """
+        arr = np.asarray(joints)
+        if arr.ndim == 3:
+            arr = arr[None]
+        if arr.ndim != 4 or arr.shape[-1] != 3 or not is_real(arr.dtype):
+            raise MotionFileError(source, f"bodies must be real numbers of shape [persons, frames, joints, 3], "
+                                          f"got {arr.dtype} {tuple(arr.shape)}")
+        arr = np.array(arr, dtype=np.float64)
+        p, t = arr.shape[:2]
+        ids = tuple(int(i) for i in person_ids) if len(person_ids) else tuple(range(p))
+        seen = ~lost_bodies(arr)
+        if present is not None:
+            mask = np.asarray(present)
+            if mask.shape == (t,) and p == 1:
+                mask = mask[None]
+            if mask.shape != (p, t):
+                raise MotionFileError(source, f"present must be [persons, frames] = [{p}, {t}], got {mask.shape}")
+            seen &= mask.astype(bool)
+        bad = seen[..., None] & ~np.isfinite(arr).all(-1)
+        if bad.any():
+            body, frame, joint = (int(i) for i in np.argwhere(bad)[0])
+            who = f"person {ids[body]}, " if body < len(ids) and p > 1 else ""
+            raise MotionFileError(source, f"{who}frame {frame}: joint {joint} is NaN or infinite (a body that is "
+                                          "seen needs every joint; all zeros or all NaN mark it absent)")
+        if not seen.any():
+            raise MotionFileError(source, f"no person is seen in any of the {t} frames (every body is all zeros "
+                                          "or NaN, or marked absent)")
+        arr[~np.isfinite(arr)] = 0.0
+        bodies = np.stack([fill_absent(b, m) for b, m in zip(arr, seen)])
+        return cls(joints=bodies[0] if p == 1 else bodies, fps=fps, layout=layout, source=source,
+                   meta=dict(meta or {}), person_ids=ids, present=seen)
+
+    def without_lost(self) -> "Motion":
+        """This motion with lost bodies (all-zero joints in a frame) marked absent and filled
+        (see :meth:`from_bodies`); ``self`` when no body is lost in any frame."""
+        if not lost_bodies(self.bodies).any():
+            return self
+        return Motion.from_bodies(self.bodies, self.fps, self.layout, person_ids=self.person_ids,
+                                  present=self.present, source=self.source, meta=self.meta)
+
     def with_joints(self, joints: np.ndarray, fps: float | None = None, layout: Layout | None = None,
                     present: np.ndarray | None = None) -> "Motion":
         """A copy with new joints (and optionally new fps / layout / presence), keeping
@@ -195,6 +248,16 @@ class Motion:
             person_ids=self.person_ids,
             present=present,
         )
+
+
+def lost_bodies(bodies: np.ndarray) -> np.ndarray:
+    """``[..., T]`` True where a body of ``bodies [..., T, J, 3]`` is lost in a frame: every
+    joint exactly (0, 0, 0) (how a Kinect reports a skeleton it lost) or every coordinate
+    NaN. Such a frame is absent (``present`` False): it is never fed to a model."""
+    arr = np.asarray(bodies)
+    flat = arr.reshape(arr.shape[:-2] + (arr.shape[-2] * arr.shape[-1],))
+    with np.errstate(invalid="ignore"):
+        return ~(flat != 0).any(-1) | np.isnan(flat).all(-1)
 
 
 def fill_absent(joints: np.ndarray, present: np.ndarray) -> np.ndarray:

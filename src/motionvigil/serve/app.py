@@ -92,7 +92,8 @@ class _Stream:
         if self.closed:
             return
         with contextlib.suppress(Exception):
-            await self.send(self.session.close_alert())
+            for end in self.session.close_alerts():  # several persons: one open alert per person or pair
+                await self.send(end)
             await self.send({"type": kind, "stream": self.session.stream_id, "frames": self.session.frames,
                              "windows": self.session.windows})
         self.closed = True

@@ -7,6 +7,10 @@ queued), and runs the detector on up to ``max_batch`` windows in one call on a s
 inference thread, so the event loop keeps reading frames meanwhile. While a batch runs,
 the next one fills up: under load batches grow by themselves, at low load a window waits
 ``max_wait_s`` at most. ``max_batch=1`` is one-window-at-a-time (micro-batching off).
+
+A stream of several persons hands over scenes (person id -> window, one per completed
+window) instead of windows: a scene is one item of a batch, its result a list (one per
+person and per pair), which :meth:`MicroBatcher.score` flattens.
 """
 
 from __future__ import annotations
@@ -23,12 +27,13 @@ import numpy as np
 from motionvigil.detect.windows import WindowResult
 from motionvigil.serve.metrics import Metrics
 
-ScoreFn = Callable[[Sequence[np.ndarray], Sequence[int]], list[WindowResult]]
+Item = np.ndarray | dict[int, np.ndarray]  # a window, or a scene of several persons
+ScoreFn = Callable[[Sequence[Item], Sequence[int]], list[WindowResult | list[WindowResult]]]
 
 
 @dataclass
 class _Item:
-    window: np.ndarray
+    window: Item
     start: int
     future: asyncio.Future
     queued: float
@@ -75,8 +80,8 @@ class MicroBatcher:
                 item.future.set_exception(RuntimeError("server shutting down"))
         self._queue.clear()
 
-    async def score(self, windows: Sequence[np.ndarray], starts: Sequence[int]) -> list[WindowResult]:
-        """The results of ``windows`` (oldest first), scored with other streams' windows."""
+    async def score(self, windows: Sequence[Item], starts: Sequence[int]) -> list[WindowResult]:
+        """The results of ``windows`` (or scenes; oldest first), scored with other streams' windows."""
         if not windows:
             return []
         if self._task is None:
@@ -86,7 +91,8 @@ class MicroBatcher:
         items = [_Item(w, s, loop.create_future(), now) for w, s in zip(windows, starts)]
         self._queue.extend(items)
         self._wake.set()
-        return list(await asyncio.gather(*(i.future for i in items)))
+        results = await asyncio.gather(*(i.future for i in items))
+        return [r for res in results for r in (res if isinstance(res, list) else [res])]
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()

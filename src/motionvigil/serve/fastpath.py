@@ -8,10 +8,16 @@ well under a millisecond for the tiny encoder. A micro-batch of equal-length win
 with the windows stacked on a leading batch axis, so the number of NumPy calls is per
 batch, not per window. :class:`BatchScorer` gives the results of
 ``detector.score_windows`` (``tests/serve/test_serve.py`` checks them to 1e-5).
+
+Streams of several persons add scenes (person id -> window) to a batch: every person's
+window of every scene is embedded in the same call as the one-person windows, then each
+scene goes through the detector's own ``score_scene`` (pairs included) with those
+embeddings, so the results are ``score_scene``'s.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 
 import numpy as np
@@ -20,7 +26,7 @@ from scipy.ndimage import gaussian_filter1d
 
 from motionvigil.detect.cascade import Cascade
 from motionvigil.detect.detector import Detector
-from motionvigil.detect.windows import WindowResult
+from motionvigil.detect.windows import WindowResult, embed_windows
 from motionvigil.features.humanml3d import CONTACT_THRESHOLD
 from motionvigil.io.layouts import SMPL22_PARENTS
 from motionvigil.models.fast_encoder import PackedEncoder
@@ -169,12 +175,27 @@ encoder (:class:`~motionvigil.models.fast_encoder.PackedEncoder`); any other det
             out[rows] = self.encoder(x.to(bundle.device), mask.to(bundle.device))[0].cpu().numpy()
         return out
 
-    def score_windows(self, windows: Sequence[np.ndarray], starts: Sequence[int]) -> list[WindowResult]:
+    def score_windows(self, windows: Sequence[np.ndarray | dict[int, np.ndarray]],
+                      starts: Sequence[int]) -> list[WindowResult | list[WindowResult]]:
+        """One result per window; for a scene (person id -> window) the list ``score_scene`` gives."""
         det = self.detector
         if not windows:
             return []
-        if self.cascade is not None:
-            return self.cascade.score_windows(windows, starts)
-        if not self.batched:
-            return det.score_windows(windows, starts)
-        return det.results(windows, starts, self.embed(windows))
+        if all(isinstance(w, np.ndarray) for w in windows):
+            if self.cascade is not None:
+                return self.cascade.score_windows(windows, starts)
+            if not self.batched:
+                return det.score_windows(windows, starts)
+            return det.results(windows, starts, self.embed(windows))
+        flat = [w for item in windows for w in (item.values() if isinstance(item, dict) else (item,))]
+        z = self.embed(flat) if self.batched else embed_windows(det.bundle, flat)
+        row = {id(w): i for i, w in enumerate(flat)}
+
+        def embedded(ws: Sequence[np.ndarray], ss: Sequence[int], batch_size: int = 64) -> list[WindowResult]:
+            return det.results(ws, ss, z[[row[id(w)] for w in ws]]) if len(ws) else []
+
+        scorer = copy.copy(det)  # the detector's own score_scene, over the embeddings computed above
+        scorer.score_windows = embedded  # type: ignore[method-assign]
+        single = [i for i, w in enumerate(windows) if not isinstance(w, dict)]
+        alone = iter(embedded([windows[i] for i in single], [starts[i] for i in single]))
+        return [scorer.score_scene([s], [w]) if isinstance(w, dict) else next(alone) for w, s in zip(windows, starts)]
