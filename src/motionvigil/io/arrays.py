@@ -255,8 +255,7 @@ def read_npz(path: str | Path) -> Motion:
     if joints.ndim not in (3, 4) or joints.shape[-1] != 3:
         raise MotionFileError(path, f"'joints' must have shape [frames, joints, 3] or [persons, frames, joints, 3], "
                                     f"got {joints.shape}")
-    for body in joints if joints.ndim == 4 else [joints]:
-        _check_float32_range(path, body)
+    _check_float32_range(path, joints)
     num_joints = joints.shape[-2]
     fps = _npz_fps(path, arrays.pop("fps"))
     names = _npz_names(path, arrays.pop("joint_names"), num_joints) if "joint_names" in arrays else None
