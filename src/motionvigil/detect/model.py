@@ -32,13 +32,28 @@ PAIR_FEATURES = INTERACTION_NAMES + tuple(f"actor_{n}" for n in PERSON_FEATURES)
     f"receiver_{n}" for n in PERSON_FEATURES)
 DEFAULT_HIDDEN = 32
 DEFAULT_ALPHA = 1e-2  # L2 penalty of the networks
+SMOOTH_FRAMES = 1.0  # Gaussian smoothing in time (sigma, frames at 20 Hz) before any descriptor
+
+
+def smoothed(window: np.ndarray, sigma: float = SMOOTH_FRAMES) -> np.ndarray:
+    """``window [T, 22, 3]`` smoothed in time: sensor jitter (a Kinect's frame-to-frame
+    noise) inflates speeds and accelerations differently on every sensor; a strike's
+    0.2-0.5 s motion survives a one-frame Gaussian. Chosen on validation folds inside
+    the training sources during development (mean held-out-source AUROC of the person
+    network over MSR Action3D, HDM05 and UTD-MHAD training splits rose with it)."""
+    if sigma <= 0:
+        return np.asarray(window, np.float64)
+    from scipy.ndimage import gaussian_filter1d
+
+    return gaussian_filter1d(np.asarray(window, np.float64), sigma, axis=0, mode="nearest")
 
 
 def person_matrix(windows: Sequence[np.ndarray]) -> np.ndarray:
-    """``[N, len(PERSON_FEATURES)]`` descriptors of one-person windows."""
+    """``[N, len(PERSON_FEATURES)]`` descriptors of one-person windows (:func:`smoothed` first)."""
     if not len(windows):
         return np.zeros((0, len(PERSON_FEATURES)), np.float32)
-    return np.stack([np.concatenate([kinematic_features(w), strike_features(w)]) for w in windows])
+    return np.stack([np.concatenate([kinematic_features(w), strike_features(w)])
+                     for w in (smoothed(x) for x in windows)])
 
 
 def pair_matrix(actors: Sequence[np.ndarray], receivers: Sequence[np.ndarray],
@@ -49,7 +64,7 @@ def pair_matrix(actors: Sequence[np.ndarray], receivers: Sequence[np.ndarray],
         return np.zeros((0, len(PAIR_FEATURES)), np.float32)
     kin_a = person_matrix(actors) if kin_a is None else kin_a
     kin_b = person_matrix(receivers) if kin_b is None else kin_b
-    inter = np.stack([interaction_features(a, b) for a, b in zip(actors, receivers)])
+    inter = np.stack([interaction_features(smoothed(a), smoothed(b)) for a, b in zip(actors, receivers)])
     return np.concatenate([inter, kin_a, kin_b], axis=1).astype(np.float32)
 
 
