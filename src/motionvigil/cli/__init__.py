@@ -24,7 +24,14 @@ import sys
 
 from motionvigil import __version__
 from motionvigil.cli import data, demo, detect, evaluate, kinemic, train
-from motionvigil.cli.common import EXIT_BAD_INPUT, EXIT_BAD_MODEL, EXIT_USAGE, UsageError, add_strict_flags
+from motionvigil.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_BAD_MODEL,
+    EXIT_USAGE,
+    UsageError,
+    add_strict_flags,
+    quiet_broken_pipe,
+)
 from motionvigil.cli.config import parse_with_config
 from motionvigil.cli.serve import add_serve
 from motionvigil.errors import CheckpointError, MotionFileError, UnknownDatasetError
@@ -37,6 +44,7 @@ EPILOG = """exit status:
   2 usage error (bad flags or a request the data cannot serve)
   3 bad input file or unknown dataset
   4 a model, detector or checkpoint that fails verification (corrupt, edited, not one)
+  141 the reader of the output went away (e.g. | head): the command stops quietly
 """
 
 # the order of --help
@@ -94,9 +102,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; its exit status (``EXIT_CODES``)."""
-    args = parse_with_config(build_parser(), argv)
     try:
-        return args.func(args)
+        args = parse_with_config(build_parser(), argv)
+    except SystemExit:  # --help, --version, usage errors: argparse printed and exits
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            return quiet_broken_pipe()
+        raise
+    try:
+        status = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return status
+    except BrokenPipeError:
+        return quiet_broken_pipe()
     except UsageError as exc:
         print(f"motionvigil {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
