@@ -13,8 +13,9 @@ checkpoint that fails verification.
 
 One module per command group, each defining its parsers beside its handlers: ``data``
 (convert, info, data), ``train`` (pretrain, metatrain, supervised), ``evaluate``
-(retrieval, probe, study, fewshot, tsne), ``detect`` (build-detector, detect), ``demo``
-and ``kinemic`` (kinemic-*, formerly synth-*); ``common`` holds the flags they share.
+(retrieval, probe, study, fewshot, tsne), ``detect`` (build-detector, detect), ``demo``,
+``kinemic`` (kinemic-*, formerly synth-*), ``serve`` (serve, export) and ``feedback``
+(feedback export); ``common`` holds the flags they share.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from motionvigil.cli.common import (
     quiet_broken_pipe,
 )
 from motionvigil.cli.config import parse_with_config
+from motionvigil.cli.feedback import add_feedback
 from motionvigil.cli.serve import add_serve
 from motionvigil.errors import CheckpointError, MotionFileError, UnknownDatasetError
 
@@ -56,7 +58,7 @@ SUBCOMMANDS = (
     train.add_metatrain, train.add_supervised,
     demo.add_demo,
     kinemic.add_parsers,
-    add_serve,
+    add_serve, add_feedback,
 )
 
 
