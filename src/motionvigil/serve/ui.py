@@ -31,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from motionvigil.io.layouts import SMPL22
 from motionvigil.serve.alert_ids import is_alert_id
 from motionvigil.serve.feedback import FeedbackError
 from motionvigil.serve.recorder import Console
@@ -100,6 +101,8 @@ def console_routes(console: Console, authorised: Callable[[Any], bool]) -> list[
             if found is None:
                 return _error(f"no alert with id {ident!r}", 404)
             found["history"] = store.history(ident)
+            if found.get("motion"):
+                found["motion"]["parents"] = list(SMPL22.parents)  # bones for drawing
         except FeedbackError as exc:
             return _error(str(exc), exc.status)
         return JSONResponse(found)
