@@ -22,6 +22,10 @@ CONSOLE_KEY = "console-test-key-0123456789"
 
 @pytest.fixture(scope="session")
 def alerting_detector() -> Detector:
+    return make_alerting_detector()
+
+
+def make_alerting_detector() -> Detector:
     """A randomly initialised tiny detector whose threshold every window reaches."""
     corpus = generate_corpus(3, seed=0, num_sequences=0, classes=CONSOLE_CLASSES)
     torch.manual_seed(0)

@@ -264,8 +264,14 @@ function bounds(persons) {
           size: Math.max(hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2], 1.0)};
 }
 
+function fitCanvas(canvas) {  // the drawing buffer follows the size CSS gives the canvas
+  const w = Math.max(1, Math.round(canvas.clientWidth)), h = Math.max(1, Math.round(canvas.clientHeight));
+  if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
+}
+
 function drawSkeleton(time) {
   const canvas = $("skeleton");
+  fitCanvas(canvas);
   const g = canvas.getContext("2d");
   g.clearRect(0, 0, canvas.width, canvas.height);
   const d = state.detail;
@@ -277,13 +283,17 @@ function drawSkeleton(time) {
   const persons = d.motion.persons, parents = d.motion.parents;
   const frames = persons[0].joints.length;
   const box = d._box || (d._box = bounds(persons));
+  const f = state.frame % frames;
+  const follow = [0, 2].map((k) => persons.reduce((sum, p) => sum + p.joints[f][0][k], 0) / persons.length);
+  const centre = [follow[0], box.centre[1], follow[1]];
   const yaw = 0.6 + time / 4000;  // the camera circles slowly: depth shows as motion
   const cos = Math.cos(yaw), sin = Math.sin(yaw);
-  const scale = Math.min(canvas.width, canvas.height) * 0.8 / box.size;
+  const reach = Math.max(box.hi[1] - box.lo[1], 1.0) * (persons.length > 1 ? 1.6 : 1.0);
+  const scale = Math.min(canvas.width, canvas.height) * 0.8 / reach;
   const project = (p) => {
-    const x = p[0] - box.centre[0], y = p[1] - box.centre[1], z = p[2] - box.centre[2];
+    const x = p[0] - centre[0], y = p[1] - centre[1], z = p[2] - centre[2];
     const rx = x * cos + z * sin, rz = -x * sin + z * cos;
-    const persp = 1 / (1 + rz * 0.25 / box.size);
+    const persp = 1 / (1 + rz * 0.25 / reach);
     return [canvas.width / 2 + rx * scale * persp, canvas.height / 2 - y * scale * persp];
   };
   // floor grid at the lowest point
@@ -291,13 +301,12 @@ function drawSkeleton(time) {
   g.lineWidth = 1;
   const floor = box.lo[1];
   for (let k = -4; k <= 4; k++) {
-    const a = project([box.centre[0] + k * box.size / 8, floor, box.centre[2] - box.size / 2]);
-    const b = project([box.centre[0] + k * box.size / 8, floor, box.centre[2] + box.size / 2]);
-    const c = project([box.centre[0] - box.size / 2, floor, box.centre[2] + k * box.size / 8]);
-    const e = project([box.centre[0] + box.size / 2, floor, box.centre[2] + k * box.size / 8]);
+    const a = project([centre[0] + k * reach / 8, floor, centre[2] - reach / 2]);
+    const b = project([centre[0] + k * reach / 8, floor, centre[2] + reach / 2]);
+    const c = project([centre[0] - reach / 2, floor, centre[2] + k * reach / 8]);
+    const e = project([centre[0] + reach / 2, floor, centre[2] + k * reach / 8]);
     g.beginPath(); g.moveTo(a[0], a[1]); g.lineTo(b[0], b[1]); g.moveTo(c[0], c[1]); g.lineTo(e[0], e[1]); g.stroke();
   }
-  const f = state.frame % frames;
   persons.forEach((person, i) => {
     const pts = person.joints[f].map(project);
     g.strokeStyle = g.fillStyle = COLOURS[i % COLOURS.length];
@@ -321,6 +330,7 @@ function drawSkeleton(time) {
 
 function drawTimeline() {
   const canvas = $("timeline");
+  fitCanvas(canvas);
   const g = canvas.getContext("2d");
   g.clearRect(0, 0, canvas.width, canvas.height);
   const d = state.detail;
