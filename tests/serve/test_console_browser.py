@@ -54,8 +54,8 @@ def _badge(driver, ident: str) -> str:
 
 
 def _li(ident: str) -> str:
-    """JS: the feed item of alert ``ident`` (ids are 20 hex characters: no quoting needed)."""
-    return "document.querySelector('#feed li[data-id=" + ident + "]')"
+    """JS: the feed item of alert ``ident``."""
+    return "document.querySelector('#feed li[data-id=\"" + ident + "\"]')"
 
 
 def _badge_is(ident: str, text: str) -> str:
@@ -97,6 +97,22 @@ def _fits(driver, width: int, height: int) -> dict:
                 reviewWidth: r.width, feedWidth: feed.width, inner: window.innerWidth,
                 smallestFont: Math.min(...Array.from(document.querySelectorAll('#feed li span'))
                     .map(s => parseFloat(getComputedStyle(s).fontSize)))};""")
+
+
+def _store_pair_alert(db: Path, joints: np.ndarray) -> str:
+    """Add a closed alert about persons 3 and 8 (two bodies side by side) to the database."""
+    from motionvigil.serve.alert_ids import alert_id
+    from motionvigil.serve.feedback import FeedbackStore, encode_motion
+
+    bodies = np.stack([joints[:64], joints[64:128] + np.array([1.2, 0.0, 0.0], np.float32)])
+    ident = alert_id("yard", 42.0, (3, 8))
+    store = FeedbackStore(db)
+    store.add_alert({"id": ident, "stream": "yard", "start_s": 2.0, "end_s": 5.2, "raised": time.time() - 3600,
+                     "persons": [3, 8], "class": "punch", "score": 0.9, "windows": 1, "open": False,
+                     "threshold": 0.5, "detector": "sha256:test", "timeline": [[2.0, 5.2, 0.9]]},
+                    encode_motion(bodies, [3, 8]))
+    store.close()
+    return ident
 
 
 @pytest.fixture
@@ -172,12 +188,29 @@ def test_console_in_chromium(det_dir, scripted_joints, tmp_path):
         # restart: a new server process on the same database keeps both verdicts
         rc, _ = server.stop()
         assert rc == 0
+        pair = _store_pair_alert(db, scripted_joints)  # as a multi-person stream would have (docs/persons.md)
         server = Server(det_dir, *args)
         with chrome(1280, 720) as driver:
             base = f"http://127.0.0.1:{server.port}"
             _sign_in(driver, base, CONSOLE_KEY)
-            _wait(driver, "return document.querySelectorAll('#feed li').length === 2", "the stored alerts")
+            _wait(driver, "return document.querySelectorAll('#feed li').length === 3", "the stored alerts")
             assert _badge(driver, first["id"]) == "confirmed" and _badge(driver, second["id"]) == "dismissed"
+
+            # a pair's alert: both bodies animate, each in its own colour
+            driver.execute_script(f"{_li(pair)}.click()")
+            _wait(driver, f"return window.consoleState.detail && window.consoleState.detail.id === '{pair}'", "pair")
+            assert driver.execute_script(f"return {_li(pair)}.querySelector('.who').textContent") == "pair 3 + 8"
+            assert driver.execute_script("return window.consoleState.detail.motion.persons.map(p => p.id)") == [3, 8]
+            _wait(driver, "return Number(document.getElementById('skeleton').dataset.frame) > 2", "pair frames")
+            colours = driver.execute_script("""
+                const c = document.getElementById('skeleton'), d = c.getContext('2d').getImageData(0, 0, c.width,
+                    c.height).data; let red = 0, blue = 0;
+                for (let i = 0; i < d.length; i += 4) {
+                  if (d[i] > 150 && d[i + 1] < 80 && d[i + 2] < 80) red++;
+                  if (d[i] < 60 && d[i + 1] < 140 && d[i + 2] > 150) blue++;
+                }
+                return [red, blue];""")
+            assert min(colours) > 50, colours
 
             # a wrong key sees nothing: an error, no feed, no streams, no alert id anywhere on the page
             driver.find_element("id", "logout").click()
@@ -187,7 +220,7 @@ def test_console_in_chromium(det_dir, scripted_joints, tmp_path):
             assert driver.execute_script("return document.getElementById('app-view').hidden") is True
             assert _feed_ids(driver) == []
             page = driver.execute_script("return document.documentElement.outerHTML")
-            assert first["id"] not in page and second["id"] not in page
+            assert first["id"] not in page and second["id"] not in page and pair not in page
             assert driver.execute_script("return sessionStorage.length") == 0
             assert "not-the-key" not in driver.current_url and CONSOLE_KEY not in driver.current_url
     finally:

@@ -155,7 +155,7 @@ class Console:
         record = self.records.get(stream_id)
         if record is None or msg.get("type") != "alert":
             return
-        persons = tuple(int(p) for p in msg.get("persons", ()))
+        persons = tuple(sorted(int(p) for p in msg.get("persons", ())))  # as WindowResult.persons: a < b
         ident = alert_id(stream_id, (record.t0 or 0.0) + float(msg["start"]), persons)
         msg["id"] = ident
         start_s, end_s = float(msg["start"]), float(msg["end"])
