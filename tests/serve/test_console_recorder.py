@@ -69,3 +69,17 @@ def test_one_person_stream_and_ring_buffer():
     assert [b["id"] for b in body] == [0] and np.asarray(body[0]["joints"])[0, 0, 0] == 1980
     console.stream_closed("cam")
     assert console.streams() == []
+
+
+def test_in_memory_store_keeps_only_the_newest_alerts(monkeypatch):
+    import motionvigil.serve.feedback as fb
+
+    monkeypatch.setattr(fb, "MEMORY_KEEP", 3)
+    store = FeedbackStore()
+    for i in range(5):
+        store.add_alert({"id": f"{i:020x}", "stream": "s", "start_s": 0.0, "end_s": 1.0, "raised": float(i),
+                         "persons": [], "class": "punch", "score": 1.0, "windows": 1, "open": False,
+                         "threshold": 0.5, "detector": "d", "timeline": []}, None)
+        if i == 1:
+            store.give_feedback(f"{i:020x}", "confirm")
+    assert [a["id"] for a in store.alerts()] == [f"{i:020x}" for i in (4, 3, 2)]

@@ -26,6 +26,7 @@ import numpy as np
 
 SCHEMA = "motionvigil-feedback 1"
 VERDICTS = ("confirm", "dismiss")
+MEMORY_KEEP = 1000  # alerts an in-memory store (no --feedback-db) keeps
 FPS = 20.0  # alert motion is stored as the detector sees it: SMPL-22 at 20 Hz
 
 _TABLES = """
@@ -175,7 +176,12 @@ class FeedbackStore:
                  json.dumps(list(record["persons"])), record["class"], record["score"], record["windows"],
                  int(record["open"]), record["threshold"], record["detector"], motion,
                  json.dumps(record["timeline"])))
-            return cur.rowcount == 1
+            added = cur.rowcount == 1
+            if added and self.path is None:  # in memory: keep the newest MEMORY_KEEP alerts, not all forever
+                old = "SELECT id FROM alerts ORDER BY raised DESC, id LIMIT -1 OFFSET ?"
+                db.execute(f"DELETE FROM feedback WHERE alert IN ({old})", (MEMORY_KEEP,))
+                db.execute(f"DELETE FROM alerts WHERE id IN ({old})", (MEMORY_KEEP,))
+            return added
 
     def close_alert(self, alert: str, end_s: float, score: float, cls: str, windows: int,
                     motion: bytes | None, timeline: list) -> None:

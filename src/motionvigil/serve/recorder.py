@@ -50,6 +50,7 @@ class StreamRecord:
         self.opened = time.time()
         self.t0: float | None = None  # timestamp of the stream's first frame (its own clock)
         self.frames: dict[int, dict[int, np.ndarray]] = {}  # person id -> frame index -> [22, 3]
+        self.kept_from = 0  # frames before this index are dropped
         self.scores: dict[tuple[int, ...], deque] = {}  # persons -> (start_s, end_s, violence)
         self.open: dict[tuple[int, ...], tuple[str, float]] = {}  # persons -> (alert id, raised)
         self.alerts = 0
@@ -66,15 +67,17 @@ class StreamRecord:
                 if joints.ndim != 3:
                     continue
                 buf = self.frames.setdefault(int(pid), {})
-                for k in range(len(joints)):
+                for k in range(max(0, self.kept_from - start), len(joints)):
                     if start + k not in buf:
                         buf[start + k] = np.array(joints[k], dtype=np.float32)
             length = len(next(iter(window.values()), ())) if isinstance(window, dict) else len(window)
             newest = max(newest, start + length)
         oldest = newest - int(KEEP_S * RATE)
-        for buf in self.frames.values():
-            for k in [k for k in buf if k < oldest]:
-                del buf[k]
+        if oldest > self.kept_from:  # drop what fell out of the last KEEP_S seconds (work ~ new frames)
+            for buf in self.frames.values():
+                for k in range(self.kept_from, oldest):
+                    buf.pop(k, None)
+            self.kept_from = oldest
         for r in results:
             q = self.scores.setdefault(tuple(r.persons), deque(maxlen=int(KEEP_S * RATE)))
             q.append((round(r.start_s, 3), round(r.end_s, 3), round(float(r.violence), 6)))
