@@ -105,7 +105,10 @@ class FeedbackStore:
             raise FeedbackError(f"{self.name}: cannot open ({exc})", 500) from None
         try:
             self._prepare(create)
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.OperationalError as exc:  # read-only file or folder, locked, disk full
+            self.db.close()
+            raise FeedbackError(f"{self.name}: cannot use ({exc})", 500) from None
+        except sqlite3.DatabaseError as exc:  # "file is not a database"
             self.db.close()
             raise FeedbackError(f"{self.name}: not a motionvigil feedback database ({exc})", 400) from None
         except FeedbackError:
