@@ -237,6 +237,7 @@ def test_the_page_loads_nothing_from_elsewhere(det_dir, tmp_path):
             origin = f"http://127.0.0.1:{server.port}/"
             loaded = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
             assert loaded and all(u.startswith(origin) for u in loaded), loaded
-            time.sleep(0)  # nothing to wait for: the page made no other request
+        csp = httpx.get(f"http://127.0.0.1:{server.port}/ui").headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "connect-src 'self'" in csp  # the browser refuses anything else
     finally:
         server.stop()

@@ -38,6 +38,9 @@ from motionvigil.serve.recorder import Console
 
 STATIC = Path(__file__).resolve().parent / "static"
 PAGES = {"console.js": "text/javascript", "console.css": "text/css"}
+# the page may load and call only its own server: no CDN, no inline script, nothing elsewhere
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
+       "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 HEARTBEAT_S = 1.0
 MAX_FEEDBACK_BYTES = 16 * 1024
 
@@ -65,7 +68,8 @@ def console_routes(console: Console, authorised: Callable[[Any], bool]) -> list[
 
     async def page(request: Request) -> Response:
         return FileResponse(STATIC / "console.html", media_type="text/html",
-                            headers={"cache-control": "no-store", "x-content-type-options": "nosniff"})
+                            headers={"cache-control": "no-store", "x-content-type-options": "nosniff",
+                                     "content-security-policy": CSP, "referrer-policy": "no-referrer"})
 
     async def asset(request: Request) -> Response:
         name = request.path_params["name"]
