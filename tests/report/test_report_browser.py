@@ -4,11 +4,8 @@ The report is loaded from ``file://`` and checked as a user would see it: no con
 errors, the tables hold the rows the report writes, every embedded PNG/GIF decodes
 (``naturalWidth > 0``), and a screenshot is a non-blank PNG.
 
-Needs the Debian packages ``chromium`` and ``chromium-driver`` (``make test`` tries to
-install them when it runs as root) and ``selenium`` (the ``dev`` extra). The browser
-and driver are taken from fixed paths (``/usr/bin/chromium``, ``/usr/bin/chromedriver``,
-or ``$MOTIONVIGIL_CHROMIUM`` / ``$MOTIONVIGIL_CHROMEDRIVER``): Selenium is never asked to
-find or download a driver. The tests skip, saying what is missing, when one is absent.
+The browser comes from ``browser_helpers.chrome`` (Debian's chromium and chromium-driver,
+selenium from the dev extra); the tests skip, saying what is missing, when one is absent.
 """
 
 from __future__ import annotations
@@ -16,69 +13,20 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from browser_helpers import chrome
 from motionvigil.report import html as H
-
-_INSTALL_HINT = "apt-get install chromium chromium-driver (make test tries this as root)"
-
-
-def _find(env: str, *candidates: str) -> str | None:
-    given = os.environ.get(env)
-    if given:
-        return given if Path(given).is_file() else None
-    for c in candidates:
-        if Path(c).is_file():
-            return c
-        found = shutil.which(Path(c).name)
-        if found:
-            return found
-    return None
-
-
-CHROMIUM = _find("MOTIONVIGIL_CHROMIUM", "/usr/bin/chromium", "/usr/bin/chromium-browser")
-CHROMEDRIVER = _find("MOTIONVIGIL_CHROMEDRIVER", "/usr/bin/chromedriver")
 
 
 @pytest.fixture(scope="module")
 def browser():
     """A headless Chromium session (module-wide), or skip when the browser stack is absent."""
-    if CHROMIUM is None:
-        pytest.skip(f"chromium not found (/usr/bin/chromium or $MOTIONVIGIL_CHROMIUM); {_INSTALL_HINT}")
-    if CHROMEDRIVER is None:
-        pytest.skip(
-            f"chromedriver not found (/usr/bin/chromedriver or $MOTIONVIGIL_CHROMEDRIVER); {_INSTALL_HINT}"
-        )
-    webdriver = pytest.importorskip(
-        "selenium.webdriver", reason="selenium not installed (pip install -e '.[dev]')"
-    )
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-extensions",
-        "--no-first-run",
-        "--hide-scrollbars",
-        "--window-size=1280,1000",
-        "--force-device-scale-factor=1",
-    ):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    # an explicit driver path: Selenium Manager is not consulted and downloads nothing
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    try:
+    with chrome() as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def _open(driver, path: Path) -> None:

@@ -14,8 +14,8 @@ checkpoint that fails verification.
 One module per command group, each defining its parsers beside its handlers: ``data``
 (convert, info, data), ``train`` (pretrain, metatrain, supervised), ``evaluate``
 (retrieval, probe, study, fewshot, tsne), ``detect`` (build-detector, detect), ``demo``,
-``kinemic`` (kinemic-*, formerly synth-*), ``serve`` (serve, export) and ``worker``;
-``common`` holds the flags they share.
+``kinemic`` (kinemic-*, formerly synth-*), ``serve`` (serve, export), ``worker`` and
+``feedback`` (feedback export); ``common`` holds the flags they share.
 """
 
 from __future__ import annotations
@@ -25,8 +25,16 @@ import sys
 
 from motionvigil import __version__
 from motionvigil.cli import data, demo, detect, evaluate, kinemic, train
-from motionvigil.cli.common import EXIT_BAD_INPUT, EXIT_BAD_MODEL, EXIT_USAGE, UsageError, add_strict_flags
+from motionvigil.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_BAD_MODEL,
+    EXIT_USAGE,
+    UsageError,
+    add_strict_flags,
+    quiet_broken_pipe,
+)
 from motionvigil.cli.config import parse_with_config
+from motionvigil.cli.feedback import add_feedback
 from motionvigil.cli.serve import add_serve
 from motionvigil.cli.worker import add_worker
 from motionvigil.errors import CheckpointError, MotionFileError, UnknownDatasetError
@@ -39,6 +47,7 @@ EPILOG = """exit status:
   2 usage error (bad flags or a request the data cannot serve)
   3 bad input file or unknown dataset
   4 a model, detector or checkpoint that fails verification (corrupt, edited, not one)
+  141 the reader of the output went away (e.g. | head): the command stops quietly
 """
 
 # the order of --help
@@ -52,6 +61,7 @@ SUBCOMMANDS = (
     kinemic.add_parsers,
     add_serve,
     add_worker,
+    add_feedback,
 )
 
 
@@ -97,9 +107,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; its exit status (``EXIT_CODES``)."""
-    args = parse_with_config(build_parser(), argv)
     try:
-        return args.func(args)
+        args = parse_with_config(build_parser(), argv)
+    except SystemExit:  # --help, --version, usage errors: argparse printed and exits
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            return quiet_broken_pipe()
+        raise
+    try:
+        status = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return status
+    except BrokenPipeError:
+        return quiet_broken_pipe()
     except UsageError as exc:
         print(f"motionvigil {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -125,6 +125,22 @@ EXIT_ALERT = 1  # detect --fail-on-alert: ran and raised alerts
 EXIT_USAGE = 2  # a bad command line or request (argparse's own status for usage errors)
 EXIT_BAD_INPUT = 3  # an unusable input file or unknown dataset (MotionFileError, UnknownDatasetError)
 EXIT_BAD_MODEL = 4  # a model, detector or checkpoint that fails verification (CheckpointError)
+EXIT_BROKEN_PIPE = 141  # the output's reader went away (128 + SIGPIPE, as a shell reports it)
+
+
+def quiet_broken_pipe() -> int:
+    """The reader of stdout went away (``motionvigil models --json | head``): stop without a
+    traceback. stdout is pointed at /dev/null so that the interpreter's final flush of
+    what is still buffered cannot raise again; the status is :data:`EXIT_BROKEN_PIPE`."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout is not a real file (tests): nothing left to flush
+        pass
+    return EXIT_BROKEN_PIPE
 
 
 def usage_error(command: str, message: str) -> int:

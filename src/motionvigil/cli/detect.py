@@ -28,6 +28,7 @@ from motionvigil.cli.common import (
     value_error,
 )
 from motionvigil.errors import MotionFileError
+from motionvigil.report.model_card import feedback_line, write_detector_card
 
 
 def cmd_build_detector(args: argparse.Namespace) -> int:
@@ -44,21 +45,40 @@ def cmd_build_detector(args: argparse.Namespace) -> int:
         from motionvigil.detect.builtin import verify
 
         args.model = str(verify())
+    from motionvigil.cli.feedback import feedback_specs
+    from motionvigil.serve.feedback import FeedbackError
+
     try:
-        if args.prompts is not None:
-            detector = build_from_prompts(args.model, args.prompts, args.output, calm=args.calm or ("procedural",),
-                                          target_fpr=args.target_fpr, alert_classes=args.alert, window=args.window,
-                                          stride=args.stride, device=args.device, skip_bad=args.skip_bad,
-                                          reader_options=reader_options(args))
-        else:
-            detector = build_from_specs(args.model, args.support, args.output, classes=args.classes, shots=args.shots,
-                                        target_fpr=args.target_fpr, adapt=args.adapt, alert_classes=args.alert,
-                                        window=args.window, stride=args.stride, seed=args.seed, device=args.device,
-                                        skip_bad=args.skip_bad, head=args.head, calm=args.calm or (),
-                                        alerts_per_min=args.alerts_per_min, reader_options=reader_options(args))
+        with feedback_specs(args.support, args.calm) as (support, calm, used):
+            # the detector records the arguments as given (the databases), not the temporary folders
+            info = {"calm_data": list(args.calm or ()), **({"feedback": used} if used else {})}
+            if args.prompts is not None:
+                info["calm_data"] = info["calm_data"] or ["procedural"]
+                detector = build_from_prompts(args.model, args.prompts, args.output, calm=calm or ("procedural",),
+                                              target_fpr=args.target_fpr, alert_classes=args.alert,
+                                              window=args.window, stride=args.stride, device=args.device,
+                                              skip_bad=args.skip_bad, reader_options=reader_options(args), info=info)
+            else:
+                if args.head:
+                    info["calm_data"] = info["calm_data"] or list(args.support)
+                else:
+                    del info["calm_data"]
+                info["support_data"] = list(args.support)
+                detector = build_from_specs(args.model, support, args.output, classes=args.classes, shots=args.shots,
+                                            target_fpr=args.target_fpr, adapt=args.adapt, alert_classes=args.alert,
+                                            window=args.window, stride=args.stride, seed=args.seed,
+                                            device=args.device, skip_bad=args.skip_bad, head=args.head,
+                                            calm=calm or (), alerts_per_min=args.alerts_per_min,
+                                            reader_options=reader_options(args), info=info)
+    except FeedbackError as exc:
+        print(f"motionvigil build-detector: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except ValueError as exc:  # bad classes, shots or threshold policy for this support set
         return value_error("build-detector", exc)
-    emit(args, {"output": str(args.output), **detector.settings()}, f"{detector.describe()}\nsaved in {args.output}")
+    card = write_detector_card(detector, args.output)
+    emit(args, {"output": str(args.output), "card": str(card), **detector.settings()},
+         f"{detector.describe()}\n{feedback_line(detector.info.get('feedback', {}))}\nsaved in {args.output} "
+         f"(card: {card})")
     return 0
 
 
@@ -86,12 +106,26 @@ def cmd_detect(args: argparse.Namespace) -> int:
             failed = True
             continue
         alerted = alerted or bool(timeline.alerts)
-        print(json.dumps(timeline_json(timeline, str(path))) if args.json else format_alerts(timeline, str(path)))
+        if args.json:  # one line per file, flushed as it finishes (a pipe reader sees each at once)
+            print(json.dumps(timeline_json(timeline, str(path))), flush=True)
+        else:
+            print(format_alerts(timeline, str(path)) + "\n" + peak_line(timeline), flush=True)
         if args.plot_dir:
             plot_timeline(timeline, Path(args.plot_dir) / plot_name(path, taken), title=str(path))
     if failed:
         return EXIT_BAD_INPUT
     return EXIT_ALERT if alerted and args.fail_on_alert else EXIT_OK
+
+
+def peak_line(timeline) -> str:
+    """``  peak violence 0.4321 at 12.50-15.70 s (punch)``: the highest-scoring window of
+    ``timeline``, printed whether or not it alerted, so a quiet file still says how close it came."""
+    if not timeline.windows:
+        return "  peak violence: no window scored"
+    best = max(timeline.windows, key=lambda w: w.violence)
+    who = f", persons {'+'.join(map(str, best.persons))}" if best.persons else ""
+    return (f"  peak violence {best.violence:.4f} at {best.start_s:.2f}-{best.end_s:.2f} s "
+            f"({best.violent_class}{who}; threshold {timeline.threshold:.4f})")
 
 
 def add_build_detector(sub) -> None:

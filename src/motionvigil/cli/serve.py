@@ -20,6 +20,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from motionvigil.detect import Detector
     from motionvigil.serve.app import ServeConfig, load_api_keys
+    from motionvigil.serve.feedback import FeedbackError
     from motionvigil.serve.server import is_loopback, serve
 
     keys: tuple[str, ...] = ()
@@ -44,9 +45,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config = ServeConfig(max_streams=args.max_streams, max_batch=1 if args.no_batching else args.max_batch,
                          max_wait_ms=0.0 if args.no_batching else args.max_wait_ms,
                          max_message_bytes=args.max_message_kb * 1024, api_keys=keys,
-                         idle_timeout_s=args.idle_timeout, cascade=not args.no_cascade)
+                         idle_timeout_s=args.idle_timeout, cascade=not args.no_cascade,
+                         feedback_db=args.feedback_db)
     try:
         serve(detector, args.host, args.port, config, log_level=args.log_level, access_log=args.access_log)
+    except FeedbackError as exc:
+        print(f"motionvigil serve: error: feedback database {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"motionvigil serve: error: cannot listen on {args.host}:{args.port} ({exc.strerror or exc})",
               file=sys.stderr)
@@ -80,7 +85,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def add_serve(sub) -> None:
     _add_export(sub)
-    p = sub.add_parser("serve", help="serve a detector: live WebSocket streams, file uploads, /healthz, /metrics")
+    p = sub.add_parser("serve", help="serve a detector: live WebSocket streams, file uploads, the /ui operator "
+                                     "console, /healthz, /metrics")
     p.add_argument("detector", metavar="DET", nargs="?",
                    help="detector folder (from build-detector); default: the built-in detector")
     p.add_argument("--host", default="127.0.0.1",
@@ -99,6 +105,10 @@ def add_serve(sub) -> None:
     p.add_argument("--max-message-kb", type=count, default=256, help="largest stream message accepted (KiB)")
     p.add_argument("--idle-timeout", type=float, default=60.0, metavar="S",
                    help="close a stream that sends nothing for S seconds")
+    p.add_argument("--feedback-db", metavar="PATH",
+                   help="SQLite file (created if absent) that keeps every alert, its motion and the operators' "
+                        "verdicts from the /ui console or POST /v1/alerts/ID/feedback (default: kept in memory, "
+                        "lost at exit)")
     p.add_argument("--threads", type=count, help="torch threads for inference (default: torch's)")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
                    help="server log level (keys and authorization headers are never logged)")

@@ -116,7 +116,7 @@ def build_from_specs(model: str | Path, specs: Sequence[str], output: str | Path
                      adapt: bool = False, alert_classes: Sequence[str] | None = None, window: int = 64,
                      stride: int = 10, seed: int = 0, device: str = "cpu", skip_bad: bool | None = None,
                      head: bool = True, calm: Sequence[str] = (), alerts_per_min: float | None = None,
-                     reader_options: dict | None = None) -> Detector:
+                     reader_options: dict | None = None, info: dict | None = None) -> Detector:
     """``motionvigil build-detector``: load the model and the support data, build, save.
 
     ``reader_options`` (``joint_map``, ``scale``) go to the dataset loaders that take them.
@@ -124,6 +124,7 @@ def build_from_specs(model: str | Path, specs: Sequence[str], output: str | Path
     the support data's training clips, the ``calm`` datasets' calm clips and the
     procedural corpus; its threshold keeps the calm clips (out of fold) at
     ``alerts_per_min`` false alerts per minute (``target_fpr`` is then not used).
+    ``info`` is merged into the saved detector's info last (e.g. the feedback used).
     """
     from motionvigil.datasets.select import load_specs
 
@@ -142,6 +143,7 @@ def build_from_specs(model: str | Path, specs: Sequence[str], output: str | Path
         detector.info["calm_data"] = list(calm) or list(specs)
     detector.info["model"] = str(resolve_model(model))
     detector.info["support_data"] = list(specs)
+    detector.info.update(info or {})
     detector.save(output)
     return detector
 
@@ -161,7 +163,7 @@ def build_from_prompts(model: str | Path, prompts: Sequence[str], output: str | 
                        calm: Sequence[str] = ("procedural",), target_fpr: float | None = None,
                        alert_classes: Sequence[str] | None = None, window: int = 64, stride: int = 10,
                        device: str = "cpu", skip_bad: bool | None = None,
-                       reader_options: dict | None = None) -> Detector:
+                       reader_options: dict | None = None, info: dict | None = None) -> Detector:
     """``motionvigil build-detector --prompts``: a zero-shot detector whose prototypes are
     the text embeddings of the prompts (:meth:`Detector.from_prompts`), its threshold set
     so that ``target_fpr`` (default ``DEFAULT_PROMPT_FPR``) of the ``calm`` datasets' calm
@@ -179,6 +181,6 @@ def build_from_prompts(model: str | Path, prompts: Sequence[str], output: str | 
         raise ValueError(f"no calm training clip in {', '.join(calm)} to set the threshold on (--calm)")
     detector = detector.calibrate(clips, target_fpr=fpr)
     detector.info = {**detector.info, "model": str(resolve_model(model)), "prompts": list(prompts),
-                     "calm_data": list(calm)}
+                     "calm_data": list(calm), **(info or {})}
     detector.save(output)
     return detector

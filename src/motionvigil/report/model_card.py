@@ -72,6 +72,53 @@ def render_card(manifest: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def feedback_line(used: dict[str, Any]) -> str:
+    """``feedback: ...``: how much operator feedback (``build-detector --calm / --support
+    FEEDBACK.db``) a detector was built with, from its ``info["feedback"]``."""
+    parts = []
+    if "calm" in used:
+        c = used["calm"]
+        parts.append(f"{c['alerts']} dismissed alert(s) ({c['windows']} windows, {c['seconds']:.1f} s of motion) "
+                     f"as calm motion for the head and its threshold")
+    if "support" in used:
+        s = used["support"]
+        parts.append(f"{s['alerts']} confirmed alert(s) ({s['windows']} windows, {s['seconds']:.1f} s) as support clips")
+    if parts:
+        dbs = sorted({db for part in used.values() for db in part.get("databases", [])})
+        parts[-1] += f" (from {', '.join(dbs)})"
+    return "feedback: " + ("; ".join(parts) if parts else "none")
+
+
+def render_detector_card(settings: dict[str, Any], name: str) -> str:
+    """The card of a detector built with ``build-detector`` (its saved ``settings``):
+    classes, threshold and its calibration, the data it was built from, the operator
+    feedback it used, intended use and misuse."""
+    info, cal = settings.get("info") or {}, settings.get("calibration") or {}
+    alert = [c for c, v in zip(settings["classes"], settings["violent"]) if v]
+    lines = [f"# Detector card: {name}", "",
+             "Written by `motionvigil build-detector` beside the detector it describes.", "",
+             "## What it is", "",
+             f"Classes: {', '.join(settings['classes'])}. Alert classes: {', '.join(alert) or 'none'}.",
+             f"Windows of {settings['window']} frames every {settings['stride']} at 20 Hz. Threshold "
+             f"{settings['threshold']:.4f} ({settings['policy']}"
+             + (f"; {cal['alerts_per_min']:.3f} false alerts/min on {cal['calm_minutes']:.1f} min of calm motion, "
+                "out of fold" if "alerts_per_min" in cal and "calm_minutes" in cal else "") + ").", "",
+             "## Data", "",
+             f"- model: {info.get('model', 'n/a')}",
+             f"- support: {', '.join(map(str, info.get('support_data', []))) or 'n/a'}",
+             f"- calm motion: {', '.join(map(str, info.get('calm_data', []))) or 'n/a'}",
+             f"- {feedback_line(info.get('feedback', {}))}", "",
+             "## Intended use", "", INTENDED_USE, "", "## Misuse", "", MISUSE]
+    return "\n".join(lines) + "\n"
+
+
+def write_detector_card(detector, folder: str | Path) -> Path:
+    """Write ``card.md`` into a detector's folder (atomically); its path."""
+    path = Path(folder) / "card.md"
+    write_text_atomic(path, render_detector_card(detector.settings(), Path(folder).name))
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     from motionvigil.detect.builtin import read_manifest
 

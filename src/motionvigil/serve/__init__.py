@@ -7,9 +7,20 @@
 - :mod:`.metrics`: Prometheus text metrics.
 - :mod:`.server`: uvicorn, the listening socket, the loopback rule, SIGTERM.
 
-Needs the ``serve`` extra (``pip install motionvigil[serve]``).
+- :mod:`.feedback`, :mod:`.recorder`, :mod:`.ui`, :mod:`.alert_ids`: the operator console
+  (``/ui``), stored alerts and verdicts (SQLite), stable alert ids.
+
+Needs the ``serve`` extra (``pip install motionvigil[serve]``), except :mod:`.feedback`
+and :mod:`.alert_ids` (standard library and numpy only: ``build-detector --calm
+FEEDBACK.db`` and ``feedback export`` read a store without the server's packages).
 """
 
-from motionvigil.serve.app import ServeConfig, create_app, load_api_keys
-
 __all__ = ["ServeConfig", "create_app", "load_api_keys"]
+
+
+def __getattr__(name: str):
+    if name in __all__:  # imported on first use, so that the store needs no web packages
+        from motionvigil.serve import app
+
+        return getattr(app, name)
+    raise AttributeError(f"module 'motionvigil.serve' has no attribute {name!r}")

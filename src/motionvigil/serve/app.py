@@ -29,8 +29,11 @@ from motionvigil.detect.detector import Detector
 from motionvigil.errors import MotionFileError
 from motionvigil.serve.batcher import MicroBatcher
 from motionvigil.serve.fastpath import BatchScorer
+from motionvigil.serve.feedback import FeedbackStore
 from motionvigil.serve.metrics import Metrics
+from motionvigil.serve.recorder import Console
 from motionvigil.serve.session import ProtocolError, StreamSession
+from motionvigil.serve.ui import console_routes
 
 log = logging.getLogger("motionvigil.serve")
 
@@ -54,6 +57,7 @@ class ServeConfig:
     drain_timeout_s: float = 5.0
     idle_timeout_s: float = 60.0  # a stream that sends nothing this long is closed (1001, "idle")
     cascade: bool = True  # the violence head gates the encoder (detect/cascade.py)
+    feedback_db: str | None = None  # SQLite file of alerts and verdicts (None: kept in memory)
 
 
 def load_api_keys(path: str | Path) -> tuple[str, ...]:
@@ -77,14 +81,17 @@ def key_ok(given: str | None, keys: tuple[str, ...]) -> bool:
 
 
 class _Stream:
-    def __init__(self, ws: WebSocket, session: StreamSession):
+    def __init__(self, ws: WebSocket, session: StreamSession, console: Console | None = None):
         self.ws = ws
         self.session = session
+        self.console = console
         self.lock = asyncio.Lock()  # held while a message is processed and while sending
         self.closed = False
 
     async def send(self, msg: dict[str, Any] | None) -> None:
         if msg is not None and not self.closed:
+            if self.console is not None and msg.get("type") == "alert":
+                self.console.on_alert(self.session.stream_id, msg)  # gives it its id, stores it
             await self.ws.send_text(json.dumps(msg))
 
     async def finish(self, kind: str, code: int) -> None:
@@ -114,6 +121,14 @@ class ServeState:
                                     self.metrics)
         self.streams: dict[str, _Stream] = {}
         self.draining = False
+        self.console = Console(detector, FeedbackStore(config.feedback_db), self._describe)
+
+    def _describe(self, stream_id: str) -> dict[str, Any]:
+        stream = self.streams.get(stream_id)
+        if stream is None:
+            return {}
+        s = stream.session
+        return {"layout": s.layout.name if s.layout else None, "fps": s.fps, "frames": s.frames, "windows": s.windows}
 
     def saturated(self) -> str | None:
         """Why a new stream is refused now (None: accept)."""
@@ -129,6 +144,7 @@ class ServeState:
         """Graceful shutdown: refuse new streams, let each stream finish the message in
         hand, then send it ``bye`` (after closing its open alert) and close it (1001)."""
         self.draining = True
+        self.console.closing = True
 
         async def one(stream: _Stream) -> None:
             async with stream.lock:
@@ -228,8 +244,9 @@ def create_app(detector: Detector, config: ServeConfig | None = None) -> Starlet
             return await refuse("saturated", CLOSE_TRY_LATER,
                                 f"server saturated ({reason}); retry later or on another server")
         det = state.detector
-        me = _Stream(ws, StreamSession(stream_id, det.window, det.stride, det.threshold))
+        me = _Stream(ws, StreamSession(stream_id, det.window, det.stride, det.threshold), state.console)
         state.streams[stream_id] = me
+        state.console.stream_opened(stream_id)
         state.metrics.streams = len(state.streams)
         state.metrics.streams_total += 1
         try:
@@ -258,6 +275,7 @@ def create_app(detector: Detector, config: ServeConfig | None = None) -> Starlet
             me.closed = True
             if state.streams.get(stream_id) is me:
                 del state.streams[stream_id]
+                state.console.stream_closed(stream_id)
             state.metrics.streams = len(state.streams)
 
     async def handle(me: _Stream, message: dict[str, Any]) -> bool:
@@ -284,6 +302,8 @@ def create_app(detector: Detector, config: ServeConfig | None = None) -> Starlet
             state.metrics.errors[exc.code] += 1
             await me.send({"type": "error", "code": exc.code, "message": str(exc)})
             return False
+        if not windows:
+            state.console.observe(session.stream_id, payload[0], (), (), ())
         if windows:
             try:
                 results = await state.batcher.score(windows, starts)
@@ -292,6 +312,7 @@ def create_app(detector: Detector, config: ServeConfig | None = None) -> Starlet
                 state.metrics.errors["internal"] += 1
                 await me.send({"type": "error", "code": "internal", "message": f"scoring failed ({type(exc).__name__})"})
                 return False
+            state.console.observe(session.stream_id, payload[0], windows, starts, results)  # the console's buffer
             for event in session.events(results):
                 if event.get("event") == "start":
                     state.metrics.alerts_total += 1
@@ -306,12 +327,14 @@ def create_app(detector: Detector, config: ServeConfig | None = None) -> Starlet
         finally:
             await state.drain()
             await state.batcher.stop()
+            state.console.store.close()
 
     app = Starlette(routes=[
         Route("/healthz", healthz),
         Route("/metrics", metrics),
         Route("/v1/detect", detect, methods=["POST"]),
         WebSocketRoute("/v1/streams/{stream_id}", stream),
+        *console_routes(state.console, authorised),
     ], lifespan=lifespan)
     app.state.serve = state
     return app

@@ -134,7 +134,8 @@ def serve(detector: Detector, host: str = "127.0.0.1", port: int = 8765, config:
     server = _GracefulServer(uv, app.state.serve)
     shown = f"[{host}]" if ":" in host else host
     print(f"motionvigil serve: listening on http://{shown}:{actual} (streams ws://{shown}:{actual}/v1/streams/ID; "
-          f"{'API key required' if config.api_keys else 'no API key'})", flush=True)
+          f"{'API key required' if config.api_keys else 'no API key'}; operator console http://{shown}:{actual}/ui)",
+          flush=True)
     try:
         server.run(sockets=[sock])
     finally:
