@@ -18,6 +18,7 @@ few thousand numbers kept in the detector's ``config.json``.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,7 @@ PAIR_FEATURES = INTERACTION_NAMES + tuple(f"actor_{n}" for n in PERSON_FEATURES)
     f"receiver_{n}" for n in PERSON_FEATURES)
 DEFAULT_HIDDEN = 32
 DEFAULT_ALPHA = 1e-2  # L2 penalty of the networks
+MAX_EPOCHS = 150
 SMOOTH_FRAMES = 1.0  # Gaussian smoothing in time (sigma, frames at 20 Hz) before any descriptor
 
 
@@ -108,6 +110,7 @@ class Net:
     def fit(cls, x: np.ndarray, y: np.ndarray, features: Sequence[str], weights: np.ndarray | None = None,
             hidden: int = DEFAULT_HIDDEN, alpha: float = DEFAULT_ALPHA, seed: int = 0) -> "Net":
         """Train on ``x [N, F]``, ``y [N]`` with the classes balanced by total weight."""
+        from sklearn.exceptions import ConvergenceWarning
         from sklearn.neural_network import MLPClassifier
 
         x = np.asarray(x, np.float64)
@@ -118,9 +121,11 @@ class Net:
         for label in (True, False):
             w = np.where(y == label, w / w[y == label].sum() * len(y) / 2.0, w)
         mean, scale = x.mean(axis=0), np.maximum(x.std(axis=0), 1e-6)
-        net = MLPClassifier((hidden,), alpha=alpha, max_iter=300, random_state=seed, early_stopping=False,
-                            learning_rate_init=3e-3, batch_size=256, tol=1e-5, n_iter_no_change=20)
-        net.fit((x - mean) / scale, y, sample_weight=w)
+        net = MLPClassifier((hidden,), alpha=alpha, max_iter=MAX_EPOCHS, random_state=seed, early_stopping=False,
+                            learning_rate_init=3e-3, batch_size=256, tol=1e-4, n_iter_no_change=10)
+        with warnings.catch_warnings():  # stopping at MAX_EPOCHS is the budget, not a fault
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            net.fit((x - mean) / scale, y, sample_weight=w)
         return cls(tuple(features), mean, scale, net.coefs_[0], net.intercepts_[0], net.coefs_[1][:, 0],
                    float(net.intercepts_[1][0]), info={"hidden": hidden, "alpha": alpha, "seed": seed,
                                                        "n_violent": int(y.sum()), "n_calm": int((~y).sum())})

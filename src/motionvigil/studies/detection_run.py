@@ -68,7 +68,9 @@ class Detectors:
     def get(self, kind: str, excluded: str | None, sbu: bool = True) -> tuple[Scorer, dict]:
         """The ``kind`` scorer trained without source ``excluded`` (and without SBU pairs
         unless ``sbu``), with its selection record."""
-        key = (kind, excluded, sbu and excluded != PAIR_SOURCE)
+        if kind != "model" and excluded == PAIR_SOURCE:
+            excluded = None  # the one-person scorers never train on SBU: leaving it out changes nothing
+        key = (kind, excluded, kind == "model" and sbu and excluded != PAIR_SOURCE)
         if key not in self._built:
             train = self.data.clips("train", tuple(x for x in SOURCES if x != excluded))
             if kind == "model":

@@ -8,11 +8,13 @@ Recipe (fixed seed, ``tiny`` preset, nothing downloaded):
 2. encoder: the tiny TMR motion-text model, pre-trained on those training clips
    (validation clips from the training split pick the best epoch).
 3. prototypes: 5 training clips per class, every class of both sources.
-4. violence head: the configuration of the detection study's ``in_domain`` protocol
-   (window, C and augmentation as its validation folds chose them for seed 0, read from
-   ``results/detection/detection.json``), trained on the procedural clips and every real
-   training clip; threshold at 0.1 false alerts per minute of calm training motion, out
-   of fold.
+4. violence model (:mod:`motionvigil.detect.model`): the configuration of the detection
+   study's ``in_domain`` protocol (network size, L2 penalty and augmentation as its
+   validation folds chose them for seed 0, read from ``results/detection/detection.json``),
+   trained on the procedural clips, every real one-person training clip (the four sources
+   above and UTD-MHAD's training subjects) and SBU Kinect's training pairs; calibrated
+   and thresholded at 0.1 false alerts per minute of calm training motion, out of fold
+   (each source scored by a model trained without it).
 
 The detector goes to ``zoo/violence_detector/``; ``zoo/manifest.json`` records every
 file's SHA-256, the recipe, the build time, and the study's figures for the card.
@@ -37,6 +39,8 @@ LICENCES = {
     "hdm05": "HDM05: CC BY-SA 3.0",
     "msr_action3d": "MSR Action3D: research use only (licence not stated)",
     "utkinect": "UTKinect-Action3D: research use only (licence not stated)",
+    "utd_mhad": "UTD-MHAD (Chen, Jafari, Kehtarnavaz, ICIP 2015): research use only",
+    "sbu_kinect": "SBU Kinect Interaction (Yun et al., CVPR Workshops 2012): research use only",
 }
 
 
@@ -47,7 +51,10 @@ def study_choice(results: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     keep = ("auroc", "auroc_ci", "ap", "vdr", "fpr", "n_violent", "n_calm", "event_recall", "event_precision",
             "false_alerts_per_min", "minutes", "events")
     figures = {name: {k: row[k] for k in keep if k in row} for name, row in data["protocols"].items()
-               if name != "speed_baseline"}
+               if name not in ("speed_baseline", "kinematic_head", "calm_sources")}
+    calm = data["protocols"].get("calm_sources", {}).get("sources", {})
+    figures["calm_sources"] = {src: {k: row[k] for k in ("false_alerts_per_min", "false_alerts_per_min_ci", "minutes")}
+                               for src, row in calm.items()}
     return chosen, {"source": str(results), "seeds": data["seeds"], "protocols": figures}
 
 
@@ -55,7 +62,10 @@ def build_zoo(zoo: str | Path, results: str | Path = "results/detection/detectio
               data_root: str | Path | None = None, epochs: int = PRETRAIN_EPOCHS, progress: bool = True) -> dict:
     """Train and write the built-in detector and its manifest (see the module doc)."""
     from motionvigil.cache_dir import cache_root
+    from motionvigil.data_root import default_data_root
+    from motionvigil.datasets.loaders.sbu_kinect import sbu_pairs
     from motionvigil.datasets.registry import load_dataset
+    from motionvigil.studies.detection_model import sbu_scenes
     from motionvigil.datasets.select import split_train_val_test
     from motionvigil.datasets.synthetic import generate_corpus
     from motionvigil.detect.detector import Detector
@@ -79,27 +89,33 @@ def build_zoo(zoo: str | Path, results: str | Path = "results/detection/detectio
                           TextEmbeddingCache(cache_root() / "text"))
         bundle = run.fit(train, val, resume=False)
     support = select_support([real, corpus], None, SHOTS, BUILD_SEED)
-    window = int(chosen["window"])
-    detector = Detector.build(bundle, support, window=window, stride=10 if window == 64 else 5, seed=BUILD_SEED)
-    clips, violent = head_training_clips([real], detector.violent_classes)
-    detector = detector.with_head(clips, violent, seed=BUILD_SEED, c=float(chosen["c"]),
-                                  augment=bool(chosen.get("augment")))
+    detector = Detector.build(bundle, support, window=64, stride=10, seed=BUILD_SEED)
+    utd = load_dataset("utd_mhad", data_root if data_root is None else Path(data_root) / "utd_mhad", skip_bad=True)
+    clips, _ = head_training_clips([real, utd], detector.violent_classes)
+    sbu_root = (default_data_root() if data_root is None else Path(data_root)) / "sbu_kinect"
+    scenes = sbu_scenes([p for p in sbu_pairs(sbu_root, skip_bad=True) if p.split == "train"])
+    detector = detector.with_model(clips, [c.violent for c in clips], scenes=scenes, seed=BUILD_SEED,
+                                   hidden=int(chosen["hidden"]), alpha=float(chosen["alpha"]),
+                                   augment=bool(chosen.get("augment")))
     detector.info.update({"builtin": True, "recipe": __name__})
     folder = zoo / "violence_detector"
     detector.save(folder)
     files = {str(p.relative_to(zoo)): sha256_file(p) for p in sorted(folder.iterdir()) if p.is_file()}
     card = {
         "files": files,
-        "what": "violence detector: tiny TMR motion encoder + class prototypes (naming) + kinematic violence head "
-                "(scoring); alerts when a 3.2 s window's violence probability reaches the threshold",
+        "what": "violence detector: tiny TMR motion encoder + class prototypes (naming) + learned violence model "
+                "(scoring: a person network and a pair network over body-size-free descriptors, calibrated); alerts "
+                "when a 3.2 s window's violence score, of one person or of a pair, reaches the threshold",
         "classes": list(detector.classes), "alert_classes": list(detector.violent_classes),
         "threshold": detector.threshold, "calibration": detector.calibration,
         "trained_on": {name: LICENCES[name] for name in LICENCES},
-        "synthetic_part": f"{detector.calibration['procedural_clips']} procedural (synthetic) clips in the head's "
-                          "training data, and the procedural corpus in the encoder's pre-training data",
+        "synthetic_part": f"{detector.calibration['procedural_clips']} procedural (synthetic) clips in the model's "
+                          "training data, two-person scenes staged from one-person clips for its pair network, "
+                          "and the procedural corpus in the encoder's pre-training data",
         "use": "non-commercial research use only (the weights derive from CC BY-NC 4.0 and research-only data)",
         "recipe": {"seed": BUILD_SEED, "preset": "tiny", "pretrain_epochs": epochs, "shots": SHOTS,
-                   "head": chosen, "alerts_per_min": 0.1},
+                   "model": chosen, "alerts_per_min": 0.1,
+                   "real_pair_scenes": len(scenes), "one_person_clips": len(clips)},
         "figures": figures,
         "build_seconds": round(time.time() - t0, 1),
     }
