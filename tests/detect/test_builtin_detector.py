@@ -79,9 +79,14 @@ def test_card_figures_are_the_detection_study_figures():
     study = json.loads(RESULTS.read_text())
     for name, row in card["figures"]["protocols"].items():
         for key, value in row.items():
-            assert study["protocols"][name][key] == value, (name, key)
+            if name == "calm_sources":
+                assert study["protocols"][name]["sources"][key] == {k: study["protocols"][name]["sources"][key][k]
+                                                                    for k in value}
+                assert all(study["protocols"][name]["sources"][key][k] == v for k, v in value.items())
+            else:
+                assert study["protocols"][name][key] == value, (name, key)
     det = load_builtin_detector()
-    assert det.head is not None and np.isclose(det.threshold, card["threshold"])
+    assert det.head.kind == "model" and np.isclose(det.threshold, card["threshold"])
 
 
 def test_head_defaults_are_the_detection_studys_validation_choice():
@@ -91,7 +96,8 @@ def test_head_defaults_are_the_detection_studys_validation_choice():
     from motionvigil.detect.windows import DEFAULT_WINDOW
 
     study = json.loads(RESULTS.read_text())
-    chosen = [s["chosen"] for s in study["protocols"]["in_domain"]["selection_per_seed"]]
+    head = study["protocols"]["kinematic_head"]["protocols"]["in_domain"]
+    chosen = [s["chosen"] for s in head["selection_per_seed"]]
     assert Counter(c["window"] for c in chosen).most_common(1)[0][0] == DEFAULT_WINDOW
     assert Counter(c["c"] for c in chosen).most_common(1)[0][0] == DEFAULT_HEAD_C
     assert Counter(c["augment"] for c in chosen).most_common(1)[0][0] == DEFAULT_AUGMENT
@@ -117,18 +123,19 @@ def test_model_card_is_rendered_from_the_manifest():
 
 @shipped
 @pytest.mark.slow
-def test_builtin_head_matches_the_study_on_in_domain_test_clips(shared_data):
-    """The shipped head scores mocap_violence's test clips as the study's in_domain detector
-    does: its clip AUROC lies inside the study's 95% CI."""
+def test_builtin_model_matches_the_study_on_in_domain_test_clips(shared_data):
+    """The shipped model scores the study's in_domain test clips (mocap_violence and
+    UTD-MHAD test splits) as the study's in_domain detector does: its clip AUROC lies
+    inside the study's 95% CI."""
     from motionvigil.datasets.registry import load_dataset
-    from motionvigil.detect.head import kinematic_matrix
     from motionvigil.detect.head_fit import clip_windows
     from motionvigil.metrics.detection import auroc
 
     det = load_builtin_detector()
-    test = [c for c in load_dataset("mocap_violence", shared_data, skip_bad=True).clips
-            if c.split == "test" and len(c.labels) == 1]
-    scores = [det.head.score(kinematic_matrix(clip_windows(c.joints, det.window, det.stride))).max() for c in test]
+    test = [c for name in ("mocap_violence", "utd_mhad")
+            for c in load_dataset(name, shared_data if name == "mocap_violence" else shared_data / name,
+                                  skip_bad=True).clips if c.split == "test" and len(c.labels) == 1]
+    scores = [det.head.score_windows(clip_windows(c.joints, det.window, det.stride)).max() for c in test]
     value = auroc(np.array(scores), np.array([c.violent for c in test]))
     lo, hi = json.loads(RESULTS.read_text())["protocols"]["in_domain"]["auroc_ci"]
     assert lo <= value <= hi, (value, lo, hi)

@@ -32,18 +32,30 @@ def test_quick_study_writes_every_protocol(shared_data, tmp_path, capsys):
     result = json.loads((out / "detection.json").read_text())
     assert printed == result and result["seeds"] == [0] and {"machine", "protocols"} <= set(result)
     p = result["protocols"]
-    for name in ("in_domain", "loso_msr_action3d", "loso_hdm05"):
-        assert all(k in p[name] for k in CLIP_KEYS), name
-        assert p[name]["n_violent"] > 0 and p[name]["n_calm"] > 0
-        assert 0.0 <= p[name]["auroc"] <= 1.0 and len(p[name]["auroc_ci"]) == 2
+    head = p["kinematic_head"]["protocols"]
+    for name in ("in_domain", "loso_msr_action3d", "loso_hdm05", "loso_utd_mhad", "loso_sbu_kinect", "sbu_pairs"):
+        for row in (p[name], head[name], p["speed_baseline"]["protocols"][name]):
+            assert all(k in row for k in CLIP_KEYS), name
+            assert row["n_violent"] > 0 and row["n_calm"] > 0
+            assert 0.0 <= row["auroc"] <= 1.0 and len(row["auroc_ci"]) == 2
         chosen = p[name]["selection_per_seed"][0]
-        assert chosen["validation_folds"] and chosen["chosen"]["window"] in (32, 64)
+        assert chosen["validation_folds"] and chosen["chosen"]["hidden"] > 0
+        assert head[name]["selection_per_seed"][0]["chosen"]["window"] in (32, 64)
     assert p["loso_msr_action3d"]["n_violent"] == 52 and "msr_action3d" not in p["loso_msr_action3d"]["trained_on"]
+    assert p["loso_sbu_kinect"]["n_violent"] == 63 and p["loso_sbu_kinect"]["n_contact"] == 20
+    assert p["sbu_pairs"]["n_contact"] > 0 and 0 <= p["sbu_pairs"]["contact_alerted"] <= p["sbu_pairs"]["n_contact"]
+    sources = p["calm_sources"]["sources"]
+    assert set(sources) == {"msr_action3d", "hdm05", "utkinect", "bandai2", "utd_mhad", "sbu_kinect"}
+    for row in sources.values():
+        assert row["minutes"] > 0 and row["false_alerts_per_min"] >= 0
+        lo, hi = row["false_alerts_per_min_ci"]
+        assert lo <= row["false_alerts_per_min"] <= hi
     for name in ("utkinect_sequences", "real_sequences"):
         assert all(k in p[name] for k in SEQUENCE_KEYS), name
     assert p["utkinect_sequences"]["events"] == 0 and p["utkinect_sequences"]["minutes"] > 5
     assert set(p["speed_baseline"]["protocols"]) >= {"in_domain", "loso_hdm05", "utkinect_sequences"}
     if "deepmimic" in p:
         assert p["deepmimic"]["n_violent"] == 3 and p["deepmimic"]["n_calm"] == 12
-    assert "| loso_hdm05 | detector |" in (out / "detection.md").read_text()
+    md = (out / "detection.md").read_text()
+    assert "| loso_hdm05 | model |" in md and "| loso_sbu_kinect | kinematic head |" in md and "| sbu_kinect |" in md
     assert (out / "pr_in_domain.png").stat().st_size > 1000

@@ -68,7 +68,7 @@ def cmd_build_detector(args: argparse.Namespace) -> int:
                                             target_fpr=args.target_fpr, adapt=args.adapt, alert_classes=args.alert,
                                             window=args.window, stride=args.stride, seed=args.seed,
                                             device=args.device, skip_bad=args.skip_bad, head=args.head,
-                                            calm=calm or (), alerts_per_min=args.alerts_per_min,
+                                            scorer=args.scorer, calm=calm or (), alerts_per_min=args.alerts_per_min,
                                             reader_options=reader_options(args), info=info)
     except FeedbackError as exc:
         print(f"motionvigil build-detector: error: {exc}", file=sys.stderr)
@@ -151,6 +151,9 @@ def add_build_detector(sub) -> None:
                    help="score violence with a kinematic head trained on the support data, calm clips and the "
                         "procedural corpus (transfers to unseen sources; docs/detection.md); --no-head: the "
                         "prototype score of the paper")
+    p.add_argument("--scorer", choices=("model", "kinematic"), default="model",
+                   help="with --head: the learned violence model (person and pair networks, calibrated; "
+                        "docs/detection.md) or the 24-feature logistic kinematic head it replaces")
     p.add_argument("--calm", action="append", metavar="NAME[:ROOT]|FOLDER",
                    help="calm motion from your own domain for the head and its threshold (repeatable; default: "
                         "the support data's calm training clips)")

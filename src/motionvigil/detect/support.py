@@ -116,7 +116,7 @@ def build_from_specs(model: str | Path, specs: Sequence[str], output: str | Path
                      adapt: bool = False, alert_classes: Sequence[str] | None = None, window: int = 64,
                      stride: int = 10, seed: int = 0, device: str = "cpu", skip_bad: bool | None = None,
                      head: bool = True, calm: Sequence[str] = (), alerts_per_min: float | None = None,
-                     reader_options: dict | None = None, info: dict | None = None) -> Detector:
+                     reader_options: dict | None = None, info: dict | None = None, scorer: str = "model") -> Detector:
     """``motionvigil build-detector``: load the model and the support data, build, save.
 
     ``reader_options`` (``joint_map``, ``scale``) go to the dataset loaders that take them.
@@ -124,6 +124,8 @@ def build_from_specs(model: str | Path, specs: Sequence[str], output: str | Path
     the support data's training clips, the ``calm`` datasets' calm clips and the
     procedural corpus; its threshold keeps the calm clips (out of fold) at
     ``alerts_per_min`` false alerts per minute (``target_fpr`` is then not used).
+    ``scorer`` picks what the head is: ``"model"`` (the learned violence model,
+    :meth:`Detector.with_model`) or ``"kinematic"`` (the logistic kinematic head).
     ``info`` is merged into the saved detector's info last (e.g. the feedback used).
     """
     from motionvigil.datasets.select import load_specs
@@ -139,7 +141,10 @@ def build_from_specs(model: str | Path, specs: Sequence[str], output: str | Path
     if head:
         calm_sets = load_specs(calm, skip_bad=skip_bad, **(reader_options or {})) if calm else []
         clips, violent = head_training_clips(datasets, detector.violent_classes, calm_sets)
-        detector = detector.with_head(clips, violent, alerts_per_min=alerts_per_min, seed=seed)
+        if scorer == "model":
+            detector = detector.with_model(clips, violent, alerts_per_min=alerts_per_min, seed=seed)
+        else:
+            detector = detector.with_head(clips, violent, alerts_per_min=alerts_per_min, seed=seed)
         detector.info["calm_data"] = list(calm) or list(specs)
     detector.info["model"] = str(resolve_model(model))
     detector.info["support_data"] = list(specs)
