@@ -14,7 +14,7 @@ video's length is the landmarks, about 0.8 KB per person per frame):
 1. **Decode** with OpenCV; a frame larger than ``MAX_SIDE`` pixels on its longer side
    (4K) is scaled down for the pose model, boxes stay in the video's pixels.
 2. **Pose** of every person (:mod:`motionvigil.io.video_pose`): the one-person solution
-   on a crop around each person tracked so far, then on the whole frame with those
+   in tracking mode for each person followed so far, then on the whole frame with those
    persons painted over to find new ones, up to ``max_persons`` per frame.
 3. **Tracking** (:mod:`motionvigil.io.tracking`): ByteTrack on the pose boxes gives each
    person a track id that survives crossings and misses of up to ``LOST_S`` seconds.
@@ -163,7 +163,7 @@ def read_video(
     min_detection_confidence: float = 0.5,
     max_frames: int | None = None,
     max_persons: int = MAX_PERSONS,
-    discover_every: int = 1,
+    discover_every: int = 5,
 ) -> Motion:
     """Read a video file and estimate the 3D pose of every person in it, frame by frame.
 
@@ -178,7 +178,7 @@ def read_video(
         max_persons: look for at most this many persons per frame (``meta["person_cap_frames"]``
             counts the frames where that many were found: there may have been more).
         discover_every: look for new persons on the whole frame every this many frames
-            (1: every frame; more is faster for a fixed crowd, slower to pick up newcomers).
+            (and on every frame while nobody is followed); fewer looks are faster, newcomers wait longer.
 
     Returns:
         A :class:`Motion` with layout ``MEDIAPIPE33`` (metres, Y up, the person's forward
@@ -218,7 +218,7 @@ def read_video(
                 frame = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
             rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
             t1 = time.perf_counter()
-            poses = finder(rgb, tracker.recent_boxes(total))
+            poses = finder(rgb)
             t2 = time.perf_counter()
             tracker.update(total, poses, scale)
             t3 = time.perf_counter()

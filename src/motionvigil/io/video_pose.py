@@ -3,19 +3,18 @@
 The legacy ``mediapipe.solutions.pose`` solution (models inside the wheel, nothing
 downloaded) finds *one* person per image: its detector (``pose_detection.tflite``) picks
 the strongest person and its landmark model (``pose_landmark_full.tflite``) fits 33
-landmarks to that person's region. The Tasks ``PoseLandmarker`` has ``num_poses`` but
-refuses those two files without the metadata it expects, so :class:`FramePoses` gets
-several persons out of the one-person solution instead:
+landmarks to that person's region; in tracking mode it then follows that person with
+the landmark model alone. The Tasks ``PoseLandmarker`` has ``num_poses`` but refuses
+those two files without the metadata it expects, so :class:`FramePoses` gets several
+persons out of the one-person solution instead:
 
-* **Known persons** (the boxes the tracker had in the previous frame): the frame is cut to
-  a square crop around each box, grown by ``CROP_MARGIN``, and the solution runs on the
-  crop, where that person is the largest one in view.
 * **New persons**: the solution runs on the whole frame with every person found so far
   painted over in flat grey, again and again until it finds nobody new or
   ``max_persons`` are found.
-* Two results that are the same person (two crops of people standing close) are merged:
-  the one whose box overlaps an earlier, more confident one by more than ``SAME_IOU``
-  is dropped.
+* **Known persons**: each has its own solution in tracking mode (a *slot*), fed the frame
+  with the other persons painted over (its own box left whole).
+* Two results that are the same person are merged: a pose whose box overlaps an
+  earlier one by more than ``SAME_IOU`` is dropped and its slot freed.
 
 Each person is a :class:`PersonPose`: world landmarks (metres, hip-centred, MediaPipe
 axes), image landmarks in the frame's normalised coordinates (the crop is mapped back),
@@ -24,19 +23,17 @@ visibility, a pixel box around the landmarks and a confidence (mean visibility).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-CROP_MARGIN = 0.6  # a crop is the box's larger side times (1 + CROP_MARGIN), square, around its centre
 SAME_IOU = 0.5  # two poses whose boxes overlap more than this are one person
 MASK_GREY = (127, 127, 127)
 BOX_PAD = 0.08  # the box around the landmarks grows by this share of its size on each side
 MIN_CONFIDENCE = 0.3  # a pose with a lower mean landmark visibility is not a person
 
 
-@dataclass
+@dataclass(eq=False)
 class PersonPose:
     """One person in one frame.
 
@@ -46,6 +43,7 @@ class PersonPose:
         visibility: ``[33]`` MediaPipe visibility in [0, 1].
         box: ``[4]`` ``x0, y0, x1, y1`` in pixels of the frame.
         confidence: mean visibility of the landmarks.
+        appearance: colour histogram of the torso (:func:`torso_histogram`), or ``None``.
     """
 
     world: np.ndarray
@@ -53,6 +51,7 @@ class PersonPose:
     visibility: np.ndarray
     box: np.ndarray
     confidence: float
+    appearance: np.ndarray | None = None
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -66,16 +65,31 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(inter / union) if union > 0 else 0.0
 
 
-def square_crop(box: Sequence[float], width: int, height: int, margin: float = CROP_MARGIN) -> tuple[int, ...] | None:
-    """Integer ``x0, y0, x1, y1`` of a square around ``box`` grown by ``margin``, clipped
-    to the frame; ``None`` when less than 8 pixels of it are inside the frame."""
-    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-    half = max(box[2] - box[0], box[3] - box[1]) * (1 + margin) / 2
-    x0, y0 = max(0, int(cx - half)), max(0, int(cy - half))
-    x1, y1 = min(width, int(np.ceil(cx + half))), min(height, int(np.ceil(cy + half)))
-    if x1 - x0 < 8 or y1 - y0 < 8:
+TORSO = (11, 12, 24, 23)  # MediaPipe: left shoulder, right shoulder, right hip, left hip
+HIST_BINS = (12, 4)  # hue x saturation
+
+
+def torso_histogram(cv2, rgb: np.ndarray, image_xy: np.ndarray) -> np.ndarray | None:
+    """Hue-saturation histogram (sums to 1) of the torso quadrilateral (shoulders and hips,
+    shrunk by a fifth towards its centre so the background stays out) in an RGB frame;
+    ``None`` when it covers fewer than 20 pixels."""
+    height, width = rgb.shape[:2]
+    quad = image_xy[list(TORSO)] * np.array([width, height])
+    quad = quad.mean(axis=0) + 0.8 * (quad - quad.mean(axis=0))
+    mask = np.zeros((height, width), np.uint8)
+    cv2.fillConvexPoly(mask, np.round(quad).astype(np.int32), 255)
+    if int(np.count_nonzero(mask)) < 20:
         return None
-    return x0, y0, x1, y1
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    hist = cv2.calcHist([hsv], [0, 1], mask, list(HIST_BINS), [0, 180, 0, 256]).ravel().astype(np.float64)
+    return hist / hist.sum()
+
+
+def appearance_distance(a: np.ndarray | None, b: np.ndarray | None) -> float:
+    """Hellinger distance in [0, 1] between two histograms; 0.5 when either is missing."""
+    if a is None or b is None:
+        return 0.5
+    return float(np.sqrt(max(0.0, 1.0 - np.sum(np.sqrt(a * b)))))
 
 
 def landmark_box(image_xy: np.ndarray, width: int, height: int, pad: float = BOX_PAD) -> np.ndarray:
@@ -88,32 +102,41 @@ def landmark_box(image_xy: np.ndarray, width: int, height: int, pad: float = BOX
 
 
 class FramePoses:
-    """Finds the persons in RGB frames with MediaPipe Pose (see the module notes).
+    """Finds the persons in consecutive RGB frames with MediaPipe Pose (module notes).
+
+    Each person found gets a *slot*: a MediaPipe Pose in tracking mode, which runs only
+    the landmark model from frame to frame (the detector again only when it loses the
+    person). A slot sees the frame with the other slots' persons painted over, so it
+    follows its own person. A slot whose person is gone (or which has drifted onto a
+    person another slot holds) is freed; its Pose waits for the next new person.
 
     Args:
         max_persons: stop looking for new persons once this many are found in a frame.
         min_detection_confidence: MediaPipe's detector threshold.
         discover_every: look for new persons on the whole frame every this many frames
-            (always when no known box is given).
+            (always while nobody is followed).
     """
 
     def __init__(self, max_persons: int = 10, min_detection_confidence: float = 0.5, discover_every: int = 1):
+        import cv2
         from mediapipe.python.solutions import pose as mp_pose
 
+        self._cv2 = cv2
+        self._mp_pose = mp_pose
         self.max_persons = int(max_persons)
         self.discover_every = max(1, int(discover_every))
+        self.min_detection_confidence = min_detection_confidence
         self._calls = 0
         self._frames = 0
-        self._pose = mp_pose.Pose(
-            static_image_mode=True,
-            model_complexity=1,
-            smooth_landmarks=False,
-            enable_segmentation=False,
-            min_detection_confidence=min_detection_confidence,
-        )
+        self._slots: list[list] = []  # [Pose in tracking mode, box of its person in the last frame]
+        self._idle: list = []
+        self._finder = mp_pose.Pose(static_image_mode=True, model_complexity=1, enable_segmentation=False,
+                                    min_detection_confidence=min_detection_confidence)
 
     def close(self) -> None:
-        self._pose.close()
+        for pose in [self._finder, *self._idle, *(slot[0] for slot in self._slots)]:
+            pose.close()
+        self._slots, self._idle = [], []
 
     def __enter__(self) -> "FramePoses":
         return self
@@ -123,19 +146,18 @@ class FramePoses:
 
     @property
     def model_calls(self) -> int:
-        """How many times the one-person solution has run (for benchmarks)."""
+        """How many times a one-person solution has run (for benchmarks)."""
         return self._calls
 
-    def _one(self, rgb: np.ndarray, origin: tuple[int, int], frame_size: tuple[int, int]) -> PersonPose | None:
-        """The strongest person in ``rgb`` (a crop at ``origin`` of a frame of ``frame_size``)."""
+    def _one(self, solution, rgb: np.ndarray) -> PersonPose | None:
+        """The person ``solution`` finds in the RGB frame ``rgb``."""
         self._calls += 1
-        result = self._pose.process(rgb)
+        result = solution.process(rgb)
         if result.pose_world_landmarks is None or result.pose_landmarks is None:
             return None
-        width, height = frame_size
-        ch, cw = rgb.shape[:2]
+        height, width = rgb.shape[:2]
         marks = result.pose_landmarks.landmark
-        image = np.array([((origin[0] + p.x * cw) / width, (origin[1] + p.y * ch) / height) for p in marks])
+        image = np.array([(p.x, p.y) for p in marks])
         visibility = np.array([p.visibility for p in marks])
         world = np.array([(p.x, p.y, p.z) for p in result.pose_world_landmarks.landmark])
         confidence = float(visibility.mean())
@@ -143,42 +165,55 @@ class FramePoses:
             return None
         return PersonPose(world, image, visibility, landmark_box(image, width, height), confidence)
 
-    def __call__(self, rgb: np.ndarray, known_boxes: Sequence[np.ndarray] = ()) -> list[PersonPose]:
-        """The persons in one RGB frame ``[H, W, 3]`` uint8, most confident first.
+    def _tracker(self):
+        if self._idle:
+            return self._idle.pop()
+        return self._mp_pose.Pose(static_image_mode=False, model_complexity=1, smooth_landmarks=True,
+                                  enable_segmentation=False, min_detection_confidence=self.min_detection_confidence,
+                                  min_tracking_confidence=0.5)
 
-        ``known_boxes`` are where persons were (the tracker's boxes in the previous frame)."""
-        height, width = rgb.shape[:2]
+    def __call__(self, rgb: np.ndarray) -> list[PersonPose]:
+        """The persons in the next RGB frame ``[H, W, 3]`` uint8, most confident first."""
         found: list[PersonPose] = []
-
-        def add(pose: PersonPose | None) -> bool:
+        kept: list[list] = []
+        boxes = [slot[1] for slot in self._slots]
+        for k, slot in enumerate(self._slots):
+            view = rgb.copy()
+            for j, box in enumerate(boxes):
+                if j != k:
+                    _paint(view, box)
+            x0, y0, x1, y1 = _pixels(slot[1])
+            view[y0:y1, x0:x1] = rgb[y0:y1, x0:x1]  # its own person stays whole where others overlap it
+            pose = self._one(slot[0], view)
             if pose is None or any(box_iou(pose.box, p.box) > SAME_IOU for p in found):
-                return False
+                self._idle.append(slot[0])  # gone, or drifted onto a person already found
+                continue
             found.append(pose)
-            return True
-
-        for box in known_boxes:
-            if len(found) >= self.max_persons:
-                break
-            crop = square_crop(box, width, height)
-            if crop is not None:
-                x0, y0, x1, y1 = crop
-                add(self._one(np.ascontiguousarray(rgb[y0:y1, x0:x1]), (x0, y0), (width, height)))
-        if not known_boxes or self._frames % self.discover_every == 0:
+            slot[1] = pose.box
+            kept.append(slot)
+        self._slots = kept
+        if not self._slots or self._frames % self.discover_every == 0:
             masked = rgb.copy()
             for pose in found:
                 _paint(masked, pose.box)
             while len(found) < self.max_persons:
-                pose = self._one(masked, (0, 0), (width, height))
-                if pose is None:
+                pose = self._one(self._finder, masked)
+                if pose is None or any(box_iou(pose.box, p.box) > SAME_IOU for p in found):
                     break
-                if not add(pose):  # the detector keeps returning a person already found
-                    break
+                found.append(pose)
+                self._slots.append([self._tracker(), pose.box])
                 _paint(masked, pose.box)
         self._frames += 1
+        for pose in found:
+            pose.appearance = torso_histogram(self._cv2, rgb, pose.image)
         found.sort(key=lambda p: -p.confidence)
         return found
 
 
+def _pixels(box: np.ndarray) -> tuple[int, int, int, int]:
+    return tuple(max(0, int(round(v))) for v in box)
+
+
 def _paint(rgb: np.ndarray, box: np.ndarray) -> None:
-    x0, y0, x1, y1 = (int(round(v)) for v in box)
-    rgb[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)] = MASK_GREY
+    x0, y0, x1, y1 = _pixels(box)
+    rgb[y0:y1, x0:x1] = MASK_GREY
