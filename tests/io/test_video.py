@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
 
 import numpy as np
@@ -227,17 +226,6 @@ def test_unknown_extension_lists_video_formats(tmp_path):
 
 
 # --------------------------------------------------------------------------- MediaPipe on a rendered video
-
-
-@pytest.fixture(scope="module")
-def cv2():
-    if os.environ.get("MOTIONVIGIL_REQUIRE_VIDEO"):  # make test-video: never skip
-        import cv2
-        import mediapipe  # noqa: F401
-
-        return cv2
-    pytest.importorskip("mediapipe", reason="mediapipe not installed (pip install -e '.[video]')")
-    return pytest.importorskip("cv2", reason="OpenCV not installed (comes with the video extra)")
 
 
 FPS = 15
