@@ -2,7 +2,7 @@
 #   make demo   - create/reuse .venv, install motionvigil, run the main job
 #   make test   - create/reuse .venv, install with dev extras, run the test suite
 #   make test-fast - the same without the tests marked slow (subprocess, torchrun, demo)
-#   make test-video - tests/io/test_video.py in a second venv with the video extra (mediapipe
+#   make test-video - tests/io/test_video*.py in a second venv with the video extra (mediapipe
 #                  pins numpy<2, so it cannot share .venv); part of make test
 PYTHON ?= python3
 VENV   ?= .venv
@@ -192,7 +192,7 @@ $(VIDEO_VENV)/.installed-video: pyproject.toml
 
 test-video:
 	@if $(MAKE) --no-print-directory $(VIDEO_VENV)/.installed-video; then \
-	  MOTIONVIGIL_REQUIRE_VIDEO=1 $(VIDEO_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/io/test_video.py; \
+	  MOTIONVIGIL_REQUIRE_VIDEO=1 $(VIDEO_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/io/test_video*.py; \
 	else \
 	  echo "make test-video: could not install the video extra (no mediapipe wheel here?): video tests not run" >&2; \
 	fi

@@ -10,7 +10,9 @@ persons out of the one-person solution instead:
 
 * **New persons**: the solution runs on the whole frame with every person found so far
   painted over in flat grey, again and again until it finds nobody new or
-  ``max_persons`` are found.
+  ``max_persons`` are found; a frame larger than ``TILE_FROM`` pixels is then also
+  searched tile by tile (the detector sees the whole frame at 224 x 224 pixels, where a person
+  under about a tenth of the frame's height is too small for it).
 * **Known persons**: each has its own solution in tracking mode (a *slot*), fed the frame
   with the other persons painted over (its own box left whole).
 * Two results that are the same person are merged: a pose whose box overlaps an
@@ -23,6 +25,7 @@ visibility, a pixel box around the landmarks and a confidence (mean visibility).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +33,9 @@ import numpy as np
 SAME_IOU = 0.5  # two poses whose boxes overlap more than this are one person
 MASK_GREY = (127, 127, 127)
 BOX_PAD = 0.08  # the box around the landmarks grows by this share of its size on each side
+TILE_FROM = 800  # frames larger than this (pixels, longer side) are also searched for new persons in tiles
+TILE = 480  # of about this size
+TILE_OVERLAP = 0.2  # neighbouring tiles overlap by this share of a tile on each side
 MIN_CONFIDENCE = 0.3  # a pose with a lower mean landmark visibility is not a person
 
 
@@ -196,18 +202,48 @@ class FramePoses:
             masked = rgb.copy()
             for pose in found:
                 _paint(masked, pose.box)
-            while len(found) < self.max_persons:
-                pose = self._one(self._finder, masked)
-                if pose is None or any(box_iou(pose.box, p.box) > SAME_IOU for p in found):
-                    break
-                found.append(pose)
-                self._slots.append([self._tracker(), pose.box])
-                _paint(masked, pose.box)
+            for x0, y0, x1, y1 in tiles(rgb.shape[1], rgb.shape[0]):
+                while len(found) < self.max_persons:
+                    pose = self._one(self._finder, np.ascontiguousarray(masked[y0:y1, x0:x1]))
+                    if pose is None:
+                        break
+                    pose = _moved(pose, (x0, y0, x1, y1), rgb.shape[1], rgb.shape[0])
+                    if any(box_iou(pose.box, p.box) > SAME_IOU for p in found):
+                        break
+                    found.append(pose)
+                    self._slots.append([self._tracker(), pose.box])
+                    _paint(masked, pose.box)
         self._frames += 1
         for pose in found:
             pose.appearance = torso_histogram(self._cv2, rgb, pose.image)
         found.sort(key=lambda p: -p.confidence)
         return found
+
+
+def tiles(width: int, height: int, side: int = TILE) -> list[tuple[int, int, int, int]]:
+    """Where to look for new persons: the whole frame, then (for a frame larger than
+    ``TILE_FROM`` pixels) overlapping tiles of about ``side`` pixels, where people too
+    small for the detector's view of the whole frame are larger."""
+    out = [(0, 0, width, height)]
+    if max(width, height) <= TILE_FROM:
+        return out
+    cols, rows = math.ceil(width / side), math.ceil(height / side)
+    tw, th = width / cols, height / rows
+    pad_x, pad_y = (TILE_OVERLAP * tw if cols > 1 else 0), (TILE_OVERLAP * th if rows > 1 else 0)
+    for r in range(rows):
+        for c in range(cols):
+            out.append((max(0, int(c * tw - pad_x)), max(0, int(r * th - pad_y)),
+                        min(width, int((c + 1) * tw + pad_x)), min(height, int((r + 1) * th + pad_y))))
+    return out
+
+
+def _moved(pose: PersonPose, tile: tuple[int, int, int, int], width: int, height: int) -> PersonPose:
+    """A pose found in ``tile`` with its image landmarks and box in the whole frame."""
+    x0, y0, x1, y1 = tile
+    if (x0, y0, x1, y1) == (0, 0, width, height):
+        return pose
+    image = (pose.image * np.array([x1 - x0, y1 - y0]) + np.array([x0, y0])) / np.array([width, height])
+    return PersonPose(pose.world, image, pose.visibility, landmark_box(image, width, height), pose.confidence)
 
 
 def _pixels(box: np.ndarray) -> tuple[int, int, int, int]:
