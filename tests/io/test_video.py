@@ -308,9 +308,15 @@ def test_cli_info_and_detect_on_a_video(rendered_video, tmp_path, capsys):
     bundle = MotionTextBundle(MotionTextModel(preset("tiny")), MotionInputs.fit("tmr", corpus.clips, 64))
     Detector.build(bundle, LabelledSet.build(corpus.clips, classes)).save(tmp_path / "det")
     capsys.readouterr()
-    assert main(["detect", str(tmp_path / "det"), str(rendered_video), "--json"]) == 0
+    annotated = tmp_path / "annotated.avi"
+    assert main(["detect", str(tmp_path / "det"), str(rendered_video), "--json", "--annotate", str(annotated)]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["file"] == str(rendered_video) and doc["timeline"]
+    assert all(len(a["box"]) == 4 for a in doc["alerts"])
+    assert annotated.stat().st_size > 10_000 and sorted(p.name for p in tmp_path.glob(".annotated*")) == []
+    assert main(["detect", str(tmp_path / "det"), str(rendered_video), str(rendered_video), "--annotate",
+                 str(annotated)]) == 2
+    assert "--annotate writes one video" in capsys.readouterr().err
 
 
 def test_unreadable_and_empty_videos(cv2, tmp_path):
