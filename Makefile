@@ -11,7 +11,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 OUT    ?= out
 
-.PHONY: demo test test-fast test-video install install-dev browser clean results results-render results-check bench results-tmor results-kinemic results-reproduce model
+.PHONY: demo test test-fast test-video bench-video install install-dev browser clean results results-render results-check bench results-tmor results-kinemic results-reproduce model
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -196,6 +196,11 @@ test-video:
 	else \
 	  echo "make test-video: could not install the video extra (no mediapipe wheel here?): video tests not run" >&2; \
 	fi
+
+# Video pipeline speed (docs/video.md, about 2 min): 1, 3 and 6 rendered people at 640x480, per stage.
+bench-video: $(VIDEO_VENV)/.installed-video
+	mkdir -p $(RESULTS)/bench
+	OMP_NUM_THREADS=1 $(VIDEO_VENV)/bin/python benchmarks/video_bench.py --output $(RESULTS)/bench/video.json > /dev/null
 
 # Everything except the tests marked slow (subprocesses, torchrun, the demo): minutes less.
 test-fast: $(VENV)/.installed-dev

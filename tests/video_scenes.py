@@ -186,3 +186,27 @@ def render(cv2, path, scene, frames: int, fps: float = SCENE_FPS, size: tuple[in
     people = [scene(i, frames) for i in range(frames)]
     write_video(cv2, path, (draw_people(cv2, p, *size) for p in people), fps)
     return people
+
+
+# --------------------------------------------------------------------------- who is who
+
+
+def hips(person: dict) -> float:
+    return (person["r_hip"][0] + person["l_hip"][0]) / 2
+
+
+def owners(motion, people, ambiguous_px: float = 80.0) -> dict[int, dict[int, int]]:
+    """Per track id: {rendered person index: frames}, counting the frames where the
+    track's hips (MediaPipe landmarks 23, 24 in the image) are nearest that person's
+    hips and no two people's hips are within ``ambiguous_px`` of each other."""
+    out = {}
+    for pid, marks in motion.meta["image_points"].items():
+        counts: dict[int, int] = {}
+        for f, mark in enumerate(marks):
+            xs = [hips(p) for p in people[f]]
+            if not np.isfinite(mark).all() or (len(xs) > 1 and np.min(np.diff(sorted(xs))) < ambiguous_px):
+                continue
+            k = int(np.argmin([abs(x - mark[[23, 24], 0].mean()) for x in xs]))
+            counts[k] = counts.get(k, 0) + 1
+        out[pid] = counts
+    return out

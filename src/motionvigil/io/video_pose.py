@@ -26,6 +26,7 @@ visibility, a pixel box around the landmarks and a confidence (mean visibility).
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -121,9 +122,11 @@ class FramePoses:
         min_detection_confidence: MediaPipe's detector threshold.
         discover_every: look for new persons on the whole frame every this many frames
             (always while nobody is followed).
+        workers: threads that follow the known persons side by side (1: one after the other).
     """
 
-    def __init__(self, max_persons: int = 10, min_detection_confidence: float = 0.5, discover_every: int = 1):
+    def __init__(self, max_persons: int = 10, min_detection_confidence: float = 0.5, discover_every: int = 1,
+                 workers: int = 2):
         import cv2
         from mediapipe.python.solutions import pose as mp_pose
 
@@ -136,10 +139,14 @@ class FramePoses:
         self._frames = 0
         self._slots: list[list] = []  # [Pose in tracking mode, box of its person in the last frame]
         self._idle: list = []
+        # the solutions run their graphs outside the GIL: persons are followed on `workers` threads
+        self._pool = ThreadPoolExecutor(workers) if workers > 1 else None
         self._finder = mp_pose.Pose(static_image_mode=True, model_complexity=1, enable_segmentation=False,
                                     min_detection_confidence=min_detection_confidence)
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
         for pose in [self._finder, *self._idle, *(slot[0] for slot in self._slots)]:
             pose.close()
         self._slots, self._idle = [], []
@@ -183,14 +190,18 @@ class FramePoses:
         found: list[PersonPose] = []
         kept: list[list] = []
         boxes = [slot[1] for slot in self._slots]
-        for k, slot in enumerate(self._slots):
+
+        def follow(k: int) -> PersonPose | None:
             view = rgb.copy()
             for j, box in enumerate(boxes):
                 if j != k:
                     _paint(view, box)
-            x0, y0, x1, y1 = _pixels(slot[1])
+            x0, y0, x1, y1 = _pixels(boxes[k])
             view[y0:y1, x0:x1] = rgb[y0:y1, x0:x1]  # its own person stays whole where others overlap it
-            pose = self._one(slot[0], view)
+            return self._one(self._slots[k][0], view)
+
+        poses = list(self._pool.map(follow, range(len(self._slots)))) if self._pool else map(follow, range(len(boxes)))
+        for slot, pose in zip(self._slots, poses):
             if pose is None or any(box_iou(pose.box, p.box) > SAME_IOU for p in found):
                 self._idle.append(slot[0])  # gone, or drifted onto a person already found
                 continue
