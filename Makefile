@@ -140,7 +140,7 @@ bench: $(VENV)/.installed-dev
 # Every generated block of the docs (<!-- KIND:start FILE... --> markers) from the results files.
 RESULTS_DOCS = README.md $(wildcard docs/*.md)
 # docs whose every measured number (decimal or percentage) must sit in a generated block
-STRICT_DOCS = docs/results.md docs/detection.md docs/serve.md docs/cross_skeleton.md docs/tmor.md docs/kinemic.md
+STRICT_DOCS = docs/results.md docs/detection.md docs/serve.md docs/cross_skeleton.md docs/tmor.md docs/kinemic.md docs/video.md
 results-render: $(VENV)/.installed
 	$(BIN)/python -m motionvigil.report.blocks $(RESULTS_DOCS)
 

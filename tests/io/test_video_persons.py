@@ -210,3 +210,24 @@ def test_a_long_video_is_streamed_not_loaded_whole(cv2, tmp_path):
     whole = frames * 640 * 480 * 3
     assert motion.meta["video_frames"] == frames
     assert peak < whole / 4, f"peak {peak / 2**20:.0f} MiB while the frames are {whole / 2**20:.0f} MiB"
+
+
+def test_a_video_streams_as_multi_person_skeleton_frames(crossed):
+    import json
+
+    from motionvigil.io.video import stream_persons
+
+    path, _, motion = crossed
+    frames = list(stream_persons(path))
+    assert [f["frame"] for f in frames] == list(range(60)) and frames[20]["time"] == pytest.approx(1.0)
+    counts: dict[int, int] = {}
+    for f in frames:
+        json.dumps(f)  # what serve takes: plain JSON
+        for p in f["persons"]:
+            assert np.shape(p["joints"]) == (33, 3) and len(p["box"]) == 4
+            counts[p["id"]] = counts.get(p["id"], 0) + 1
+    assert {pid for pid, n in counts.items() if n >= 20} == set(motion.person_ids)
+    # streamed joints are the read motion's where a person was seen (same poses, same camera fit)
+    pid = motion.person_ids[0]
+    streamed = np.array(next(p["joints"] for p in frames[5]["persons"] if p["id"] == pid))
+    np.testing.assert_allclose(streamed, motion.bodies[0, 5], atol=2e-3)

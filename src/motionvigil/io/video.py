@@ -9,7 +9,7 @@ download theirs, so they are not offered. OpenCV needs the system libraries libG
 GLib (Debian: ``libgl1``, ``libglib2.0-0``).
 
 The pipeline, one frame at a time (frames are streamed, never held; what grows with the
-video's length is the landmarks, about 0.8 KB per person per frame):
+video's length is the landmarks, 33 x 6 float32 values per person per frame):
 
 1. **Decode** with OpenCV; a frame larger than ``MAX_SIDE`` pixels on its longer side
    (4K) is scaled down for the pose model, boxes stay in the video's pixels.
@@ -196,23 +196,62 @@ def read_video(
             track is long and sure enough to score, or (one person) the person is missing
             in more than half of the frames between the first and the last detection.
     """
+    state: dict = {}
+    for _ in track_video(path, state, fps=fps, min_detection_confidence=min_detection_confidence,
+                         max_frames=max_frames, max_persons=max_persons, discover_every=discover_every):
+        pass
+    t0 = time.perf_counter()
+    meta = {
+        "dataset": "video",
+        "units": "m",
+        "video_frames": state["frames"],
+        "stated_frames": state["stated_frames"],
+        "video_size": state["size"],
+        "person_cap_frames": state["person_cap_frames"],
+        "fov_deg": float(fov_deg),
+        "translation": bool(translation),
+        "backend": state["backend"],
+        "stage_seconds": state["stage_seconds"],
+    }
+    motion = assemble(Path(path), state["tracker"].tracks, state["frames"], state["fps"], state["size"], fov_deg,
+                      translation, meta)
+    state["stage_seconds"]["assembly"] = time.perf_counter() - t0
+    return motion
+
+
+def track_video(path: str | Path, state: dict, *, fps: float | None = None, min_detection_confidence: float = 0.5,
+                max_frames: int | None = None, max_persons: int = MAX_PERSONS, discover_every: int = 5):
+    """The frames of a video with their persons, one frame at a time: yields
+    ``(index, poses, ids, scale)`` (:class:`~motionvigil.io.video_pose.PersonPose` list, the
+    person id of each pose or -1, and the factor from video pixels to the poses' pixels).
+
+    ``state`` is filled as it goes: ``fps``, ``stated_frames``, ``tracker`` (the
+    :class:`~motionvigil.io.tracking.PersonTracker` with every track's rows), ``backend``;
+    ``size`` (the frame's, in video pixels) with each frame; at the end ``frames`` and
+    ``person_cap_frames``; ``stage_seconds`` (decode, pose, tracking) grows as it goes.
+    Arguments as for :func:`read_video`; raises what it raises for an unreadable video."""
     path = Path(path)
     from motionvigil.io.tracking import LOST_S, PersonTracker
     from motionvigil.io.video_pose import FramePoses
 
     _, mediapipe = _backend(path)
+    import supervision
+
     timer = {"decode": 0.0, "pose": 0.0, "tracking": 0.0, "assembly": 0.0}
-    total, size, capped = 0, (0, 0), 0
+    total, capped = 0, 0
     with open_video(path, fps) as (cv2, capture, fps, stated), _filtered_stderr(), \
             FramePoses(max_persons, min_detection_confidence, discover_every) as finder:
         tracker = PersonTracker(lost_frames=round(LOST_S * fps))
+        state.update(fps=fps, stated_frames=stated, tracker=tracker, stage_seconds=timer,
+                     backend=f"mediapipe {getattr(mediapipe, '__version__', '?')} pose (model_complexity=1) per "
+                             f"person; ByteTrack (supervision {supervision.__version__})")
         frames = iter_frames(capture, path, max_frames)
         while True:
             t0 = time.perf_counter()
             frame = next(frames, None)
             if frame is None:
                 break
-            size = (int(frame.shape[1]), int(frame.shape[0]))
+            size = state["size"] = (int(frame.shape[1]), int(frame.shape[0]))
             scale = min(1.0, MAX_SIDE / max(size))
             if scale < 1.0:
                 frame = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
@@ -220,34 +259,39 @@ def read_video(
             t1 = time.perf_counter()
             poses = finder(rgb)
             t2 = time.perf_counter()
-            tracker.update(total, poses, scale)
+            ids = tracker.update(total, poses, scale)
             t3 = time.perf_counter()
             capped += len(poses) >= max_persons
             timer["decode"] += t1 - t0
             timer["pose"] += t2 - t1
             timer["tracking"] += t3 - t2
+            yield total, poses, ids, scale
             total += 1
     if total == 0:
         raise MotionFileError(path, "no frame could be decoded (empty or unsupported video)")
-    t0 = time.perf_counter()
-    import supervision
+    state.update(frames=total, person_cap_frames=capped)
 
-    meta = {
-        "dataset": "video",
-        "units": "m",
-        "video_frames": total,
-        "stated_frames": stated,
-        "video_size": size,
-        "person_cap_frames": capped,
-        "fov_deg": float(fov_deg),
-        "translation": bool(translation),
-        "backend": f"mediapipe {getattr(mediapipe, '__version__', '?')} pose (model_complexity=1) per person; "
-                   f"ByteTrack (supervision {supervision.__version__})",
-        "stage_seconds": timer,
-    }
-    motion = assemble(path, tracker.tracks, total, fps, size, fov_deg, translation, meta)
-    timer["assembly"] = time.perf_counter() - t0
-    return motion
+
+def stream_persons(path: str | Path, *, fov_deg: float = DEFAULT_FOV_DEG, **options) -> Iterator[dict]:
+    """A video as the frames of a multi-person skeleton stream, one dict per video frame:
+    ``{"frame", "time", "persons": [{"id", "joints", "box"}]}`` with ``joints`` the 33
+    MediaPipe landmarks in metres (motionvigil axes, each person placed in the camera
+    frame as :func:`read_video` does, frame by frame) and ``box`` in video pixels: what
+    ``serve`` takes per frame (``"persons"``, layout ``mediapipe33``). Persons with no
+    track yet are left out. ``options`` as for :func:`track_video`."""
+    state: dict = {}
+    last: dict[int, np.ndarray] = {}
+    for index, poses, ids, scale in track_video(path, state, **options):
+        persons = []
+        for pose, pid in zip(poses, ids):
+            if pid < 0:
+                continue
+            t = estimate_translation(pose.world, pose.image, pose.visibility, *state["size"], fov_deg)
+            t = last.get(pid, np.zeros(3)) if t is None else t  # no fit this frame: where it last was
+            last[pid] = t
+            persons.append({"id": pid, "joints": np.round(mediapipe_to_motion_axes(pose.world + t), 4).tolist(),
+                            "box": [round(float(v) / scale, 1) for v in pose.box]})
+        yield {"frame": index, "time": round(index / state["fps"], 4), "persons": persons}
 
 
 # MediaPipe's C++ side prints these start-up notes to stderr on every run; they say nothing
