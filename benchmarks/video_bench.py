@@ -17,7 +17,8 @@ test videos' renderer), then reads it once with ``load_motion`` and times each s
   each person; the pair scoring of issue 27 is not part of this branch and not timed).
 
 Prints ONE JSON object: per count, the seconds of each stage, end-to-end frames per
-second, the persons found against those drawn and the share of frames each was found
+second, the CPU seconds the process used (all its threads; on a shared machine this
+grows less than the wall time) and frames per CPU second, the persons found against those drawn and the share of frames each was found
 in; then, on the test scenes (two people crossing, one striking another, two walking
 side by side, five in a row), the persons found against those drawn, the share of frames
 each was found in and the share of each track's judged frames on its own person; the
@@ -47,11 +48,13 @@ def bench_count(cv2, detector, people: int, frames: int, folder: Path) -> dict[s
 
     path = folder / f"people_{people}.avi"
     render(cv2, path, crowd(people), frames)
+    cpu = time.process_time()
     motion = load_motion(path)
     stages = dict(motion.meta["stage_seconds"])
     start = time.perf_counter()
     windows = sum(len(detect_motion(detector, person).windows) for person in motion.persons())
     stages["detection"] = time.perf_counter() - start
+    cpu = time.process_time() - cpu
     total = sum(stages.values())
     return {
         "people": people,
@@ -64,6 +67,8 @@ def bench_count(cv2, detector, people: int, frames: int, folder: Path) -> dict[s
         "ms_per_frame": {k: round(1000 * v / frames, 1) for k, v in stages.items()},
         "fps": round(frames / total, 2),
         "fps_without_detection": round(frames / (total - stages["detection"]), 2),
+        "cpu_seconds": round(cpu, 3),
+        "frames_per_cpu_second": round(frames / cpu, 2),
         "bottleneck": max(stages, key=stages.get),
     }
 
