@@ -2,7 +2,7 @@
 #   make demo   - create/reuse .venv, install motionvigil, run the main job
 #   make test   - create/reuse .venv, install with dev extras, run the test suite
 #   make test-fast - the same without the tests marked slow (subprocess, torchrun, demo)
-#   make test-video - tests/io/test_video.py in a second venv with the video extra (mediapipe
+#   make test-video - tests/io/test_video*.py in a second venv with the video extra (mediapipe
 #                  pins numpy<2, so it cannot share .venv); part of make test
 PYTHON ?= python3
 VENV   ?= .venv
@@ -11,7 +11,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 OUT    ?= out
 
-.PHONY: demo test test-fast test-video install install-dev browser clean results results-render results-check bench results-tmor results-kinemic results-reproduce results-data model
+.PHONY: demo test test-fast test-video bench-video install install-dev browser clean results results-render results-check bench results-tmor results-kinemic results-reproduce results-data model
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -145,7 +145,7 @@ bench: $(VENV)/.installed-dev
 # Every generated block of the docs (<!-- KIND:start FILE... --> markers) from the results files.
 RESULTS_DOCS = README.md $(wildcard docs/*.md)
 # docs whose every measured number (decimal or percentage) must sit in a generated block
-STRICT_DOCS = docs/results.md docs/detection.md docs/serve.md docs/cross_skeleton.md docs/tmor.md docs/kinemic.md docs/data.md
+STRICT_DOCS = docs/results.md docs/detection.md docs/serve.md docs/cross_skeleton.md docs/tmor.md docs/kinemic.md docs/data.md docs/video.md docs/console.md
 results-render: $(VENV)/.installed
 	$(BIN)/python -m motionvigil.report.blocks $(RESULTS_DOCS)
 
@@ -197,10 +197,15 @@ $(VIDEO_VENV)/.installed-video: pyproject.toml
 
 test-video:
 	@if $(MAKE) --no-print-directory $(VIDEO_VENV)/.installed-video; then \
-	  MOTIONVIGIL_REQUIRE_VIDEO=1 $(VIDEO_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/io/test_video.py; \
+	  MOTIONVIGIL_REQUIRE_VIDEO=1 $(VIDEO_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/io/test_video*.py; \
 	else \
 	  echo "make test-video: could not install the video extra (no mediapipe wheel here?): video tests not run" >&2; \
 	fi
+
+# Video pipeline speed (docs/video.md, about 2 min): 1, 3 and 6 rendered people at 640x480, per stage.
+bench-video: $(VIDEO_VENV)/.installed-video
+	mkdir -p $(RESULTS)/bench
+	OMP_NUM_THREADS=1 $(VIDEO_VENV)/bin/python benchmarks/video_bench.py --output $(RESULTS)/bench/video.json > /dev/null
 
 # Everything except the tests marked slow (subprocesses, torchrun, the demo): minutes less.
 test-fast: $(VENV)/.installed-dev

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
 
 import numpy as np
@@ -26,6 +25,7 @@ from motionvigil.io.video import (
 )
 from motionvigil.skeleton.mappings import mapping_matrix
 from motionvigil.skeleton.retarget import to_smpl22
+from video_scenes import draw_person, person_2d, write_video
 
 S = {name: i for i, name in enumerate(SMPL22_NAMES)}
 M = {name: i for i, name in enumerate(MEDIAPIPE33_NAMES)}
@@ -228,130 +228,9 @@ def test_unknown_extension_lists_video_formats(tmp_path):
 # --------------------------------------------------------------------------- MediaPipe on a rendered video
 
 
-@pytest.fixture(scope="module")
-def cv2():
-    if os.environ.get("MOTIONVIGIL_REQUIRE_VIDEO"):  # make test-video: never skip
-        import cv2
-        import mediapipe  # noqa: F401
-
-        return cv2
-    pytest.importorskip("mediapipe", reason="mediapipe not installed (pip install -e '.[video]')")
-    return pytest.importorskip("cv2", reason="OpenCV not installed (comes with the video extra)")
-
-
-SKIN, SHIRT, TROUSERS, SHOES, HAIR = (
-    (140, 170, 220),
-    (160, 80, 40),
-    (70, 50, 40),
-    (30, 30, 30),
-    (30, 40, 60),
-)  # BGR
-BACKGROUND = (215, 220, 225)
-
-
-def person_2d(t: float, shift_px: float, width: int = 480, height: int = 640) -> dict:
-    """Image positions of a cartoon person facing the camera, its right arm (image left)
-    waving with phase ``t``, shifted ``shift_px`` to the image right."""
-    s, cx = height / 640, width / 2 + shift_px
-    j = {
-        "head": (cx, 95 * s),
-        "neck": (cx, 150 * s),
-        "r_sh": (cx - 52 * s, 170 * s),
-        "l_sh": (cx + 52 * s, 170 * s),
-        "r_hip": (cx - 32 * s, 345 * s),
-        "l_hip": (cx + 32 * s, 345 * s),
-        "r_kn": (cx - 38 * s, 470 * s),
-        "l_kn": (cx + 38 * s, 470 * s),
-        "r_an": (cx - 42 * s, 590 * s),
-        "l_an": (cx + 42 * s, 590 * s),
-    }
-    raise_angle = 0.75 + 0.6 * math.sin(2 * math.pi * t)  # radians from hanging down
-    for side, sign, angle in (("r", -1.0, raise_angle), ("l", 1.0, 0.25)):
-        sx, sy = j[f"{side}_sh"]
-        ex, ey = sx + 95 * s * sign * math.sin(angle), sy + 95 * s * math.cos(angle)
-        j[f"{side}_el"] = (ex, ey)
-        j[f"{side}_wr"] = (ex + 85 * s * sign * math.sin(1.3 * angle), ey + 85 * s * math.cos(1.3 * angle))
-    return j
-
-
-def draw_person(cv2, j: dict | None, width: int = 480, height: int = 640) -> np.ndarray:
-    """A BGR frame: plain background and, unless ``j`` is None, a filled cartoon person
-    (trousers, shirt, skin-coloured head with eyes, nose, mouth and hair, shoes)."""
-    img = np.full((height, width, 3), BACKGROUND, np.uint8)
-    if j is None:
-        return img
-    s = height / 640
-
-    def p(xy):
-        return int(round(xy[0])), int(round(xy[1]))
-
-    def limb(a, b, thickness, colour):
-        cv2.line(img, p(a), p(b), colour, int(thickness * s), cv2.LINE_AA)
-
-    def disc(c, radius, colour):
-        cv2.circle(img, p(c), int(radius * s), colour, -1, cv2.LINE_AA)
-
-    def oval(c, axes, colour, start=0, end=360):
-        cv2.ellipse(img, p(c), (int(axes[0] * s), int(axes[1] * s)), 0, start, end, colour, -1, cv2.LINE_AA)
-
-    for side, sign in (("r", -1), ("l", 1)):
-        limb(j[f"{side}_hip"], j[f"{side}_kn"], 44, TROUSERS)
-        limb(j[f"{side}_kn"], j[f"{side}_an"], 36, TROUSERS)
-        disc(j[f"{side}_kn"], 20, TROUSERS)
-        ax, ay = j[f"{side}_an"]
-        oval((ax + sign * 8 * s, ay + 12 * s), (26, 12), SHOES)
-    torso = np.array(
-        [
-            p(j["r_sh"]),
-            p(j["l_sh"]),
-            p((j["l_hip"][0] + 12 * s, j["l_hip"][1])),
-            p((j["r_hip"][0] - 12 * s, j["r_hip"][1])),
-        ],
-        np.int32,
-    )
-    cv2.fillConvexPoly(img, torso, SHIRT, cv2.LINE_AA)
-    oval(((j["r_hip"][0] + j["l_hip"][0]) / 2, j["r_hip"][1]), (46, 22), TROUSERS)
-    hx, hy = j["head"]
-    limb(j["neck"], (hx, hy + 30 * s), 30, SKIN)
-    oval((hx, hy), (33, 42), SKIN)
-    oval((hx, hy - 22 * s), (35, 24), HAIR, 180, 360)
-    for dx in (-12, 12):
-        oval((hx + dx * s, hy - 4 * s), (6, 3), (255, 255, 255))
-        disc((hx + dx * s, hy - 4 * s), 2.5, (40, 30, 20))
-    limb((hx, hy), (hx, hy + 10 * s), 3, (110, 140, 190))
-    cv2.ellipse(
-        img,
-        p((hx, hy + 20 * s)),
-        (int(10 * s), int(4 * s)),
-        0,
-        0,
-        180,
-        (80, 80, 170),
-        int(3 * s),
-        cv2.LINE_AA,
-    )
-    for side in ("r", "l"):
-        limb(j[f"{side}_sh"], j[f"{side}_el"], 32, SHIRT)
-        disc(j[f"{side}_sh"], 17, SHIRT)
-        disc(j[f"{side}_el"], 15, SKIN)
-        limb(j[f"{side}_el"], j[f"{side}_wr"], 26, SKIN)
-        disc(j[f"{side}_wr"], 15, SKIN)
-    return cv2.GaussianBlur(img, (3, 3), 0)
-
-
 FPS = 15
 BLANK = {0, 1, 2, 20, 21, 38, 39}  # frames without the person: 3 at the start, 2 inside, 2 at the end
 FRAMES = 40
-
-
-def write_video(cv2, path, frames: list[np.ndarray], fps: float = FPS) -> None:
-    height, width = frames[0].shape[:2]
-    fourcc = cv2.VideoWriter_fourcc(*("mp4v" if path.suffix == ".mp4" else "MJPG"))
-    writer = cv2.VideoWriter(str(path), fourcc, fps, (width, height))
-    assert writer.isOpened(), f"OpenCV cannot write {path.suffix} here"
-    for frame in frames:
-        writer.write(frame)
-    writer.release()
 
 
 @pytest.fixture(scope="module")
@@ -362,7 +241,7 @@ def rendered_video(cv2, tmp_path_factory):
         for i in range(FRAMES)
     ]
     path = tmp_path_factory.mktemp("video") / "wave.mp4"
-    write_video(cv2, path, frames)
+    write_video(cv2, path, frames, FPS)
     return path
 
 
@@ -429,9 +308,15 @@ def test_cli_info_and_detect_on_a_video(rendered_video, tmp_path, capsys):
     bundle = MotionTextBundle(MotionTextModel(preset("tiny")), MotionInputs.fit("tmr", corpus.clips, 64))
     Detector.build(bundle, LabelledSet.build(corpus.clips, classes)).save(tmp_path / "det")
     capsys.readouterr()
-    assert main(["detect", str(tmp_path / "det"), str(rendered_video), "--json"]) == 0
+    annotated = tmp_path / "annotated.avi"
+    assert main(["detect", str(tmp_path / "det"), str(rendered_video), "--json", "--annotate", str(annotated)]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["file"] == str(rendered_video) and doc["timeline"]
+    assert all(len(a["box"]) == 4 for a in doc["alerts"])
+    assert annotated.stat().st_size > 10_000 and sorted(p.name for p in tmp_path.glob(".annotated*")) == []
+    assert main(["detect", str(tmp_path / "det"), str(rendered_video), str(rendered_video), "--annotate",
+                 str(annotated)]) == 2
+    assert "--annotate writes one video" in capsys.readouterr().err
 
 
 def test_unreadable_and_empty_videos(cv2, tmp_path):
@@ -440,6 +325,6 @@ def test_unreadable_and_empty_videos(cv2, tmp_path):
     with pytest.raises(MotionFileError, match=r"junk\.mp4: cannot open as a video"):
         load_motion(junk)
     empty = tmp_path / "empty.avi"
-    write_video(cv2, empty, [draw_person(cv2, None) for _ in range(6)])
+    write_video(cv2, empty, [draw_person(cv2, None) for _ in range(6)], FPS)
     with pytest.raises(MotionFileError, match=r"empty\.avi: no person found in any of the 6 frames"):
         load_motion(empty)

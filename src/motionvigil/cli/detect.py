@@ -97,17 +97,22 @@ def cmd_detect(args: argparse.Namespace) -> int:
         detector = load_builtin_detector(args.device)
     if not inputs:
         return usage_error("detect", "no motion file given")
+    if args.annotate and len(inputs) > 1:
+        return usage_error("detect", "--annotate writes one video: give one video file")
     failed, alerted, taken = False, False, set()
     for path in inputs:
         try:
-            timeline = detect_motion(detector, load_motion(path, **reader_options(args)))
+            motion = load_motion(path, **reader_options(args))
+            timeline = detect_motion(detector, motion)
+            doc = timeline_json(timeline, str(path)) if args.json else None
+            _video_outputs(args, path, motion, timeline, doc)
         except MotionFileError as exc:  # report it and go on with the other files
             print(f"motionvigil detect: error: {exc}", file=sys.stderr)
             failed = True
             continue
         alerted = alerted or bool(timeline.alerts)
         if args.json:  # one line per file, flushed as it finishes (a pipe reader sees each at once)
-            print(json.dumps(timeline_json(timeline, str(path))), flush=True)
+            print(json.dumps(doc), flush=True)
         else:
             print(format_alerts(timeline, str(path)) + "\n" + peak_line(timeline), flush=True)
         if args.plot_dir:
@@ -126,6 +131,20 @@ def peak_line(timeline) -> str:
     who = f", persons {'+'.join(map(str, best.persons))}" if best.persons else ""
     return (f"  peak violence {best.violence:.4f} at {best.start_s:.2f}-{best.end_s:.2f} s "
             f"({best.violent_class}{who}; threshold {timeline.threshold:.4f})")
+
+
+def _video_outputs(args: argparse.Namespace, path: str, motion, timeline, doc: dict | None) -> None:
+    """For a video: each JSON alert's ``box`` (pixels around its persons while it was open)
+    and the ``--annotate`` video; refuses ``--annotate`` for input that is not a video."""
+    if "boxes" in motion.meta and doc is not None:
+        from motionvigil.io.video import alert_box
+
+        for alert, segment in zip(doc["alerts"], timeline.alerts):
+            alert["box"] = alert_box(motion, segment.start_s, segment.end_s, segment.persons)
+    if args.annotate:
+        from motionvigil.report.annotate import annotate_video
+
+        annotate_video(path, motion, timeline.alerts, args.annotate)
 
 
 def add_build_detector(sub) -> None:
@@ -181,6 +200,9 @@ def add_detect(sub) -> None:
     p.add_argument("--fail-on-alert", action="store_true",
                    help="exit with status 1 when any file raised an alert (default: 0 whenever it ran)")
     p.add_argument("--plot-dir", help="write a PNG timeline per file into this folder")
+    p.add_argument("--annotate", metavar="OUT.mp4",
+                   help="video input: write the video with each person's box, skeleton and track id, red while "
+                        "an alert naming them is open")
     add_device(p)
     add_reader_flags(p)
     p.set_defaults(func=cmd_detect)

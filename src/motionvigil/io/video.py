@@ -1,11 +1,26 @@
-"""Video files -> 3D skeletons with MediaPipe Pose (needs the ``video`` extra).
+"""Video files -> the 3D skeleton of every person in them (needs the ``video`` extra).
 
 ``pip install 'motionvigil[video]'`` installs ``mediapipe==0.10.21`` (which requires
-``opencv-contrib-python`` and ``numpy<2``). Nothing is downloaded at run time: the reader
-uses the legacy ``mediapipe.solutions.pose`` solution with ``model_complexity=1``, whose
-models (``pose_detection.tflite``, ``pose_landmark_full.tflite``) are inside the mediapipe
-wheel; complexities 0 and 2 would download theirs, so they are not offered. OpenCV needs
-the system libraries libGL and GLib (Debian: ``libgl1``, ``libglib2.0-0``).
+``opencv-contrib-python`` and ``numpy<2``) and ``supervision`` (ByteTrack). Nothing is
+downloaded at run time: poses come from the legacy ``mediapipe.solutions.pose`` solution
+with ``model_complexity=1``, whose models (``pose_detection.tflite``,
+``pose_landmark_full.tflite``) are inside the mediapipe wheel; complexities 0 and 2 would
+download theirs, so they are not offered. OpenCV needs the system libraries libGL and
+GLib (Debian: ``libgl1``, ``libglib2.0-0``).
+
+The pipeline, one frame at a time (frames are streamed, never held; what grows with the
+video's length is the landmarks, 33 x 6 float32 values per person per frame):
+
+1. **Decode** with OpenCV; a frame larger than ``MAX_SIDE`` pixels on its longer side
+   (4K) is scaled down for the pose model, boxes stay in the video's pixels.
+2. **Pose** of every person (:mod:`motionvigil.io.video_pose`): the one-person solution
+   in tracking mode for each person followed so far, then on the whole frame with those
+   persons painted over to find new ones, up to ``max_persons`` per frame.
+3. **Tracking** (:mod:`motionvigil.io.tracking`): ByteTrack on the pose boxes gives each
+   person a track id that survives crossings and misses of up to ``LOST_S`` seconds.
+4. **Assembly** (:mod:`motionvigil.io.video_tracks`): per track, root translation and
+   gap repair; one scorable track gives the one-person motion of before, several give a
+   multi-person motion (docs/persons.md) with the track ids as ``person_ids``.
 
 What MediaPipe gives and what the reader makes of it:
 
@@ -23,12 +38,12 @@ What MediaPipe gives and what the reader makes of it:
   metres whatever the field of view (they scale with depth / focal length, which the
   fit fixes together); the distance from the camera scales with the assumed focal length.
   ``translation=False`` keeps the hip-centred landmarks.
-* **Frames without a person** (MediaPipe found no pose) are handled like Kinect frames
-  that lost the skeleton: gaps are interpolated linearly in time, frames at the start
-  and end are cut off; their indices stay in ``meta["lost_frames"]``. A video whose
-  span between the first and the last detection is more than half without a person,
-  or in which no person is found at all, is rejected with :class:`MotionFileError`.
-  MediaPipe Pose follows one person; with several people in view it follows one of them.
+* **Frames without a person** are handled like Kinect frames that lost the skeleton: for
+  one person, gaps are interpolated linearly in time and frames at the start and end are
+  cut off (their indices stay in ``meta["lost_frames"]``); a video whose span between the
+  first and the last detection is more than half without a person, or in which no person
+  is found at all, is rejected with :class:`MotionFileError`. For several persons, see
+  :mod:`motionvigil.io.video_tracks`.
 """
 
 from __future__ import annotations
@@ -38,24 +53,35 @@ import math
 import os
 import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from motionvigil.errors import MotionFileError
-from motionvigil.io.layouts import MEDIAPIPE33
 from motionvigil.io.motion import Motion
+from motionvigil.io.video_tracks import (  # noqa: F401  (the geometry lives there; these names are this module's API)
+    DEFAULT_FOV_DEG,
+    MAX_LOST_FRACTION,
+    MIN_VISIBILITY,
+    _fill_gaps,
+    _repair,
+    alert_box,
+    assemble,
+    estimate_translation,
+    mediapipe_to_motion_axes,
+)
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm")
 INSTALL_HINT = "pip install 'motionvigil[video]'"
-DEFAULT_FOV_DEG = 60.0
-MAX_LOST_FRACTION = 0.5  # as for Kinect files: more frames without a person than this cannot be repaired
-MIN_VISIBILITY = 0.5  # landmarks below this visibility do not take part in the translation fit
+MAX_SIDE = 1920  # frames with a longer side are scaled down for the pose model (4K -> 1920 x 1080)
+MAX_PERSONS = 10  # persons looked for per frame
 _MAX_FPS = 480.0  # beyond this a stated rate is a container time base, not a frame rate
 
 
 def video_support_available() -> bool:
-    """Whether the ``video`` extra (MediaPipe with OpenCV) is importable."""
+    """Whether the ``video`` extra (MediaPipe with OpenCV, supervision) is importable."""
     try:
         _backend(None)
     except MotionFileError:
@@ -68,11 +94,12 @@ def _backend(path: str | Path | None):
     try:
         import cv2
         import mediapipe
+        import supervision  # noqa: F401  (ByteTrack)
         from mediapipe.python.solutions import pose as _pose  # noqa: F401  (the legacy solution)
     except ModuleNotFoundError as exc:
         raise MotionFileError(
             path,
-            f"reading video needs MediaPipe and OpenCV, which are not installed ({exc}); "
+            f"reading video needs MediaPipe, OpenCV and supervision, which are not installed ({exc}); "
             f"install them with: {INSTALL_HINT}",
         ) from None
     except ImportError as exc:  # installed, but a system library is missing
@@ -84,88 +111,47 @@ def _backend(path: str | Path | None):
     return cv2, mediapipe
 
 
-def mediapipe_to_motion_axes(points: np.ndarray) -> np.ndarray:
-    """MediaPipe camera-aligned axes (X right, Y down, Z away from the camera) -> motionvigil
-    axes (Y up, right-handed; Z towards the camera): ``(x, y, z) -> (x, -y, -z)``."""
-    out = np.array(points, dtype=np.float64, copy=True)
-    out[..., 1:] *= -1.0
-    return out
+@contextlib.contextmanager
+def open_video(path: str | Path, fps: float | None = None):
+    """``(cv2, capture, fps, stated_frames)`` for a readable video; released on exit.
+
+    Raises:
+        MotionFileError: the extra is missing, no such file, not a video, or no usable
+            frame rate (and ``fps`` not given)."""
+    path = Path(path)
+    cv2, _ = _backend(path)
+    if not path.is_file():
+        raise MotionFileError(path, "no such file")
+    capture = cv2.VideoCapture(str(path))
+    try:
+        if not capture.isOpened():
+            raise MotionFileError(path, "cannot open as a video (not a video file, or a codec OpenCV cannot decode)")
+        stated_fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
+        if fps is None:
+            if not (math.isfinite(stated_fps) and 0.0 < stated_fps <= _MAX_FPS):
+                raise MotionFileError(
+                    path, f"the video states no usable frame rate ({stated_fps!r}); give the frame rate explicitly"
+                )
+            fps = stated_fps
+        yield cv2, capture, float(fps), int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+    finally:
+        capture.release()
 
 
-def estimate_translation(
-    world: np.ndarray,
-    image_xy: np.ndarray,
-    visibility: np.ndarray,
-    width: int,
-    height: int,
-    fov_deg: float = DEFAULT_FOV_DEG,
-) -> np.ndarray | None:
-    """Camera-space position of the landmarks' origin (the hip midpoint) in one frame.
+def iter_frames(capture, path: str | Path, max_frames: int | None = None) -> Iterator[np.ndarray]:
+    """The BGR frames of an open capture, one at a time, until the video (or ``max_frames``) ends.
 
-    Solves ``u = f (X + tx) / (Z + tz) + cx``, ``v = f (Y + ty) / (Z + tz) + cy`` for
-    ``t`` by linear least squares over the landmarks with ``visibility >= MIN_VISIBILITY``.
-
-    Args:
-        world: ``[33, 3]`` world landmarks in MediaPipe axes (metres).
-        image_xy: ``[33, 2]`` image landmarks, normalised by the image width and height.
-        visibility: ``[33]`` MediaPipe visibility in [0, 1].
-        width, height: image size in pixels.
-        fov_deg: assumed horizontal field of view of the camera.
-
-    Returns:
-        ``[3]`` translation in MediaPipe axes, or ``None`` when fewer than 3 landmarks
-        are visible or the fit puts the person behind or at the camera.
-    """
-    keep = np.asarray(visibility) >= MIN_VISIBILITY
-    if keep.sum() < 3:
-        return None
-    f = (width / 2.0) / math.tan(math.radians(fov_deg) / 2.0)
-    X, Y, Z = np.asarray(world, np.float64)[keep].T
-    du = np.asarray(image_xy, np.float64)[keep, 0] * width - width / 2.0
-    dv = np.asarray(image_xy, np.float64)[keep, 1] * height - height / 2.0
-    n = len(X)
-    a = np.zeros((2 * n, 3))
-    a[:n, 0], a[:n, 2] = f, -du
-    a[n:, 1], a[n:, 2] = f, -dv
-    b = np.r_[du * Z - f * X, dv * Z - f * Y]
-    t, *_ = np.linalg.lstsq(a, b, rcond=None)
-    if not (np.all(np.isfinite(t)) and t[2] > 0.1):
-        return None
-    return t
-
-
-def _fill_gaps(values: np.ndarray) -> np.ndarray:
-    """Interpolate rows of ``values [T, D]`` that are NaN; all-NaN -> zeros."""
-    good = np.isfinite(values).all(axis=1)
-    if not good.any():
-        return np.zeros_like(values)
-    idx = np.arange(len(values))
-    return np.stack([np.interp(idx, idx[good], values[good, k]) for k in range(values.shape[1])], axis=1)
-
-
-def _repair(path: Path, joints: np.ndarray, detected: np.ndarray) -> tuple[np.ndarray, slice]:
-    """Interpolate frames without a person, trim them at both ends; reject hopeless videos."""
-    total = len(detected)
-    found = np.flatnonzero(detected)
-    if len(found) == 0:
-        raise MotionFileError(path, f"no person found in any of the {total} frames")
-    keep = slice(int(found[0]), int(found[-1]) + 1)
-    span = keep.stop - keep.start
-    missing = span - len(found)
-    if missing > MAX_LOST_FRACTION * span:
-        raise MotionFileError(
-            path,
-            f"no person found in {missing} of the {span} frames between the first and last detection; "
-            f"more than {MAX_LOST_FRACTION:.0%} cannot be repaired",
-        )
-    if len(found) < 2:
-        raise MotionFileError(
-            path, f"a person was found in only {len(found)} of the {total} frames (at least 2 are needed)"
-        )
-    flat = joints.reshape(total, -1)
-    idx = np.arange(total)
-    filled = np.stack([np.interp(idx, found, flat[found, k]) for k in range(flat.shape[1])], axis=1)
-    return filled.reshape(joints.shape)[keep], keep
+    Raises:
+        MotionFileError: a frame that is not a colour image (naming its index)."""
+    index = 0
+    while max_frames is None or index < max_frames:
+        ok, frame = capture.read()
+        if not ok or frame is None:
+            return
+        if frame.ndim != 3 or frame.shape[2] != 3:
+            raise MotionFileError(path, f"frame {index} has shape {frame.shape}, expected colour images")
+        yield frame
+        index += 1
 
 
 def read_video(
@@ -175,10 +161,11 @@ def read_video(
     fov_deg: float = DEFAULT_FOV_DEG,
     translation: bool = True,
     min_detection_confidence: float = 0.5,
-    min_tracking_confidence: float = 0.5,
     max_frames: int | None = None,
+    max_persons: int = MAX_PERSONS,
+    discover_every: int = 5,
 ) -> Motion:
-    """Read a video file and estimate the 3D pose of the person in it, frame by frame.
+    """Read a video file and estimate the 3D pose of every person in it, frame by frame.
 
     Args:
         path: any video OpenCV's FFmpeg backend decodes (``.mp4``, ``.avi``, ``.mov``,
@@ -186,72 +173,125 @@ def read_video(
         fps: frame rate; by default the one the video states.
         fov_deg: assumed horizontal field of view for the root translation (module notes).
         translation: recover the hip midpoint's movement; ``False`` keeps it at the origin.
-        min_detection_confidence, min_tracking_confidence: MediaPipe Pose thresholds.
+        min_detection_confidence: MediaPipe's person detector threshold.
         max_frames: read at most this many frames.
+        max_persons: look for at most this many persons per frame (``meta["person_cap_frames"]``
+            counts the frames where that many were found: there may have been more).
+        discover_every: look for new persons on the whole frame every this many frames
+            (and on every frame while nobody is followed); fewer looks are faster, newcomers wait longer.
 
     Returns:
         A :class:`Motion` with layout ``MEDIAPIPE33`` (metres, Y up, the person's forward
-        towards +Z when facing the camera) and meta ``confidence`` (``[T, 33]`` MediaPipe
-        visibility), ``lost_frames``, ``kept_rows``, ``video_frames``, ``video_size``,
-        ``fov_deg``, ``translation``, ``backend``, ``units``.
+        towards +Z when facing the camera): one person when one track can be scored (as
+        before), else ``[P, T, 33, 3]`` with ``person_ids`` the track ids and ``present``.
+        Meta: ``tracks`` (every track: id, start, end, frames, confidence, scored, reason),
+        ``boxes`` and ``image_points`` (person id -> ``[T, 4]`` / ``[T, 33, 2]`` video
+        pixels, NaN where not seen), ``confidence``, ``kept_rows``, ``video_frames``,
+        ``video_size``, ``stated_frames``, ``person_cap_frames``, ``stage_seconds``
+        (decode, pose, tracking, assembly), ``fov_deg``, ``translation``, ``backend``, ``units``.
 
     Raises:
         MotionFileError: the extra is not installed, the file cannot be opened or decoded
-            as a video, its frame rate is unknown (pass ``fps``), no person is found, or
-            the person is missing in more than half of the frames between the first and
-            the last detection.
+            as a video, its frame rate is unknown (pass ``fps``), no person is found, no
+            track is long and sure enough to score, or (one person) the person is missing
+            in more than half of the frames between the first and the last detection.
     """
-    path = Path(path)
-    cv2, mediapipe = _backend(path)
-    if not path.is_file():
-        raise MotionFileError(path, "no such file")
-    capture = cv2.VideoCapture(str(path))
-    try:
-        if not capture.isOpened():
-            raise MotionFileError(
-                path, "cannot open as a video (not a video file, or a codec OpenCV cannot decode)"
-            )
-        stated_fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
-        if fps is None:
-            if not (math.isfinite(stated_fps) and 0.0 < stated_fps <= _MAX_FPS):
-                raise MotionFileError(
-                    path, f"the video states no usable frame rate ({stated_fps!r}); give the frame rate explicitly"
-                )
-            fps = stated_fps
-        world, image, visibility, detected, size = _track(
-            cv2, mediapipe, capture, path, min_detection_confidence, min_tracking_confidence, max_frames
-        )
-    finally:
-        capture.release()
-    total = len(detected)
-    if total == 0:
-        raise MotionFileError(path, "no frame could be decoded (empty or unsupported video)")
-    width, height = size
-    roots = np.full((total, 3), np.nan)
-    if translation:
-        for i in np.flatnonzero(detected):
-            t = estimate_translation(world[i], image[i], visibility[i], width, height, fov_deg)
-            if t is not None:
-                roots[i] = t
-        roots[detected] = _fill_gaps(roots[detected])
-    else:
-        roots[detected] = 0.0
-    joints = np.where(detected[:, None, None], world + np.nan_to_num(roots)[:, None, :], 0.0)
-    joints, kept = _repair(path, mediapipe_to_motion_axes(joints), detected)
-    vis, _ = _repair(path, visibility[..., None], detected)
+    state: dict = {}
+    for _ in track_video(path, state, fps=fps, min_detection_confidence=min_detection_confidence,
+                         max_frames=max_frames, max_persons=max_persons, discover_every=discover_every):
+        pass
+    t0 = time.perf_counter()
     meta = {
         "dataset": "video",
         "units": "m",
-        "confidence": np.ascontiguousarray(vis[..., 0], dtype=np.float32),
-        "lost_frames": np.flatnonzero(~detected).astype(np.int64),
-        "kept_rows": (kept.start, kept.stop),
-        "video_frames": total,
-        "video_size": (width, height),
+        "video_frames": state["frames"],
+        "stated_frames": state["stated_frames"],
+        "video_size": state["size"],
+        "person_cap_frames": state["person_cap_frames"],
         "fov_deg": float(fov_deg),
         "translation": bool(translation),
-        "backend": f"mediapipe {getattr(mediapipe, '__version__', '?')} pose (model_complexity=1)",
+        "backend": state["backend"],
+        "stage_seconds": state["stage_seconds"],
     }
-    return Motion(joints=joints, fps=fps, layout=MEDIAPIPE33, source=str(path), meta=meta)
+    motion = assemble(Path(path), state["tracker"].tracks, state["frames"], state["fps"], state["size"], fov_deg,
+                      translation, meta)
+    state["stage_seconds"]["assembly"] = time.perf_counter() - t0
+    return motion
+
+
+def track_video(path: str | Path, state: dict, *, fps: float | None = None, min_detection_confidence: float = 0.5,
+                max_frames: int | None = None, max_persons: int = MAX_PERSONS, discover_every: int = 5):
+    """The frames of a video with their persons, one frame at a time: yields
+    ``(index, poses, ids, scale)`` (:class:`~motionvigil.io.video_pose.PersonPose` list, the
+    person id of each pose or -1, and the factor from video pixels to the poses' pixels).
+
+    ``state`` is filled as it goes: ``fps``, ``stated_frames``, ``tracker`` (the
+    :class:`~motionvigil.io.tracking.PersonTracker` with every track's rows), ``backend``;
+    ``size`` (the frame's, in video pixels) with each frame; at the end ``frames`` and
+    ``person_cap_frames``; ``stage_seconds`` (decode, pose, tracking) grows as it goes.
+    Arguments as for :func:`read_video`; raises what it raises for an unreadable video."""
+    path = Path(path)
+    from motionvigil.io.tracking import LOST_S, PersonTracker
+    from motionvigil.io.video_pose import FramePoses
+
+    _, mediapipe = _backend(path)
+    import supervision
+
+    timer = {"decode": 0.0, "pose": 0.0, "tracking": 0.0, "assembly": 0.0}
+    total, capped = 0, 0
+    with open_video(path, fps) as (cv2, capture, fps, stated), _filtered_stderr(), \
+            FramePoses(max_persons, min_detection_confidence, discover_every) as finder:
+        tracker = PersonTracker(lost_frames=round(LOST_S * fps))
+        state.update(fps=fps, stated_frames=stated, tracker=tracker, stage_seconds=timer,
+                     backend=f"mediapipe {getattr(mediapipe, '__version__', '?')} pose (model_complexity=1) per "
+                             f"person; ByteTrack (supervision {supervision.__version__})")
+        frames = iter_frames(capture, path, max_frames)
+        while True:
+            t0 = time.perf_counter()
+            frame = next(frames, None)
+            if frame is None:
+                break
+            size = state["size"] = (int(frame.shape[1]), int(frame.shape[0]))
+            scale = min(1.0, MAX_SIDE / max(size))
+            if scale < 1.0:
+                frame = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+            t1 = time.perf_counter()
+            poses = finder(rgb)
+            t2 = time.perf_counter()
+            ids = tracker.update(total, poses, scale)
+            t3 = time.perf_counter()
+            capped += len(poses) >= max_persons
+            timer["decode"] += t1 - t0
+            timer["pose"] += t2 - t1
+            timer["tracking"] += t3 - t2
+            yield total, poses, ids, scale
+            total += 1
+    if total == 0:
+        raise MotionFileError(path, "no frame could be decoded (empty or unsupported video)")
+    state.update(frames=total, person_cap_frames=capped)
+
+
+def stream_persons(path: str | Path, *, fov_deg: float = DEFAULT_FOV_DEG, **options) -> Iterator[dict]:
+    """A video as the frames of a multi-person skeleton stream, one dict per video frame:
+    ``{"frame", "time", "persons": [{"id", "joints", "box"}]}`` with ``joints`` the 33
+    MediaPipe landmarks in metres (motionvigil axes, each person placed in the camera
+    frame as :func:`read_video` does, frame by frame) and ``box`` in video pixels: what
+    ``serve`` takes per frame (``"persons"``, layout ``mediapipe33``). Persons with no
+    track yet are left out. ``options`` as for :func:`track_video`."""
+    state: dict = {}
+    last: dict[int, np.ndarray] = {}
+    for index, poses, ids, scale in track_video(path, state, **options):
+        persons = []
+        for pose, pid in zip(poses, ids):
+            if pid < 0:
+                continue
+            t = estimate_translation(pose.world, pose.image, pose.visibility, *state["size"], fov_deg)
+            t = last.get(pid, np.zeros(3)) if t is None else t  # no fit this frame: where it last was
+            last[pid] = t
+            persons.append({"id": pid, "joints": np.round(mediapipe_to_motion_axes(pose.world + t), 4).tolist(),
+                            "box": [round(float(v) / scale, 1) for v in pose.box]})
+        yield {"frame": index, "time": round(index / state["fps"], 4), "persons": persons}
 
 
 # MediaPipe's C++ side prints these start-up notes to stderr on every run; they say nothing
@@ -291,55 +331,3 @@ def _filtered_stderr():
                 sys.stderr.write("".join(kept))
                 sys.stderr.flush()
 
-
-def _track(
-    cv2, mediapipe, capture, path: Path, min_detection: float, min_tracking: float, max_frames: int | None
-):
-    with _filtered_stderr():
-        return _track_frames(cv2, mediapipe, capture, path, min_detection, min_tracking, max_frames)
-
-
-def _track_frames(
-    cv2, mediapipe, capture, path: Path, min_detection: float, min_tracking: float, max_frames: int | None
-):
-    """Run MediaPipe Pose over the frames: world ``[T, 33, 3]``, image ``[T, 33, 2]``,
-    visibility ``[T, 33]``, detected ``[T]`` bool and the frame size ``(width, height)``."""
-    from mediapipe.python.solutions import pose as mp_pose
-
-    world, image, visibility, detected = [], [], [], []
-    size = (0, 0)
-    with mp_pose.Pose(
-        static_image_mode=False,
-        model_complexity=1,
-        smooth_landmarks=True,
-        enable_segmentation=False,
-        min_detection_confidence=min_detection,
-        min_tracking_confidence=min_tracking,
-    ) as pose:
-        while max_frames is None or len(detected) < max_frames:
-            ok, frame = capture.read()
-            if not ok or frame is None:
-                break
-            if frame.ndim != 3 or frame.shape[2] != 3:
-                raise MotionFileError(
-                    path, f"frame {len(detected)} has shape {frame.shape}, expected colour images"
-                )
-            size = (int(frame.shape[1]), int(frame.shape[0]))
-            result = pose.process(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-            if result.pose_world_landmarks is None or result.pose_landmarks is None:
-                world.append(np.zeros((33, 3)))
-                image.append(np.zeros((33, 2)))
-                visibility.append(np.zeros(33))
-                detected.append(False)
-                continue
-            world.append([(p.x, p.y, p.z) for p in result.pose_world_landmarks.landmark])
-            image.append([(p.x, p.y) for p in result.pose_landmarks.landmark])
-            visibility.append([p.visibility for p in result.pose_landmarks.landmark])
-            detected.append(True)
-    return (
-        np.asarray(world, np.float64).reshape(-1, 33, 3),
-        np.asarray(image, np.float64).reshape(-1, 33, 2),
-        np.asarray(visibility, np.float64).reshape(-1, 33),
-        np.asarray(detected, bool),
-        size,
-    )
