@@ -41,29 +41,23 @@ def parse_utd_name(name: str) -> dict[str, int]:
 
 
 def _load_mat(path: Path) -> dict:
-    """The variables of a MATLAB file (scipy.io.loadmat); any failure is one MotionFileError.
-
-    scipy raises many kinds of exception on damaged files (MatReadError, ValueError,
-    TypeError, struct/zlib errors, MemoryError for absurd sizes ...): while loading, any
-    Exception means the file is unusable.
-    """
-    from scipy.io import loadmat
+    """The variables of a MATLAB v5 file (:mod:`motionvigil.io.matv5`, which never crashes
+    on a damaged file the way ``scipy.io.loadmat`` can); any problem is one MotionFileError."""
+    from motionvigil.io.matv5 import MatFormatError, read_mat_arrays
 
     try:
-        head = path.read_bytes()[:128]
+        raw = path.read_bytes()
     except OSError as exc:
         raise MotionFileError(path, f"cannot read file ({exc.strerror or exc})") from None
+    head = raw[:128]
     if not head:
         raise MotionFileError(path, "file is empty (expected a MATLAB .mat file)")
     if head.startswith(b"\x89HDF") or b"MATLAB 7.3" in head:
         raise MotionFileError(path, "MATLAB v7.3 (HDF5) file: save it with -v7 (MATLAB v5 format) to read it")
-    if not head.startswith(b"MATLAB 5.0 MAT-file"):
-        raise MotionFileError(path, "not a MATLAB v5 .mat file (no 'MATLAB 5.0 MAT-file' header)")
     try:
-        return loadmat(path, variable_names=None)
-    except Exception as exc:  # noqa: BLE001 - see the docstring
-        detail = " ".join(str(exc).split())[:160]
-        raise MotionFileError(path, f"cannot read MATLAB file ({type(exc).__name__}: {detail})") from None
+        return read_mat_arrays(raw)
+    except MatFormatError as exc:
+        raise MotionFileError(path, f"cannot read MATLAB file ({exc})") from None
 
 
 def read_utd_mhad(path: str | Path, *, fps: float = UTD_FPS) -> Motion:
@@ -88,6 +82,8 @@ def read_utd_mhad(path: str | Path, *, fps: float = UTD_FPS) -> Motion:
     if VARIABLE not in variables:
         found = ", ".join(k for k in variables if not k.startswith("__")) or "none"
         raise MotionFileError(path, f"no {VARIABLE!r} variable (found: {found})")
+    if variables[VARIABLE] is None:
+        raise MotionFileError(path, f"{VARIABLE!r} must hold real numbers (it is not a real numeric matrix)")
     skel = np.asarray(variables[VARIABLE])
     if not is_real(skel.dtype):
         raise MotionFileError(path, f"{VARIABLE!r} must hold real numbers, got dtype {skel.dtype}")

@@ -97,7 +97,7 @@ class DetectionSettings:
 
 
 PRESETS = {"tiny": DetectionSettings(), "quick": DetectionSettings(seeds=(0,), procedural_clips_per_class=4,
-                                                                    bootstrap=50, sequences=2)}
+                                                                    bootstrap=50, sequences=2, model_configs=1)}
 
 
 # ----------------------------------------------------------------------------- data

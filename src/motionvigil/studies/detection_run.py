@@ -49,7 +49,7 @@ from motionvigil.studies.detection import (
     sequence_result,
     speed_scorer,
 )
-from motionvigil.studies.detection_model import ModelCache, build_model
+from motionvigil.studies.detection_model import MODEL_GRID, ModelCache, build_model
 
 CONTACT = ("hugging", "shaking hands")
 KINDS = ("model", "kinematic_head", "speed_baseline")
@@ -76,7 +76,7 @@ class Detectors:
             if kind == "model":
                 sbu_train = [p for p in self.data.sbu if p.split == "train"] if key[2] else []
                 built = build_model(train, sbu_train, self.procedural, self.model_cache, self.s.alerts_per_min,
-                                    self.seed)
+                                    self.seed, MODEL_GRID[: self.s.model_configs])
                 pair = built.model.score_pairs if built.model.pair is not None else None
                 scorer = Scorer("model", built.window, built.threshold, built.score, pair)
                 self._built[key] = (scorer, {**built.selection, "calm_score_quantiles":
