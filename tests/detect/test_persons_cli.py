@@ -37,7 +37,7 @@ def test_detect_names_persons(det_dir, bodies, tmp_path, capsys):
     text = capsys.readouterr().out
     assert text.splitlines()[0].startswith(f"{tmp_path / 'three.npz'}: 13.8 s, 3 persons, ")
     assert {"person 4", "person 1", "person 9"} <= {line.split(" s  ")[1].split("  ")[0]
-                                                    for line in text.splitlines()[1:]}
+                                                    for line in text.splitlines()[1:] if " s  " in line}
     assert (tmp_path / "plots" / "three.png").read_bytes()[:4] == b"\x89PNG"
     assert main(["detect", str(det_dir), str(tmp_path / "three.npz"), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)

@@ -94,8 +94,8 @@ def _pair_detector():
     from motionvigil.detect.builtin import load_builtin_detector
 
     detector = load_builtin_detector("cpu")
-    if getattr(detector, "pair_model", None) is None:
-        pytest.skip("the built-in detector has no pair model on this branch (pair scoring: issue 27)")
+    if getattr(detector.head, "pair", None) is None:
+        pytest.skip("the built-in detector has no pair network (rebuild it: make model)")
     return detector
 
 

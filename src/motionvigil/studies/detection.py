@@ -93,6 +93,7 @@ class DetectionSettings:
     bootstrap: int = 1000
     sequences: int = 8  # real_sequences: long motions ...
     clips_per_sequence: int = 12  # ... of this many test clips, 3 of them violent
+    model_configs: int = 4  # the learned model's selection grid: the first this many of MODEL_GRID
     progress: bool = True
 
 
