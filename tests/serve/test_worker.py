@@ -88,6 +88,7 @@ def trimmed(events: list[dict]) -> list[dict]:
 
 def worker(r, det, **config) -> Worker:
     config.setdefault("name", f"w{len(config)}-{time.monotonic_ns() % 10**6}")
+    config.setdefault("max_cameras", 64)
     w = Worker(r, det, WorkerConfig(**config))
     w.heartbeat()
     return w
@@ -243,3 +244,10 @@ def test_more_cameras_than_the_pool_carries_are_refused_up_front(r, detector):
     with pytest.raises(PoolFull, match="2 cameras registered, the live workers carry 2"):
         pub.open("c3")
     assert not r.hexists(KEYS.cameras, "c3")
+
+
+def test_a_worker_measures_the_cameras_it_carries(r, detector):
+    w = worker(r, detector, max_cameras=0)  # 0: measured from its own cost per frame and window
+    assert w.cost is not None and w.config.max_cameras == w.cost.streams(0.8) >= 1
+    assert w.scorer.cascade.counts.windows == 0  # the probe's windows are not counted as traffic
+    assert int(r.hget(KEYS.capacity, w.name)) == w.config.max_cameras

@@ -54,6 +54,8 @@ class ServeConfig:
     drain_timeout_s: float = 5.0
     idle_timeout_s: float = 60.0  # a stream that sends nothing this long is closed (1001, "idle")
     cascade: bool = True  # the violence head gates the encoder (detect/cascade.py)
+    capacity: int | None = None  # streams accepted at most by cost; None: measured at start (serve/capacity.py)
+    utilization: float = 0.8  # the share of the inference core the measured capacity may fill
 
 
 def load_api_keys(path: str | Path) -> tuple[str, ...]:
@@ -113,6 +115,22 @@ class ServeState:
                                     self.metrics)
         self.streams: dict[str, _Stream] = {}
         self.draining = False
+        self.capacity = config.capacity
+        self.cost = None  # the measured StreamCost when the capacity was measured
+
+    async def measure_capacity(self) -> None:
+        """Streams this process carries, from a probe of its own frame and scoring cost."""
+        from motionvigil.serve.capacity import measure
+
+        if self.capacity is not None:
+            return
+        det, cfg = self.detector, self.config
+        self.cost = await asyncio.get_running_loop().run_in_executor(
+            self.batcher.executor, measure, self.scorer.score_windows, det.window, det.stride, cfg.max_batch)
+        self.capacity = self.cost.streams(cfg.utilization)
+        if self.scorer.cascade is not None:  # the probe's windows are not traffic
+            self.scorer.cascade.counts.windows = self.scorer.cascade.counts.embedded = 0
+        log.info("capacity: %d streams (%s)", self.capacity, self.cost.to_json())
 
     def saturated(self) -> str | None:
         """Why a new stream is refused now (None: accept)."""
@@ -120,6 +138,8 @@ class ServeState:
             return "shutting_down"
         if len(self.streams) >= self.config.max_streams:
             return "max_streams"
+        if self.capacity is not None and len(self.streams) >= self.capacity:
+            return "capacity"
         if self.batcher.oldest_wait_s() > self.config.max_queue_s:
             return "inference_backlog"
         return None
@@ -158,7 +178,7 @@ def create_app(detector: Detector, config: ServeConfig | None = None) -> Starlet
     async def healthz(request: Request) -> Response:
         reason = state.saturated()
         body = {"status": "draining" if state.draining else "ok", "streams": len(state.streams),
-                "max_streams": config.max_streams, "accepting": reason is None,
+                "max_streams": config.max_streams, "capacity": state.capacity, "accepting": reason is None,
                 "queued_windows": state.batcher.queued}
         return JSONResponse(body, status_code=503 if state.draining else 200)
 
@@ -224,8 +244,9 @@ def create_app(detector: Detector, config: ServeConfig | None = None) -> Starlet
             return await refuse("duplicate_stream", CLOSE_POLICY, f"stream {stream_id!r} is already open")
         reason = state.saturated()
         if reason is not None:
+            why = f"capacity: {state.capacity} streams at the measured cost" if reason == "capacity" else reason
             return await refuse("saturated", CLOSE_TRY_LATER,
-                                f"server saturated ({reason}); retry later or on another server")
+                                f"server saturated ({why}); retry later or on another server")
         det = state.detector
         me = _Stream(ws, StreamSession(stream_id, det.window, det.stride, det.threshold))
         state.streams[stream_id] = me
@@ -300,6 +321,7 @@ def create_app(detector: Detector, config: ServeConfig | None = None) -> Starlet
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         state.batcher.start()
+        await state.measure_capacity()
         try:
             yield
         finally:

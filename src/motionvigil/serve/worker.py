@@ -112,7 +112,8 @@ class WorkerConfig:
     group: str = "motionvigil"
     prefix: str = DEFAULT_PREFIX
     name: str = ""  # consumer name; default host-pid-random
-    max_cameras: int = 64  # the cameras this worker carries at most (its share of the pool's capacity)
+    max_cameras: int = 0  # the cameras this worker carries at most (its share of the pool's capacity); 0: measured
+    utilization: float = 0.8  # the share of a core the measured max_cameras may fill
     lease_ms: int = 2000  # a dead worker's cameras are taken over after this
     count: int = 40  # entries per camera per read: fairness between cameras
     block_ms: int = 50
@@ -154,6 +155,14 @@ class Worker:
         self.token = f"{self.name}:{random.randrange(16**12):012x}"
         self.keys = Keys(self.config.prefix)
         self.scorer = BatchScorer(detector, cascade=self.config.cascade)
+        self.cost = None
+        if self.config.max_cameras <= 0:  # measured, as serve's capacity (serve/capacity.py)
+            from motionvigil.serve.capacity import measure
+
+            self.cost = measure(self.scorer.score_windows, detector.window, detector.stride, 64)
+            self.config.max_cameras = self.cost.streams(self.config.utilization)
+            if self.scorer.cascade is not None:
+                self.scorer.cascade.counts.windows = self.scorer.cascade.counts.embedded = 0
         self.cameras: dict[str, _Camera] = {}
         self._acquire = client.register_script(ACQUIRE)
         self._release = client.register_script(RELEASE)

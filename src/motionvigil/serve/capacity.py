@@ -1,0 +1,93 @@
+"""How many 20 Hz streams one scoring process carries: measured at start, so overload is
+refused up front instead of accepted and then timed out.
+
+A stream costs, per second, ``20`` frames (parsed, validated, retargeted: the session's
+work) plus ``20 / stride`` windows (scored in batches of ``max_batch``). :func:`measure`
+times both on a synthetic motion with walking, punching and kicking (so the cascade
+gates some windows and not others), on the scorer the process will use, and
+:func:`streams` turns the cost into the streams that fit in ``utilization`` of one core
+(scoring runs on one inference thread). ``serve`` refuses streams beyond it
+(``saturated``, reason ``capacity``); a worker advertises it as its share of the pool.
+The figure is an estimate from this probe: a scene where every window passes the
+cascade's gate costs more (docs/serve.md).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from motionvigil.detect.windows import WindowResult
+from motionvigil.serve.session import StreamSession
+
+FPS = 20.0
+DEFAULT_UTILIZATION = 0.8
+
+
+@dataclass(frozen=True)
+class StreamCost:
+    """Seconds of one core per frame and per window (at batches of ``batch``)."""
+
+    frame_s: float
+    window_s: float
+    batch: int
+    stride: int
+
+    def per_stream_s(self) -> float:
+        """Core seconds one 20 Hz stream needs per second."""
+        return FPS * self.frame_s + FPS / self.stride * self.window_s
+
+    def streams(self, utilization: float = DEFAULT_UTILIZATION) -> int:
+        """Streams that fit in ``utilization`` of one core (at least 1)."""
+        return max(1, math.floor(utilization / max(self.per_stream_s(), 1e-9)))
+
+    def to_json(self) -> dict:
+        return {"frame_ms": round(self.frame_s * 1e3, 4), "window_ms": round(self.window_s * 1e3, 3),
+                "batch": self.batch, "stream_core_fraction": round(self.per_stream_s(), 5),
+                "streams_at_80pct": self.streams()}
+
+
+def probe_motion(frames: int = 400) -> np.ndarray:
+    """A fixed synthetic SMPL-22 motion (walk, punch, kick, wave) at 20 Hz."""
+    from motionvigil.datasets.synthetic import generate_sequence
+
+    rng, parts, total = np.random.default_rng(0), [], 0
+    while total < frames:
+        parts.append(generate_sequence(rng, actions=["walk", "punch", "kick", "wave"]).joints)
+        total += len(parts[-1])
+    return np.concatenate(parts)[:frames]
+
+
+def measure(score: Callable[[Sequence[np.ndarray], Sequence[int]], list[WindowResult]], window: int, stride: int,
+            batch: int, repeats: int = 2) -> StreamCost:
+    """Time the session's frame work and ``score`` on batches of ``batch`` windows (best of ``repeats``)."""
+    joints = probe_motion()
+    t = np.arange(len(joints)) / FPS
+    frame_s = math.inf
+    for _ in range(repeats):
+        session = StreamSession("probe", window, stride, 1.0)
+        session.start({"layout": "smpl22", "fps": FPS})
+        t0 = time.perf_counter()
+        windows: list[np.ndarray] = []
+        starts: list[int] = []
+        for k in range(len(joints)):  # one frame per message, as a camera sends them
+            data = np.concatenate([[t[k]], joints[k].ravel()]).astype("<f4").tobytes()
+            w, s = session.push(*session.parse_binary(data))
+            windows += w
+            starts += s
+        frame_s = min(frame_s, (time.perf_counter() - t0) / len(joints))
+    reps = -(-batch // len(windows))
+    windows, starts = (windows * reps)[:batch], (starts * reps)[:batch]
+    score(windows[:1], starts[:1])  # warm-up
+    calls = max(1, 32 // batch)  # at least 32 windows per timing: one window alone is too short to time
+    window_s = math.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            score(windows, starts)
+        window_s = min(window_s, (time.perf_counter() - t0) / (calls * len(windows)))
+    return StreamCost(frame_s, window_s, batch, stride)
