@@ -55,11 +55,12 @@ def motion(seed: int) -> np.ndarray:
     return generate_sequence(np.random.default_rng(seed), actions=["walk", "punch", "kick", "wave"]).joints
 
 
-def reference(det, joints: np.ndarray, name: str = "ref") -> list[dict]:
-    """serve's session on the same frames (as published: 6 decimals), one at a time, scored
-    by the full detector."""
-    joints = np.asarray(joints, np.float64).round(6)
-    session = StreamSession(name, det.window, det.stride, det.threshold)
+def reference(det, joints: np.ndarray, decimals: int | None = 6) -> list[dict]:
+    """serve's session on the same frames (as published: JSON with 6 decimals, or binary
+    float32 with ``decimals=None``), one at a time, scored by the full detector."""
+    joints = np.asarray(joints, np.float64)
+    joints = joints.round(decimals) if decimals is not None else joints
+    session = StreamSession("ref", det.window, det.stride, det.threshold)
     session.start({"layout": "smpl22", "fps": 20})
     events = []
     for k, j in enumerate(joints):
@@ -251,3 +252,30 @@ def test_a_worker_measures_the_cameras_it_carries(r, detector):
     assert w.cost is not None and w.config.max_cameras == w.cost.streams(0.8) >= 1
     assert w.scorer.cascade.counts.windows == 0  # the probe's windows are not counted as traffic
     assert int(r.hget(KEYS.capacity, w.name)) == w.config.max_cameras
+
+
+def test_serve_relays_its_streams_to_the_same_workers(server, r, detector):
+    """``serve --publish-redis``: a WebSocket stream becomes a camera the workers score."""
+    pytest.importorskip("httpx", reason="starlette's TestClient needs httpx (dev extra)")
+    from starlette.testclient import TestClient
+
+    from motionvigil.serve import ServeConfig, create_app
+
+    joints = motion(1)
+    app = create_app(detector, ServeConfig(publish_redis=server.url))
+    with TestClient(app) as c:
+        with c.websocket_connect("/v1/streams/refused") as ws:  # no live worker yet: refused up front
+            ws.send_json({"type": "start", "layout": "smpl22", "fps": 20})
+            assert ws.receive_json()["code"] == "saturated"
+        w = worker(r, detector)
+        with c.websocket_connect("/v1/streams/door") as ws:
+            ws.send_json({"type": "start", "layout": "smpl22", "fps": 20})
+            assert ws.receive_json()["alerts"] == "redis"
+            for first in range(0, len(joints), 50):
+                part = joints[first : first + 50].astype(np.float32)
+                t = (np.arange(first, first + len(part)) / 20)[:, None]
+                ws.send_bytes(np.concatenate([t, part.reshape(len(part), -1)], axis=1).astype("<f4").tobytes())
+            ws.send_json({"type": "end"})
+            assert ws.receive_json()["type"] == "closed"
+    drain([w], r, len(joints))
+    assert trimmed(alerts(r, "door")) == reference(detector, joints.astype(np.float32), decimals=None)

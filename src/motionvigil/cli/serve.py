@@ -46,7 +46,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                          max_message_bytes=args.max_message_kb * 1024, api_keys=keys,
                          idle_timeout_s=args.idle_timeout, cascade=not args.no_cascade,
                          capacity=None if args.capacity == "auto" else int(args.capacity),
-                         utilization=args.utilization)
+                         utilization=args.utilization, publish_redis=args.publish_redis)
     try:
         serve(detector, args.host, args.port, config, log_level=args.log_level, access_log=args.access_log)
     except OSError as exc:
@@ -101,6 +101,9 @@ def add_serve(sub) -> None:
                         "per frame and per window (further streams are refused, never accepted and then timed out)")
     p.add_argument("--utilization", type=float, default=0.8,
                    help="share of the inference core the measured capacity may fill")
+    p.add_argument("--publish-redis", metavar="URL",
+                   help="score nothing here: relay every stream's frames to the Redis of `motionvigil worker` "
+                        "(alerts then go to its alerts stream)")
     p.add_argument("--no-cascade", action="store_true",
                    help="run the motion encoder on every window, not only on those the violence head gates")
     p.add_argument("--max-message-kb", type=count, default=256, help="largest stream message accepted (KiB)")

@@ -54,6 +54,7 @@ class ServeConfig:
     drain_timeout_s: float = 5.0
     idle_timeout_s: float = 60.0  # a stream that sends nothing this long is closed (1001, "idle")
     cascade: bool = True  # the violence head gates the encoder (detect/cascade.py)
+    publish_redis: str | None = None  # relay streams to the workers' Redis instead of scoring (serve/relay.py)
     capacity: int | None = None  # streams accepted at most by cost; None: measured at start (serve/capacity.py)
     utilization: float = 0.8  # the share of the inference core the measured capacity may fill
 
@@ -116,13 +117,18 @@ class ServeState:
         self.streams: dict[str, _Stream] = {}
         self.draining = False
         self.capacity = config.capacity
+        self.relay = None
+        if config.publish_redis:
+            from motionvigil.serve.relay import RedisRelay
+
+            self.relay = RedisRelay(config.publish_redis)
         self.cost = None  # the measured StreamCost when the capacity was measured
 
     async def measure_capacity(self) -> None:
         """Streams this process carries, from a probe of its own frame and scoring cost."""
         from motionvigil.serve.capacity import measure
 
-        if self.capacity is not None:
+        if self.capacity is not None or self.relay is not None:  # a relay's capacity is the worker pool's
             return
         det, cfg = self.detector, self.config
         self.cost = await asyncio.get_running_loop().run_in_executor(
@@ -293,11 +299,27 @@ def create_app(detector: Detector, config: ServeConfig | None = None) -> Starlet
             else:
                 kind, payload = "frames", session.parse_binary(data or b"")
             if kind == "start":
-                await me.send(session.start(payload))
+                ready = session.start(payload)
+                if state.relay is not None:
+                    try:
+                        await state.relay.open(session)
+                    except ProtocolError as exc:  # the worker pool is full: refused up front
+                        state.metrics.refused["saturated"] += 1
+                        await me.send({"type": "error", "code": exc.code, "message": str(exc)})
+                        await me.finish("closed", CLOSE_TRY_LATER)
+                        return True
+                    ready["alerts"] = "redis"  # the workers raise them, in the alerts stream
+                await me.send(ready)
                 return False
             if kind == "end":
+                if state.relay is not None:
+                    await state.relay.end(session)
                 await me.finish("closed", CLOSE_NORMAL)
                 return True
+            if state.relay is not None:
+                await state.relay.frames(session, *payload)
+                state.metrics.frames_total += len(payload[0])
+                return False
             windows, starts = session.push(*payload)
             state.metrics.frames_total += len(payload[0])
         except ProtocolError as exc:
