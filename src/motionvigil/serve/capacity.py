@@ -80,14 +80,14 @@ def measure(score: Callable[[Sequence[np.ndarray], Sequence[int]], list[WindowRe
             windows += w
             starts += s
         frame_s = min(frame_s, (time.perf_counter() - t0) / len(joints))
-    reps = -(-batch // len(windows))
-    windows, starts = (windows * reps)[:batch], (starts * reps)[:batch]
+    n = max(batch, len(windows))  # every probe window at least once, in calls of `batch` windows
+    reps = -(-n // len(windows))
+    windows, starts = (windows * reps)[:n], (starts * reps)[:n]
     score(windows[:1], starts[:1])  # warm-up
-    calls = max(1, 32 // batch)  # at least 32 windows per timing: one window alone is too short to time
     window_s = math.inf
     for _ in range(repeats):
         t0 = time.perf_counter()
-        for _ in range(calls):
-            score(windows, starts)
-        window_s = min(window_s, (time.perf_counter() - t0) / (calls * len(windows)))
+        for i in range(0, n, batch):
+            score(windows[i : i + batch], starts[i : i + batch])
+        window_s = min(window_s, (time.perf_counter() - t0) / n)
     return StreamCost(frame_s, window_s, batch, stride)
