@@ -60,3 +60,13 @@ def test_the_capacity_is_measured_at_start(detector):
     off = create_app(detector, ServeConfig(max_batch=1, max_wait_ms=0, cascade=False))
     with TestClient(off):
         assert off.state.serve.cost.batch == 1
+
+
+def test_the_capacity_follows_the_cpu_the_streams_really_use():
+    from motionvigil.serve.capacity import CpuMeter, refined
+
+    assert refined(100, cpu_fraction=0.4, streams=20, utilization=0.8) == 40  # 0.02 of a core per stream
+    assert refined(30, cpu_fraction=0.4, streams=20, utilization=0.8) == 30  # never above the probe's
+    assert refined(100, cpu_fraction=0.4, streams=4) == 100  # too little load to measure
+    assert refined(100, cpu_fraction=2.0, streams=10, utilization=0.1) == 1
+    assert CpuMeter().sample() >= 0

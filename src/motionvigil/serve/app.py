@@ -123,6 +123,7 @@ class ServeState:
 
             self.relay = RedisRelay(config.publish_redis)
         self.cost = None  # the measured StreamCost when the capacity was measured
+        self.probed_capacity = config.capacity
 
     async def measure_capacity(self) -> None:
         """Streams this process carries, from a probe of its own frame and scoring cost."""
@@ -133,10 +134,22 @@ class ServeState:
         det, cfg = self.detector, self.config
         self.cost = await asyncio.get_running_loop().run_in_executor(
             self.batcher.executor, measure, self.scorer.score_windows, det.window, det.stride, cfg.max_batch)
-        self.capacity = self.cost.streams(cfg.utilization)
+        self.capacity = self.probed_capacity = self.cost.streams(cfg.utilization)
         if self.scorer.cascade is not None:  # the probe's windows are not traffic
             self.scorer.cascade.counts.windows = self.scorer.cascade.counts.embedded = 0
         log.info("capacity: %d streams (%s)", self.capacity, self.cost.to_json())
+
+    async def refine_capacity(self, every_s: float = 5.0) -> None:
+        """Every ``every_s``: lower the measured capacity to what this process's CPU time per
+        open stream says (serve/capacity.py, ``refined``); runs until cancelled."""
+        from motionvigil.serve.capacity import CpuMeter, refined
+
+        meter = CpuMeter()
+        while True:
+            await asyncio.sleep(every_s)
+            if self.cost is not None:
+                self.capacity = refined(self.probed_capacity, meter.sample(), len(self.streams),
+                                        self.config.utilization)
 
     def saturated(self) -> str | None:
         """Why a new stream is refused now (None: accept)."""
@@ -344,9 +357,11 @@ def create_app(detector: Detector, config: ServeConfig | None = None) -> Starlet
     async def lifespan(app: Starlette):
         state.batcher.start()
         await state.measure_capacity()
+        refine = asyncio.get_running_loop().create_task(state.refine_capacity(), name="motionvigil-capacity")
         try:
             yield
         finally:
+            refine.cancel()
             await state.drain()
             await state.batcher.stop()
 

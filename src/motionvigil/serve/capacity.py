@@ -9,7 +9,9 @@ gates some windows and not others), on the scorer the process will use, and
 (scoring runs on one inference thread). ``serve`` refuses streams beyond it
 (``saturated``, reason ``capacity``); a worker advertises it as its share of the pool.
 The figure is an estimate from this probe: a scene where every window passes the
-cascade's gate costs more (docs/serve.md).
+cascade's gate costs more, and the probe does not see the WebSocket transport or the
+event loop. So, once streams run, :func:`refined` lowers it to what the process's own CPU
+time per open stream says (:class:`CpuMeter`), never raising it above the probe's.
 """
 
 from __future__ import annotations
@@ -91,3 +93,27 @@ def measure(score: Callable[[Sequence[np.ndarray], Sequence[int]], list[WindowRe
             score(windows[i : i + batch], starts[i : i + batch])
         window_s = min(window_s, (time.perf_counter() - t0) / n)
     return StreamCost(frame_s, window_s, batch, stride)
+
+
+class CpuMeter:
+    """CPU seconds of this process (all threads) per wall second, between samples."""
+
+    def __init__(self) -> None:
+        self._wall, self._cpu = time.monotonic(), time.process_time()
+
+    def sample(self) -> float:
+        wall, cpu = time.monotonic(), time.process_time()
+        out = (cpu - self._cpu) / max(wall - self._wall, 1e-9)
+        self._wall, self._cpu = wall, cpu
+        return out
+
+
+def refined(probed: int, cpu_fraction: float, streams: int, utilization: float = DEFAULT_UTILIZATION,
+            min_streams: int = 8) -> int:
+    """The capacity given the probe's figure and the CPU (cores) the process used with
+    ``streams`` open: ``utilization / (cpu_fraction / streams)``, never above ``probed`` and
+    never below 1; the probe's figure alone while fewer than ``min_streams`` run (too little
+    load to measure)."""
+    if streams < min_streams or cpu_fraction <= 0:
+        return probed
+    return max(1, min(probed, math.floor(utilization * streams / cpu_fraction)))
