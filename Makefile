@@ -136,9 +136,11 @@ bench: $(VENV)/.installed-dev
 	$(BENCH)/io_bench.py --output $(RESULTS)/bench/io.json > /dev/null
 	$(BENCH)/persons_bench.py --output $(RESULTS)/bench/persons.json > /dev/null
 	mkdir -p $(RESULTS)/serve
-	$(BENCH)/serve_bench.py --streams 200 --seconds 15 --output $(RESULTS)/serve/serve_bench_200_streams.json > /dev/null
-	$(BENCH)/serve_bench.py --streams 200 --seconds 15 --search 25,50,75,100,150,200 --output $(RESULTS)/serve/serve_bench_search.json > /dev/null
-	$(BENCH)/serve_bench.py --streams 10 --seconds 15 --modes off --search 10,20,30,40 --output $(RESULTS)/serve/serve_bench_search_off.json > /dev/null
+	$(BENCH)/serve_bench.py --streams 200 --seconds 15 --capacity 100000 --output $(RESULTS)/serve/serve_bench_200_streams.json > /dev/null
+	$(BENCH)/serve_bench.py --streams 200 --seconds 15 --capacity 100000 --search 25,50,75,100,150,200 --output $(RESULTS)/serve/serve_bench_search.json > /dev/null
+	$(BENCH)/serve_bench.py --streams 10 --seconds 15 --capacity 100000 --modes off --search 10,20,30,40 --output $(RESULTS)/serve/serve_bench_search_off.json > /dev/null
+	$(BENCH)/serve_bench.py --streams 200 --seconds 15 --detector builtin --modes on,off --cascade on,off --output $(RESULTS)/serve/serve_bench_cascade.json > /dev/null
+	$(BENCH)/worker_bench.py --streams 20 --seconds 20 --workers 2 --kill-one --output $(RESULTS)/serve/worker.json > /dev/null
 	$(BENCH)/encoder_bench.py --output $(RESULTS)/serve/encoder_bench_run1.json > /dev/null
 	$(BENCH)/encoder_bench.py --output $(RESULTS)/serve/encoder_bench.json > /dev/null
 

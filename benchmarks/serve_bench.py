@@ -18,6 +18,12 @@ off = one window per encoder call):
   cost (an estimate: cost measured, capacity extrapolated);
 - ``sustained``: every stream accepted, 0 frames lost, every window received, p99 < 250 ms.
 
+``--detector builtin`` serves the built-in detector (its violence head gates the encoder: the
+cascade) instead of the random tiny prototype detector; ``--cascade on,off`` runs each mode with
+the cascade on and off (``serve --no-cascade``) and reports the encoder windows it saved (from
+``/metrics``). The server refuses streams beyond its measured capacity (``refused``), unless
+``--capacity`` is given.
+
 ``--search 50,100,200,300`` also finds, per mode, the largest listed stream count that
 is sustained (stops at the first that is not). Every loop is bounded by the stream
 count and the duration; the run stops by itself. Loopback only.
@@ -42,6 +48,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -77,15 +84,17 @@ def motion(frames: int) -> np.ndarray:
     return np.concatenate(parts)[:frames]
 
 
-def start_server(det: Path, batching: bool, streams: int, threads: int, max_batch: int,
-                 max_wait_ms: float) -> tuple[subprocess.Popen, int]:
+def start_server(det: Path | None, batching: bool, streams: int, threads: int, max_batch: int,
+                 max_wait_ms: float, cascade: bool = True, capacity: str = "auto") -> tuple[subprocess.Popen, int]:
     src = str(Path(__file__).resolve().parents[1] / "src")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH", "")) if p))
-    cmd = [sys.executable, "-m", "motionvigil.cli", "serve", str(det), "--host", "127.0.0.1", "--port", "0",
-           "--threads", str(threads), "--max-streams", str(streams + 16), "--log-level", "warning",
-           "--max-batch", str(max_batch), "--max-wait-ms", str(max_wait_ms)]
+    cmd = [sys.executable, "-m", "motionvigil.cli", "serve", *([str(det)] if det else []), "--host", "127.0.0.1",
+           "--port", "0", "--threads", str(threads), "--max-streams", str(streams + 16), "--log-level", "warning",
+           "--max-batch", str(max_batch), "--max-wait-ms", str(max_wait_ms), "--capacity", capacity]
     if not batching:
         cmd.append("--no-batching")
+    if not cascade:
+        cmd.append("--no-cascade")
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     line = proc.stdout.readline()
     if "listening on" not in line:
@@ -170,14 +179,25 @@ async def drive(url: str, streams: int, seconds: float, window: int, stride: int
     return out
 
 
-def run_mode(det: Path, batching: bool, args, streams: int) -> dict:
-    proc, port = start_server(det, batching, streams, args.threads, args.max_batch, args.max_wait_ms)
+def server_metrics(port: int) -> dict[str, float]:
+    """The unlabelled series of the server's /metrics."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as resp:  # noqa: S310 - loopback
+        lines = resp.read().decode().splitlines()
+    return {k: float(v) for k, v in (ln.split(" ", 1) for ln in lines if ln and not ln.startswith("#") and "{" not in ln)}
+
+
+def run_mode(det: Path | None, batching: bool, args, streams: int, cascade: bool = True) -> dict:
+    proc, port = start_server(det, batching, streams, args.threads, args.max_batch, args.max_wait_ms, cascade,
+                              args.capacity)
     try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=30) as resp:  # noqa: S310
+            health = json.loads(resp.read())
         cpu0, client0, wall0 = cpu_seconds(proc.pid), sum(os.times()[:2]), time.perf_counter()
         res = asyncio.run(drive(f"ws://127.0.0.1:{port}", streams, args.seconds, 64, 10))
         wall = time.perf_counter() - wall0
         server_cpu = cpu_seconds(proc.pid) - cpu0
         client_cpu = sum(os.times()[:2]) - client0
+        series = server_metrics(port)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -190,8 +210,15 @@ def run_mode(det: Path, batching: bool, args, streams: int) -> dict:
     pct = (lambda a, q: round(float(np.percentile(a, q)), 1) if len(a) else None)
     lost = res["sent"] - res["received"]
     p99 = pct(lat, 99)
+    encoded = series.get("motionvigil_serve_encoder_windows_total")
+    saved = series.get("motionvigil_serve_encoder_windows_saved_total")
     return {
-        "micro_batching": batching, "streams": streams, "accepted": res["accepted"], "refused": res["refused"],
+        "micro_batching": batching, "cascade": cascade, "capacity": health.get("capacity"),
+        "encoder_windows": None if encoded is None else int(encoded),
+        "encoder_windows_saved": None if saved is None else int(saved),
+        "encoder_calls_saved_fraction": round(saved / (saved + encoded), 3) if encoded is not None and saved + encoded
+        else None,
+        "streams": streams, "accepted": res["accepted"], "refused": res["refused"],
         "failed": res["failed"], "frames_sent": res["sent"], "frames_received": res["received"], "frames_lost": lost,
         "windows_received": res["windows"], "windows_expected": res["windows_expected"],
         "windows_per_s": round(res["windows"] / max(res["elapsed_s"], 1e-9), 1),
@@ -204,6 +231,7 @@ def run_mode(det: Path, batching: bool, args, streams: int) -> dict:
         # a stream completes FPS / stride = 2 windows per second
         "streams_per_server_core_estimate": round(1.0 / (server_cpu / res["windows"] * FPS / 10), 1)
         if res["windows"] else None,
+        # accepted streams only: refused ones sent nothing (refused up front, never accepted and timed out)
         "sustained": bool(res["accepted"] == streams and lost == 0 and res["windows"] == res["windows_expected"]
                           and p99 is not None and p99 < P99_LIMIT_MS),
         "errors": res["errors"][:3],
@@ -220,29 +248,39 @@ def main() -> None:
     p.add_argument("--search", help="comma-separated stream counts: the largest sustained per mode")
     p.add_argument("--no-compare", action="store_true", help="micro-batching on only")
     p.add_argument("--modes", default="on,off", help="micro-batching modes to run: on, off or on,off")
+    p.add_argument("--detector", choices=["random", "builtin"], default="random",
+                   help="random: a randomly initialised tiny prototype detector (no head, so no cascade); "
+                        "builtin: the built-in detector (violence head + tiny encoder)")
+    p.add_argument("--cascade", default="on", help="cascade modes to run: on, off or on,off")
+    p.add_argument("--capacity", default="auto", help="the server's --capacity (auto: measured; a number: fixed)")
+    p.add_argument("--note", help="a remark stored in the JSON (e.g. that the machine was shared)")
     p.add_argument("--output", help="also write the JSON to this file (atomically)")
     args = p.parse_args()
     machine = machine_info()  # before the runs: the torch.mm speed is measured in this process
     with tempfile.TemporaryDirectory(prefix="serve-bench-") as tmp:
-        det = Path(tmp) / "det"
-        build_detector(det)
+        det = None
+        if args.detector == "random":
+            det = Path(tmp) / "det"
+            build_detector(det)
         modes = [m == "on" for m in args.modes.split(",")]
+        cascades = [c == "on" for c in args.cascade.split(",")]
         if args.no_compare:
             modes = [True]
-        report = {"platform": platform.platform(), "cpus": os.cpu_count(), "preset": "tiny",
+        report = {**({"note": args.note} if args.note else {}), "platform": platform.platform(), "cpus": os.cpu_count(), "preset": "tiny",
                   "load_average_at_start": os.getloadavg(),
                   "seconds": args.seconds, "server_threads": args.threads, "machine": machine,
                   "settings": {"streams": args.streams, "seconds": args.seconds, "threads": args.threads,
                                "max_batch": args.max_batch, "max_wait_ms": args.max_wait_ms,
-                               "search": args.search, "modes": args.modes, "no_compare": args.no_compare},
-                  "runs": [run_mode(det, m, args, args.streams) for m in modes]}
+                               "search": args.search, "modes": args.modes, "no_compare": args.no_compare,
+                               "detector": args.detector, "cascade": args.cascade, "capacity": args.capacity},
+                  "runs": [run_mode(det, m, args, args.streams, c) for m in modes for c in cascades]}
         if args.search:
             counts = sorted(int(c) for c in args.search.split(","))
             report["search"] = {}
             for mode in modes:
                 best, tried = 0, []
                 for n in counts:  # bounded: the listed counts, stops at the first failure
-                    r = run_mode(det, mode, args, n)
+                    r = run_mode(det, mode, args, n, cascades[0])
                     tried.append({k: r[k] for k in ("streams", "frames_lost", "latency_ms", "sustained",
                                                    "server_cpu_pct", "client_cpu_pct")})
                     if not r["sustained"]:

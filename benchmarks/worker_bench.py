@@ -193,11 +193,13 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--kill-one", action="store_true", help="kill -9 one worker halfway through the live run")
     p.add_argument("--no-throughput", action="store_true", help="skip the 1-worker / N-worker backlog drains")
+    p.add_argument("--note", help="a remark added to the JSON's note (e.g. that the machine was shared)")
     p.add_argument("--output", help="also write the JSON to this file (atomically)")
     args = p.parse_args()
     machine = machine_info()
     report = {"cores": os.cpu_count(), "load_average_at_start": os.getloadavg(), "machine": machine,
-              "note": "workers, Redis and the publishing client share the machine's cores",
+              "note": "workers, Redis and the publishing client share the machine's cores"
+              + (f"; {args.note}" if args.note else ""),
               "settings": {k: getattr(args, k) for k in ("streams", "seconds", "workers", "kill_one", "no_throughput")}}
     clips = motions(args.seconds)
     scorer = BatchScorer(load_builtin_detector(), cascade=True)

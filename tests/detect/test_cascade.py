@@ -94,3 +94,19 @@ def test_same_alerts_on_the_detection_studys_sequences(builtin, shared_data):
         windows, alerting = windows + n, alerting + a
     assert alerting > 0 and cascade.counts.embedded < windows
     print(f"cascade: {windows} windows, {cascade.counts.embedded} embedded, {alerting} alerting")
+
+
+def test_serves_batched_scorer_with_the_cascade_gives_the_same_alerts(builtin):
+    """serve and worker score through BatchScorer: the cascade there changes no alert either."""
+    from motionvigil.serve.fastpath import BatchScorer
+
+    joints = np.concatenate([generate_sequence(np.random.default_rng(s), actions=["walk", "punch", "kick", "wave"]
+                                               ).joints for s in (0, 1)])
+    windows, starts = windows_of(joints, builtin)
+    on = BatchScorer(builtin, cascade=True)
+    full = BatchScorer(builtin).score_windows(windows, starts)
+    cut = on.score_windows(windows, starts)
+    assert sum(r.alert for r in full) > 0
+    assert [r.violence for r in cut] == pytest.approx([r.violence for r in full], abs=1e-12)
+    assert alert_segments(cut) == alert_segments(full)
+    assert 0 < on.cascade.counts.embedded < len(windows)

@@ -55,11 +55,12 @@ def motion(seed: int) -> np.ndarray:
     return generate_sequence(np.random.default_rng(seed), actions=["walk", "punch", "kick", "wave"]).joints
 
 
-def reference(det, joints: np.ndarray, name: str = "ref") -> list[dict]:
-    """serve's session on the same frames (as published: 6 decimals), one at a time, scored
-    by the full detector."""
-    joints = np.asarray(joints, np.float64).round(6)
-    session = StreamSession(name, det.window, det.stride, det.threshold)
+def reference(det, joints: np.ndarray, decimals: int | None = 6) -> list[dict]:
+    """serve's session on the same frames (as published: JSON with 6 decimals, or binary
+    float32 with ``decimals=None``), one at a time, scored by the full detector."""
+    joints = np.asarray(joints, np.float64)
+    joints = joints.round(decimals) if decimals is not None else joints
+    session = StreamSession("ref", det.window, det.stride, det.threshold)
     session.start({"layout": "smpl22", "fps": 20})
     events = []
     for k, j in enumerate(joints):
@@ -88,6 +89,7 @@ def trimmed(events: list[dict]) -> list[dict]:
 
 def worker(r, det, **config) -> Worker:
     config.setdefault("name", f"w{len(config)}-{time.monotonic_ns() % 10**6}")
+    config.setdefault("max_cameras", 64)
     w = Worker(r, det, WorkerConfig(**config))
     w.heartbeat()
     return w
@@ -212,6 +214,27 @@ def test_a_slow_worker_is_fenced_off_and_its_camera_redone_once(r, detector):
     assert int(r.hget(KEYS.stats, "frames")) == len(joints)
 
 
+def test_a_stalled_worker_cannot_commit_after_the_camera_came_back_free(r, detector):
+    """A stalls past its lease, B takes the camera, commits and gives it back; A wakes up,
+    finds the lease free, but its work does not follow the last commit: refused."""
+    a = worker(r, detector, name="stalled", lease_ms=300)
+    pub = FramePublisher(r)
+    joints = motion(1)
+    publish(pub, "cam", joints)
+    a.step()
+    a.balance(a.heartbeat())
+    batch = a.read()
+    time.sleep(0.5)
+    b = worker(r, detector, name="other", lease_ms=300)
+    for _ in range(3):
+        b.step()
+    b.release_all()
+    assert a.process(batch) and a.fenced == 1 and "cam" not in a.cameras
+    drain([a], r, len(joints))  # A takes the camera again, from the checkpoint
+    assert int(r.hget(KEYS.stats, "frames")) == len(joints)
+    assert trimmed(alerts(r)) == reference(detector, joints)
+
+
 def test_redis_restart_mid_run_loses_nothing(server, r, detector):
     w = worker(r, detector)
     pub = FramePublisher(r)
@@ -243,6 +266,87 @@ def test_more_cameras_than_the_pool_carries_are_refused_up_front(r, detector):
     with pytest.raises(PoolFull, match="2 cameras registered, the live workers carry 2"):
         pub.open("c3")
     assert not r.hexists(KEYS.cameras, "c3")
+
+
+def test_a_worker_measures_the_cameras_it_carries(r, detector):
+    w = worker(r, detector, max_cameras=0)  # 0: measured from its own cost per frame and window
+    assert w.cost is not None and w.config.max_cameras == w.cost.streams(0.8) >= 1
+    assert w.scorer.cascade.counts.windows == 0  # the probe's windows are not counted as traffic
+    assert int(r.hget(KEYS.capacity, w.name)) == w.config.max_cameras
+
+
+def test_serve_relays_its_streams_to_the_same_workers(server, r, detector):
+    """``serve --publish-redis``: a WebSocket stream becomes a camera the workers score."""
+    pytest.importorskip("httpx", reason="starlette's TestClient needs httpx (dev extra)")
+    from starlette.testclient import TestClient
+
+    from motionvigil.serve import ServeConfig, create_app
+
+    joints = motion(1)
+    app = create_app(detector, ServeConfig(publish_redis=server.url))
+    with TestClient(app) as c:
+        with c.websocket_connect("/v1/streams/refused") as ws:  # no live worker yet: refused up front
+            ws.send_json({"type": "start", "layout": "smpl22", "fps": 20})
+            assert ws.receive_json()["code"] == "saturated"
+        w = worker(r, detector)
+        with c.websocket_connect("/v1/streams/door") as ws:
+            ws.send_json({"type": "start", "layout": "smpl22", "fps": 20})
+            assert ws.receive_json()["alerts"] == "redis"
+            for first in range(0, len(joints), 50):
+                part = joints[first : first + 50].astype(np.float32)
+                t = (np.arange(first, first + len(part)) / 20)[:, None]
+                ws.send_bytes(np.concatenate([t, part.reshape(len(part), -1)], axis=1).astype("<f4").tobytes())
+            ws.send_json({"type": "end"})
+            assert ws.receive_json()["type"] == "closed"
+    drain([w], r, len(joints))
+    assert trimmed(alerts(r, "door")) == reference(detector, joints.astype(np.float32), decimals=None)
+
+
+class _Hook:
+    """A local HTTP endpoint that answers 500 to the first ``fail`` POSTs, then 200."""
+
+    def __init__(self, fail: int):
+        import http.server
+
+        hook = self
+        self.fail, self.received = fail, []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's name
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                hook.received.append((self.headers["Idempotency-Key"], json.loads(body)))
+                code = 500 if len(hook.received) <= hook.fail else 200
+                self.send_response(code)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/alerts"
+
+    def close(self):
+        self.server.shutdown()
+
+
+def test_webhook_retries_then_delivers_and_sets_aside_what_keeps_failing(r):
+    from motionvigil.serve.webhook import WebhookSender
+
+    r.xadd(KEYS.alerts, {"id": "cam:10:start", "alert": json.dumps({"id": "cam:10", "event": "start"})})
+    hook = _Hook(fail=2)
+    try:
+        sender = WebhookSender(r, hook.url, "w", retries=3, backoff_s=0.01)
+        assert sender.step(block_ms=10) == 1
+        assert [k for k, _ in hook.received] == ["cam:10:start"] * 3 and sender.sent == 1
+        assert r.xpending(KEYS.alerts, "webhook")["pending"] == 0
+        hook.fail = 10**6  # from now on every POST fails
+        r.xadd(KEYS.alerts, {"id": "cam:30:start", "alert": json.dumps({"id": "cam:30", "event": "start"})})
+        sender.step(block_ms=10)
+        failed = r.xrange("mv:webhook_failed")
+        assert len(failed) == 1 and failed[0][1][b"id"] == b"cam:30:start" and b"500" in failed[0][1][b"error"]
+    finally:
+        hook.close()
 
 
 @pytest.fixture(scope="module")

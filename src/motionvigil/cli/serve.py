@@ -46,7 +46,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
                          max_wait_ms=0.0 if args.no_batching else args.max_wait_ms,
                          max_message_bytes=args.max_message_kb * 1024, api_keys=keys,
                          idle_timeout_s=args.idle_timeout, cascade=not args.no_cascade,
-                         feedback_db=args.feedback_db)
+                         feedback_db=args.feedback_db,
+                         capacity=None if args.capacity == "auto" else int(args.capacity),
+                         utilization=args.utilization, publish_redis=args.publish_redis)
     try:
         serve(detector, args.host, args.port, config, log_level=args.log_level, access_log=args.access_log)
     except FeedbackError as exc:
@@ -100,6 +102,14 @@ def add_serve(sub) -> None:
     p.add_argument("--max-wait-ms", type=float, default=5.0,
                    help="how long a completed window may wait for others to share its encoder call")
     p.add_argument("--no-batching", action="store_true", help="one window per encoder call (for comparison)")
+    p.add_argument("--capacity", default="auto", type=_capacity, metavar="N|auto",
+                   help="streams accepted at most by cost; auto: measured at start from this process's own cost "
+                        "per frame and per window (further streams are refused, never accepted and then timed out)")
+    p.add_argument("--utilization", type=float, default=0.8,
+                   help="share of the inference core the measured capacity may fill")
+    p.add_argument("--publish-redis", metavar="URL",
+                   help="score nothing here: relay every stream's frames to the Redis of `motionvigil worker` "
+                        "(alerts then go to its alerts stream)")
     p.add_argument("--no-cascade", action="store_true",
                    help="run the motion encoder on every window, not only on those the violence head gates")
     p.add_argument("--max-message-kb", type=count, default=256, help="largest stream message accepted (KiB)")
@@ -123,3 +133,9 @@ def _add_export(sub) -> None:
     p.add_argument("--onnx", "-o", "--output", dest="onnx", required=True, metavar="OUT.onnx",
                    help="ONNX file to write")
     p.set_defaults(func=cmd_export)
+
+
+def _capacity(text: str) -> str:
+    if text == "auto":
+        return text
+    return str(count(text))

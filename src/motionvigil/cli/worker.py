@@ -37,7 +37,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
         from motionvigil.detect.builtin import load_builtin_detector
 
         detector = load_builtin_detector(args.device)
-    config = WorkerConfig(group=args.group, prefix=args.prefix, name=args.name or "", max_cameras=args.max_cameras,
+    config = WorkerConfig(group=args.group, prefix=args.prefix, name=args.name or "",
+                          max_cameras=0 if args.max_cameras == "auto" else int(args.max_cameras),
                           lease_ms=args.lease_ms, idle_close_s=args.idle_close, cascade=not args.no_cascade)
     try:
         client = connect(args.redis)
@@ -55,7 +56,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         threads.append(threading.Thread(target=sender.run, args=(stop,), name="motionvigil-webhook", daemon=True))
         threads[-1].start()
     print(f"motionvigil worker: {worker.name} consuming {args.prefix}:cam:*:frames as group {args.group!r} "
-          f"(up to {args.max_cameras} cameras{', webhook on' if args.webhook else ''})", flush=True)
+          f"(up to {worker.config.max_cameras} cameras{', webhook on' if args.webhook else ''})", flush=True)
     worker.run(stop)
     for t in threads:
         t.join(timeout=10)
@@ -71,8 +72,9 @@ def add_worker(sub) -> None:
     p.add_argument("--group", default="motionvigil", help="consumer group of the camera streams")
     p.add_argument("--prefix", default="mv", help="key prefix (frames at PREFIX:cam:{CAMERA}:frames)")
     p.add_argument("--name", help="consumer name (default: host-pid-random)")
-    p.add_argument("--max-cameras", type=count, default=64,
-                   help="cameras this worker carries at most; the pool refuses cameras beyond the sum")
+    p.add_argument("--max-cameras", type=_cameras, default="auto", metavar="N|auto",
+                   help="cameras this worker carries at most (auto: measured at start from its own cost per frame "
+                        "and window); the pool refuses cameras beyond the live workers' sum")
     p.add_argument("--lease-ms", type=count, default=2000,
                    help="a dead worker's cameras are taken over after this many milliseconds")
     p.add_argument("--idle-close", type=float, default=10.0, metavar="S",
@@ -83,3 +85,7 @@ def add_worker(sub) -> None:
     p.add_argument("--threads", type=count, help="torch threads for inference (default: torch's)")
     add_device(p)
     p.set_defaults(func=cmd_worker)
+
+
+def _cameras(text: str) -> str:
+    return text if text == "auto" else str(count(text))

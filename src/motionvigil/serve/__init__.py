@@ -6,6 +6,11 @@
 - :mod:`.batcher`: cross-stream micro-batching of windows into encoder calls.
 - :mod:`.metrics`: Prometheus text metrics.
 - :mod:`.server`: uvicorn, the listening socket, the loopback rule, SIGTERM.
+- :mod:`.capacity`: the streams a process carries, measured; overload is refused up front.
+- ``motionvigil worker`` (the ``worker`` extra): :mod:`.broker` (Redis keys, frame entries,
+  admission), :mod:`.worker` (leases, consumer group, fenced atomic commits, takeover),
+  :mod:`.checkpoint`, :mod:`.webhook`, :mod:`.relay` (``serve --publish-redis``) and
+  :mod:`.redis_server` (a private redis-server for tests and benchmarks).
 
 - :mod:`.feedback`, :mod:`.recorder`, :mod:`.ui`, :mod:`.alert_ids`: the operator console
   (``/ui``), stored alerts and verdicts (SQLite), stable alert ids.

@@ -58,6 +58,9 @@ class ServeConfig:
     idle_timeout_s: float = 60.0  # a stream that sends nothing this long is closed (1001, "idle")
     cascade: bool = True  # the violence head gates the encoder (detect/cascade.py)
     feedback_db: str | None = None  # SQLite file of alerts and verdicts (None: kept in memory)
+    publish_redis: str | None = None  # relay streams to the workers' Redis instead of scoring (serve/relay.py)
+    capacity: int | None = None  # streams accepted at most by cost; None: measured at start (serve/capacity.py)
+    utilization: float = 0.8  # the share of the inference core the measured capacity may fill
 
 
 def load_api_keys(path: str | Path) -> tuple[str, ...]:
@@ -122,6 +125,14 @@ class ServeState:
         self.streams: dict[str, _Stream] = {}
         self.draining = False
         self.console = Console(detector, FeedbackStore(config.feedback_db), self._describe)
+        self.capacity = config.capacity
+        self.relay = None
+        if config.publish_redis:
+            from motionvigil.serve.relay import RedisRelay
+
+            self.relay = RedisRelay(config.publish_redis)
+        self.cost = None  # the measured StreamCost when the capacity was measured
+        self.probed_capacity = config.capacity
 
     def _describe(self, stream_id: str) -> dict[str, Any]:
         stream = self.streams.get(stream_id)
@@ -130,12 +141,40 @@ class ServeState:
         s = stream.session
         return {"layout": s.layout.name if s.layout else None, "fps": s.fps, "frames": s.frames, "windows": s.windows}
 
+    async def measure_capacity(self) -> None:
+        """Streams this process carries, from a probe of its own frame and scoring cost."""
+        from motionvigil.serve.capacity import measure
+
+        if self.capacity is not None or self.relay is not None:  # a relay's capacity is the worker pool's
+            return
+        det, cfg = self.detector, self.config
+        self.cost = await asyncio.get_running_loop().run_in_executor(
+            self.batcher.executor, measure, self.scorer.score_windows, det.window, det.stride, cfg.max_batch)
+        self.capacity = self.probed_capacity = self.cost.streams(cfg.utilization)
+        if self.scorer.cascade is not None:  # the probe's windows are not traffic
+            self.scorer.cascade.counts.windows = self.scorer.cascade.counts.embedded = 0
+        log.info("capacity: %d streams (%s)", self.capacity, self.cost.to_json())
+
+    async def refine_capacity(self, every_s: float = 5.0) -> None:
+        """Every ``every_s``: lower the measured capacity to what this process's CPU time per
+        open stream says (serve/capacity.py, ``refined``); runs until cancelled."""
+        from motionvigil.serve.capacity import CpuMeter, refined
+
+        meter = CpuMeter()
+        while True:
+            await asyncio.sleep(every_s)
+            if self.cost is not None:
+                self.capacity = refined(self.probed_capacity, meter.sample(), len(self.streams),
+                                        self.config.utilization)
+
     def saturated(self) -> str | None:
         """Why a new stream is refused now (None: accept)."""
         if self.draining:
             return "shutting_down"
         if len(self.streams) >= self.config.max_streams:
             return "max_streams"
+        if self.capacity is not None and len(self.streams) >= self.capacity:
+            return "capacity"
         if self.batcher.oldest_wait_s() > self.config.max_queue_s:
             return "inference_backlog"
         return None
@@ -175,7 +214,7 @@ def create_app(detector: Detector, config: ServeConfig | None = None) -> Starlet
     async def healthz(request: Request) -> Response:
         reason = state.saturated()
         body = {"status": "draining" if state.draining else "ok", "streams": len(state.streams),
-                "max_streams": config.max_streams, "accepting": reason is None,
+                "max_streams": config.max_streams, "capacity": state.capacity, "accepting": reason is None,
                 "queued_windows": state.batcher.queued}
         return JSONResponse(body, status_code=503 if state.draining else 200)
 
@@ -241,8 +280,9 @@ def create_app(detector: Detector, config: ServeConfig | None = None) -> Starlet
             return await refuse("duplicate_stream", CLOSE_POLICY, f"stream {stream_id!r} is already open")
         reason = state.saturated()
         if reason is not None:
+            why = f"capacity: {state.capacity} streams at the measured cost" if reason == "capacity" else reason
             return await refuse("saturated", CLOSE_TRY_LATER,
-                                f"server saturated ({reason}); retry later or on another server")
+                                f"server saturated ({why}); retry later or on another server")
         det = state.detector
         me = _Stream(ws, StreamSession(stream_id, det.window, det.stride, det.threshold), state.console)
         state.streams[stream_id] = me
@@ -291,11 +331,27 @@ def create_app(detector: Detector, config: ServeConfig | None = None) -> Starlet
             else:
                 kind, payload = "frames", session.parse_binary(data or b"")
             if kind == "start":
-                await me.send(session.start(payload))
+                ready = session.start(payload)
+                if state.relay is not None:
+                    try:
+                        await state.relay.open(session)
+                    except ProtocolError as exc:  # the worker pool is full: refused up front
+                        state.metrics.refused["saturated"] += 1
+                        await me.send({"type": "error", "code": exc.code, "message": str(exc)})
+                        await me.finish("closed", CLOSE_TRY_LATER)
+                        return True
+                    ready["alerts"] = "redis"  # the workers raise them, in the alerts stream
+                await me.send(ready)
                 return False
             if kind == "end":
+                if state.relay is not None:
+                    await state.relay.end(session)
                 await me.finish("closed", CLOSE_NORMAL)
                 return True
+            if state.relay is not None:
+                await state.relay.frames(session, *payload)
+                state.metrics.frames_total += len(payload[0])
+                return False
             windows, starts = session.push(*payload)
             state.metrics.frames_total += len(payload[0])
         except ProtocolError as exc:
@@ -322,9 +378,12 @@ def create_app(detector: Detector, config: ServeConfig | None = None) -> Starlet
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         state.batcher.start()
+        await state.measure_capacity()
+        refine = asyncio.get_running_loop().create_task(state.refine_capacity(), name="motionvigil-capacity")
         try:
             yield
         finally:
+            refine.cancel()
             await state.drain()
             await state.batcher.stop()
             state.console.store.close()

@@ -11,6 +11,7 @@ Keys (``P`` is the prefix, ``mv`` by default):
 ``P:cam:{C}:state``                   the camera's checkpoint (:mod:`.checkpoint`), JSON
 ``P:cam:{C}:owner``                   lease: the token of the worker that owns the camera (expires)
 ``P:cam:{C}:alert_ids``               set: alert event ids already emitted (idempotence)
+``P:cam:{C}:last``                    the last entry id committed (a commit must follow it)
 ``P:cameras``                         hash: registered camera -> registration time (admission)
 ``P:workers`` / ``P:capacity``        zset: live worker -> lease expiry (ms); hash: worker -> cameras
 ``P:alerts``                          stream: alert events (``start`` / ``end``), one entry each
@@ -84,6 +85,9 @@ class Keys:
 
     def owner(self, camera: str) -> str:
         return f"{self.prefix}:cam:{{{camera}}}:owner"
+
+    def last(self, camera: str) -> str:
+        return f"{self.prefix}:cam:{{{camera}}}:last"
 
     def alert_ids(self, camera: str) -> str:
         return f"{self.prefix}:cam:{{{camera}}}:alert_ids"

@@ -56,17 +56,28 @@ if cur and cur ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 """
+# KEYS: owner; ARGV: token, lease ms. Extends our lease; 0 when it is no longer ours (never re-creates
+# a lapsed lease: a camera is only gained through Worker.take, which restores its checkpoint).
+RENEW = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
 # KEYS: owner; ARGV: token. Deletes the lease if it is ours.
 RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
-# KEYS: owner, state, frames, alerts, alert_ids, errors, stats, cameras
-# ARGV: token, checkpoint ('' = the stream ended), group, camera, frames, windows, then
-#       n ids, ids..., n alerts, (event id, json)..., n errors, json...
+# KEYS: owner, state, frames, alerts, alert_ids, errors, stats, cameras, last committed entry id
+# ARGV: token, checkpoint ('' = the stream ended), group, camera, frames, windows, the last
+#       committed entry id this work follows, then n ids, ids..., n alerts, (event id, json)...,
+#       n errors, json...
+# Refused ({0, 0}) unless the worker holds the lease AND its work follows the last commit (a worker
+# that stalled while another took the camera over and gave it back cannot commit stale work).
 COMMIT = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {0, 0} end
-local i = 7
+if (redis.call('GET', KEYS[9]) or '0-0') ~= ARGV[7] then return {0, 0} end
+local i = 8
 local nids = tonumber(ARGV[i]); i = i + 1
 local ids = {}
 for k = 1, nids do ids[k] = ARGV[i]; i = i + 1 end
@@ -81,9 +92,10 @@ end
 local nerr = tonumber(ARGV[i]); i = i + 1
 for k = 1, nerr do redis.call('XADD', KEYS[6], '*', 'error', ARGV[i]); i = i + 1 end
 if ARGV[2] == '' then
-  redis.call('DEL', KEYS[2], KEYS[1], KEYS[5]); redis.call('HDEL', KEYS[8], ARGV[4])
+  redis.call('DEL', KEYS[2], KEYS[1], KEYS[5], KEYS[9]); redis.call('HDEL', KEYS[8], ARGV[4])
 else
   redis.call('SET', KEYS[2], ARGV[2])
+  if nids > 0 then redis.call('SET', KEYS[9], ids[nids]) end
 end
 if nids > 0 then
   redis.call('XACK', KEYS[3], ARGV[3], unpack(ids))
@@ -112,7 +124,8 @@ class WorkerConfig:
     group: str = "motionvigil"
     prefix: str = DEFAULT_PREFIX
     name: str = ""  # consumer name; default host-pid-random
-    max_cameras: int = 64  # the cameras this worker carries at most (its share of the pool's capacity)
+    max_cameras: int = 0  # the cameras this worker carries at most (its share of the pool's capacity); 0: measured
+    utilization: float = 0.8  # the share of a core the measured max_cameras may fill
     lease_ms: int = 2000  # a dead worker's cameras are taken over after this
     count: int = 40  # entries per camera per read: fairness between cameras
     block_ms: int = 50
@@ -125,6 +138,7 @@ class _Camera:
     name: str
     session: StreamSession
     last_id: str = "0-0"
+    committed_id: str = "0-0"  # the last entry id of the last commit (what the next commit must follow)
     replay: bool = True  # read our own pending entries (id 0) before new ones
     last_entry_ms: int = 0
 
@@ -154,11 +168,21 @@ class Worker:
         self.token = f"{self.name}:{random.randrange(16**12):012x}"
         self.keys = Keys(self.config.prefix)
         self.scorer = BatchScorer(detector, cascade=self.config.cascade)
+        self.cost = None
+        if self.config.max_cameras <= 0:  # measured, as serve's capacity (serve/capacity.py)
+            from motionvigil.serve.capacity import measure
+
+            self.cost = measure(self.scorer.score_windows, detector.window, detector.stride, 64)
+            self.config.max_cameras = self.cost.streams(self.config.utilization)
+            if self.scorer.cascade is not None:
+                self.scorer.cascade.counts.windows = self.scorer.cascade.counts.embedded = 0
         self.cameras: dict[str, _Camera] = {}
         self._acquire = client.register_script(ACQUIRE)
+        self._renew = client.register_script(RENEW)
         self._release = client.register_script(RELEASE)
         self._commit = client.register_script(COMMIT)
         self.fenced = 0  # commits refused because the lease was lost meanwhile
+        self._renewed = time.monotonic()
 
     # ---- leases ---------------------------------------------------------------------------
     def heartbeat(self) -> int:
@@ -170,13 +194,18 @@ class Worker:
         pipe.execute()
         return now
 
+    def renew(self) -> None:
+        """Renew the leases of our cameras; forget those another worker took meanwhile."""
+        self._renewed = time.monotonic()
+        for name in list(self.cameras):
+            if not self._renew(keys=[self.keys.owner(name)], args=[self.token, self.config.lease_ms]):
+                log.warning("lost the lease of camera %s", name)
+                del self.cameras[name]
+
     def balance(self, now: int) -> None:
         """Renew our leases, drop the lost ones, give back extras, take free cameras up to a fair share."""
         cfg = self.config
-        for name in list(self.cameras):
-            if not self._acquire(keys=[self.keys.owner(name)], args=[self.token, cfg.lease_ms]):
-                log.warning("lost the lease of camera %s", name)
-                del self.cameras[name]
+        self.renew()
         registered = sorted(_text(c) for c in self.r.hkeys(self.keys.cameras))
         live = max(1, self.r.zcount(self.keys.workers, now, "+inf"))
         fair = min(cfg.max_cameras, math.ceil(len(registered) / live))
@@ -201,6 +230,7 @@ class Worker:
             state = checkpoint.loads(raw)
             cam.session.restore(state["session"])
             cam.last_id, cam.last_entry_ms = state["last_id"], int(state.get("last_entry_ms", 0))
+        cam.committed_id = _text(self.r.get(self.keys.last(name)) or b"0-0")
         start = "0-0"
         for _ in range(100_000):  # bounded: every pending entry, a page at a time
             res = self.r.xautoclaim(frames, self.config.group, self.name, min_idle_time=0, start_id=start, count=500)
@@ -247,6 +277,8 @@ class Worker:
         windows = [w for wk in work for w in wk.windows]
         starts = [s for wk in work for s in wk.starts]
         results = self.scorer.score_windows(windows, starts) if windows else []
+        if time.monotonic() - self._renewed > self.config.lease_ms / 3000:  # a long batch: renew before committing
+            self.renew()
         k = 0
         for wk in work:
             mine = results[k : k + len(wk.windows)]
@@ -316,19 +348,21 @@ class Worker:
         state = "" if wk.ended else checkpoint.dumps(
             {"session": cam.session.state(), "last_id": cam.last_id, "last_entry_ms": cam.last_entry_ms,
              "owner": self.name})
-        args: list[Any] = [self.token, state, self.config.group, cam.name, wk.frames, len(results), len(wk.ids),
-                           *wk.ids, len(alerts)]
+        args: list[Any] = [self.token, state, self.config.group, cam.name, wk.frames, len(results),
+                           cam.committed_id, len(wk.ids), *wk.ids, len(alerts)]
         for eid, body in alerts:
             args += [eid, body]
         args += [len(wk.errors), *[json.dumps(e) for e in wk.errors]]
         k = self.keys
         ok, _ = self._commit(keys=[k.owner(cam.name), k.state(cam.name), k.frames(cam.name), k.alerts,
-                                   k.alert_ids(cam.name), k.errors, k.stats, k.cameras], args=args)
+                                   k.alert_ids(cam.name), k.errors, k.stats, k.cameras, k.last(cam.name)], args=args)
         if not ok:  # fenced: another worker owns the camera now and goes on from the last checkpoint
             self.fenced += 1
             log.warning("camera %s: lease lost before the commit; its new owner redoes this work", cam.name)
             self.cameras.pop(cam.name, None)
             return False
+        if wk.ids:
+            cam.committed_id = wk.ids[-1]
         if wk.ended:
             self.cameras.pop(cam.name, None)
         return True
@@ -352,9 +386,8 @@ class Worker:
             try:
                 self.step()
                 backoff = 0.05
-            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
-                    redis.exceptions.BusyLoadingError) as exc:
-                log.warning("redis unavailable (%s); retrying in %.2f s", type(exc).__name__, backoff)
+            except redis.exceptions.RedisError as exc:  # a restarting Redis (or one that lost its data)
+                log.warning("redis error (%s: %s); retrying in %.2f s", type(exc).__name__, exc, backoff)
                 if on_error is not None:
                     on_error(exc)
                 self.cameras.clear()  # uncommitted work is redone from the checkpoints
