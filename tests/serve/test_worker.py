@@ -347,3 +347,51 @@ def test_webhook_retries_then_delivers_and_sets_aside_what_keeps_failing(r):
         assert len(failed) == 1 and failed[0][1][b"id"] == b"cam:30:start" and b"500" in failed[0][1][b"error"]
     finally:
         hook.close()
+
+
+@pytest.fixture(scope="module")
+def persons_detector():
+    from scenes import tiny_detector, with_pairs, with_threshold
+    return with_pairs(with_threshold(tiny_detector(), 0.955), bonus=0.02)  # alerts per person and pair
+
+
+def test_a_camera_of_several_persons_is_taken_over_mid_alert(r, persons_detector):
+    """Three persons (tests/scenes.py, 30 Hz Kinect): a worker gives the camera back with
+    alerts open; the next one goes on from the checkpoint. The alerts equal serve's session
+    on the same frames, each once, every start with its end."""
+    from scenes import three_persons
+
+    det = persons_detector
+    bodies, layout, ids, present = three_persons(30.0)
+    frames = [[{"id": pid, "joints": bodies[p, i].round(6)} for p, pid in enumerate(ids) if present[p, i]]
+              for i in range(bodies.shape[1])]
+    session = StreamSession("ref", det.window, det.stride, det.threshold)
+    session.start({"layout": layout.name, "fps": 30})
+    want = []
+    for i, persons in enumerate(frames):
+        _, (t, joints, pids) = session.parse_text(json.dumps({"t": i / 30, "persons": [
+            {"id": p["id"], "joints": p["joints"].tolist()} for p in persons]}))
+        windows, starts = session.push(t, joints, pids)
+        want += session.events(det.score_scene(starts, windows)) if windows else []
+    want += session.close_alerts()
+    pub = FramePublisher(r)
+    first = worker(r, det, name="first", count=30)
+    pub.open("cam")
+    pub.publish("cam", [frame_fields(i / 30, persons=p, layout=layout.name if i == 0 else None,
+                                     fps=30 if i == 0 else None) for i, p in enumerate(frames)])
+    pub.end("cam")
+    for _ in range(60):  # bounded: 30 entries a step, until two alerts are open at once
+        first.step()
+        state = r.get(KEYS.state("cam"))
+        if state is not None and len(json.loads(state)["session"]["runs"]) >= 2:
+            break
+    assert state is not None and len(json.loads(state)["session"]["runs"]) >= 2
+    first.release_all()
+    drain([worker(r, det, name="second")], r, len(frames))
+    got = alerts(r)
+    assert [(a["event"], a["start"], a["end"], a["class"], a["persons"]) for a in got] == \
+        [(e["event"], e["start"], e["end"], e["class"], e["persons"]) for e in want]
+    assert [a["score"] for a in got] == pytest.approx([e["score"] for e in want], abs=1e-5)
+    by = {(a["id"], a["event"]): a["worker"] for a in got}
+    assert any(by[(i, "start")] == "first" and by.get((i, "end")) == "second" for i, _ in by)  # open across
+    assert len(by) == len(got) and sorted(i for i, e in by if e == "start") == sorted(i for i, e in by if e == "end")

@@ -121,6 +121,19 @@ class StreamRetargeter:
         out = slope * (t - x[lo])[:, None] + y[lo]
         return out.reshape((len(t),) + mapped.shape[1:])
 
+    def state(self) -> dict:
+        """Everything :meth:`push` and :meth:`push_seen` depend on (numbers and arrays), for :meth:`restore`."""
+        return {"layout": self.layout.name, "fps": self.fps, "fps_out": self.fps_out, "raw_frames": self.raw_frames,
+                "out_frames": self.out_frames, "last": self._last}
+
+    @classmethod
+    def restore(cls, state: dict, layouts: dict[str, Layout]) -> "StreamRetargeter":
+        """The retargeter :meth:`state` described (``layouts``: name -> layout)."""
+        out = cls(layouts[state["layout"]], float(state["fps"]), float(state["fps_out"]))
+        out.raw_frames, out.out_frames = int(state["raw_frames"]), int(state["out_frames"])
+        out._last = None if state["last"] is None else np.asarray(state["last"], np.float64)
+        return out
+
 
 @dataclass
 class _Person:
@@ -151,17 +164,16 @@ class _Person:
         self.seen = self.seen[len(self.seen) - keep :].copy()
 
     def state(self) -> dict:
-        """Everything :meth:`push` depends on (numbers and arrays), for :meth:`restore`."""
-        return {"layout": self.layout.name, "fps": self.fps, "fps_out": self.fps_out, "raw_frames": self.raw_frames,
-                "out_frames": self.out_frames, "last": self._last}
+        """Everything :meth:`StreamingDetector.push` reads of this person (numbers and arrays)."""
+        return {"retarget": self.retarget.state(), "joints": self.joints, "seen": self.seen,
+                "last_raw": self.last_raw, "last_seen": self.last_seen, "last_seen_raw": self.last_seen_raw}
 
     @classmethod
-    def restore(cls, state: dict, layouts: dict[str, Layout]) -> "StreamRetargeter":
-        """The retargeter :meth:`state` described (``layouts``: name -> layout)."""
-        out = cls(layouts[state["layout"]], float(state["fps"]), float(state["fps_out"]))
-        out.raw_frames, out.out_frames = int(state["raw_frames"]), int(state["out_frames"])
-        out._last = None if state["last"] is None else np.asarray(state["last"], np.float64)
-        return out
+    def restore(cls, state: dict, layouts: dict[str, Layout]) -> "_Person":
+        return cls(StreamRetargeter.restore(state["retarget"], layouts),
+                   np.asarray(state["joints"], np.float32).reshape(-1, 22, 3),
+                   np.asarray(state["seen"], bool).reshape(-1), np.asarray(state["last_raw"], np.float32),
+                   int(state["last_seen"]), int(state["last_seen_raw"]))
 
 
 class StreamingDetector:
@@ -197,17 +209,25 @@ class StreamingDetector:
         self._first = 0  # several persons: the stream frame of every person's buffer[0]
 
     def state(self) -> dict:
-        """The stream's position and buffered frames (numbers and arrays): a checkpoint that
-        :meth:`restore` turns back into a detector giving the very same later windows."""
+        """The stream's position and buffered frames (numbers, strings and arrays; persons as a
+        list, in the order they are followed): a checkpoint that :meth:`restore` turns back
+        into a detector giving the very same later windows."""
+        persons = None if self._persons is None else [dict(p.state(), id=pid) for pid, p in self._persons.items()]
         return {"retarget": None if self._retarget is None else self._retarget.state(),
-                "buffer": self._buffer, "frames": self.frames}
+                "buffer": self._buffer, "frames": self.frames, "persons": persons, "raw": self._raw,
+                "first": self._first}
 
     def restore(self, state: dict, layouts: dict[str, Layout]) -> None:
         """Continue the stream :meth:`state` described (``layouts``: name -> layout)."""
+        self.reset()
         r = state["retarget"]
         self._retarget = None if r is None else StreamRetargeter.restore(r, layouts)
         self._buffer = np.asarray(state["buffer"], np.float32).reshape(-1, 22, 3)
         self.frames = int(state["frames"])
+        persons = state.get("persons")  # absent in checkpoints of one-body streams written before persons
+        if persons is not None:
+            self._persons = {int(p["id"]): _Person.restore(p, layouts) for p in persons}
+            self._raw, self._first = int(state["raw"]), int(state["first"])
 
     @property
     def buffered_frames(self) -> int:

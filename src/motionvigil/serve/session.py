@@ -246,17 +246,28 @@ class StreamSession:
     # ---- checkpoints (serve/worker.py keeps each camera's in Redis) ------------------------
     def state(self) -> dict[str, Any]:
         """Everything later messages depend on (numbers, strings and arrays): the stream's
-        layout and rate, counters, last timestamp, the open alert and the windowing state."""
+        layout and rate, counters, last timestamp, its kind (one body or several persons),
+        the open alerts (a list, oldest first, each with its ``persons`` key) and the
+        windowing state."""
+        runs = [dict(run, persons=list(key)) for key, run in self._runs.items()]
         return {"stream_id": self.stream_id, "layout": None if self.layout is None else self.layout.name,
                 "fps": self.fps, "send_windows": self.send_windows, "frames": self.frames, "windows": self.windows,
-                "last_t": self.last_t, "run": self._run, "stream": self._stream.state()}
+                "last_t": self.last_t, "persons": self.persons, "runs": runs, "stream": self._stream.state()}
 
     def restore(self, state: dict[str, Any]) -> None:
-        """Continue from :meth:`state` (a session made with the same window, stride and threshold)."""
+        """Continue from :meth:`state` (a session made with the same window, stride and threshold).
+        A checkpoint of a one-body stream written before persons existed (one open alert,
+        ``run``) is read too."""
         self.layout = None if state["layout"] is None else KNOWN_LAYOUTS[state["layout"]]
         self.fps, self.send_windows = float(state["fps"]), bool(state["send_windows"])
         self.frames, self.windows, self.last_t = int(state["frames"]), int(state["windows"]), float(state["last_t"])
-        self._run = state["run"]
+        if "runs" in state:
+            self.persons = None if state["persons"] is None else bool(state["persons"])
+            runs = [dict(run) for run in state["runs"]]
+        else:
+            self.persons = None if state["stream"]["retarget"] is None else False
+            runs = [dict(state["run"], persons=[])] if state.get("run") else []
+        self._runs = {tuple(int(i) for i in run.pop("persons")): run for run in runs}
         self._stream.restore(state["stream"], KNOWN_LAYOUTS)
 
     # ---- results -> events -------------------------------------------------------------

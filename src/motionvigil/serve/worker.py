@@ -326,7 +326,7 @@ class Worker:
     def _alerts(self, cam: _Camera, results: list, entries: list[str]) -> list[tuple[str, str]]:
         out = []
         for r, eid in zip(results, entries):
-            for event in cam.session.events([r]):
+            for event in cam.session.events(r if isinstance(r, list) else [r]):  # a scene: a list
                 out.append(self._alert(cam, event, eid))
         return out
 
@@ -344,9 +344,7 @@ class Worker:
         cam = wk.cam
         alerts = [a for a in self._alerts(cam, results, wk.entry_of_window) if a[0]] + (extra or [])
         if wk.ended:
-            end = cam.session.close_alert()
-            if end is not None:
-                alerts.append(self._alert(cam, end, wk.ids[-1]))
+            alerts += [self._alert(cam, end, wk.ids[-1]) for end in cam.session.close_alerts()]
         state = "" if wk.ended else checkpoint.dumps(
             {"session": cam.session.state(), "last_id": cam.last_id, "last_entry_ms": cam.last_entry_ms,
              "owner": self.name})
@@ -370,15 +368,14 @@ class Worker:
         return True
 
     def _close_quiet(self, now: int, active: set[str]) -> None:
-        """Close the open alert of a camera that has been quiet for ``idle_close_s``."""
+        """Close the open alerts of a camera that has been quiet for ``idle_close_s``."""
         limit = self.config.idle_close_s * 1000
         for cam in list(self.cameras.values()):
             if cam.name in active or now - cam.last_entry_ms < limit:
                 continue
-            end = cam.session.close_alert()
-            if end is None:
-                continue
-            self._commit_camera(_Work(cam), [], [self._alert(cam, dict(end, reason="idle"), cam.last_id)])
+            ends = [self._alert(cam, dict(e, reason="idle"), cam.last_id) for e in cam.session.close_alerts()]
+            if ends:
+                self._commit_camera(_Work(cam), [], ends)
 
     # ---- the loop -------------------------------------------------------------------------
     def run(self, stop: threading.Event, on_error: Callable[[Exception], None] | None = None) -> None:
