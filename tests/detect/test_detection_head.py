@@ -180,7 +180,7 @@ def test_edited_head_in_config_is_a_one_line_error(detector, tmp_path):
 
 
 @pytest.mark.slow
-def test_cli_build_detector_uses_the_head_by_default_and_calm_data(corpus, detector, tmp_path, capsys):
+def test_cli_build_detector_uses_the_model_by_default_and_calm_data(corpus, detector, tmp_path, capsys):
     detector.bundle.save(tmp_path / "model")
     export_dataset(corpus, tmp_path / "data")
     calm = generate_corpus(3, seed=9, num_sequences=0, classes=("walk", "stand", "clap"))
@@ -189,9 +189,13 @@ def test_cli_build_detector_uses_the_head_by_default_and_calm_data(corpus, detec
                  "--calm", f"folder:{tmp_path / 'calm'}", "--shots", "2", "--alerts-per-min", "0.5",
                  "-o", str(tmp_path / "det")]) == 0
     out = capsys.readouterr().out
-    assert "kinematic head" in out and "alerts_per_min=0.5" in out
+    assert "learned model" in out and "alerts_per_min=0.5" in out
     loaded = Detector.load(tmp_path / "det")
+    assert loaded.head.kind == "model"
     assert loaded.calibration["n_calm_clips"] > sum(not c.violent for c in corpus.clips if c.split == "train")
+    assert main(["build-detector", str(tmp_path / "model"), "--support", f"folder:{tmp_path / 'data'}",
+                 "--scorer", "kinematic", "--shots", "2", "-o", str(tmp_path / "det1")]) == 0
+    assert "kinematic head" in capsys.readouterr().out and Detector.load(tmp_path / "det1").head.kind == "kinematic_head"
     assert main(["build-detector", str(tmp_path / "model"), "--support", f"folder:{tmp_path / 'data'}",
                  "--no-head", "--shots", "2", "-o", str(tmp_path / "det2")]) == 0
     assert Detector.load(tmp_path / "det2").head is None

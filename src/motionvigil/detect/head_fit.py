@@ -73,7 +73,9 @@ def clip_windows(joints: np.ndarray, window: int, stride: int) -> list[np.ndarra
 
 @dataclass
 class WindowTable:
-    """Kinematic features of every window of a list of clips, with each clip's rows."""
+    """Descriptors of every window of a list of clips (or two-person scenes), with each
+    clip's rows: the kinematic head's features here, the learned model's in
+    :mod:`motionvigil.detect.model_fit`."""
 
     features: np.ndarray  # [N, F]
     clip_index: np.ndarray  # [N] which clip each row came from
@@ -112,17 +114,28 @@ class WindowTable:
         return WindowTable(np.concatenate([t.features for t in tables]), np.concatenate(idx),
                            np.concatenate([t.violent for t in tables]), np.concatenate([t.groups for t in tables]))
 
-    def fit(self, c: float = DEFAULT_HEAD_C) -> ViolenceHead:
-        counts = np.bincount(self.clip_index, minlength=len(self.violent))
-        weights = 1.0 / counts[self.clip_index]
-        return ViolenceHead.fit(self.features, self.violent[self.clip_index], "kinematic", c, weights)
+    @property
+    def y(self) -> np.ndarray:
+        """``[N]`` each window's label (its clip's)."""
+        return self.violent[self.clip_index]
 
-    def clip_scores(self, head: ViolenceHead) -> np.ndarray:
-        """``[C]`` each clip's highest window score."""
-        scores = head.score(self.features)
+    def weights(self) -> np.ndarray:
+        """``[N]`` window weights: each clip's windows share one unit."""
+        counts = np.bincount(self.clip_index, minlength=len(self.violent))
+        return 1.0 / counts[self.clip_index]
+
+    def fit(self, c: float = DEFAULT_HEAD_C) -> ViolenceHead:
+        return ViolenceHead.fit(self.features, self.y, "kinematic", c, self.weights())
+
+    def item_max(self, scores: np.ndarray) -> np.ndarray:
+        """``[C]`` each clip's highest value of the window ``scores [N]``."""
         out = np.full(len(self.violent), -np.inf)
         np.maximum.at(out, self.clip_index, scores)
         return out
+
+    def clip_scores(self, head: ViolenceHead) -> np.ndarray:
+        """``[C]`` each clip's highest window score."""
+        return self.item_max(head.score(self.features))
 
 
 @dataclass

@@ -23,7 +23,9 @@ import numpy as np
 from motionvigil.datasets.clip import Clip
 from motionvigil.datasets.sequences import stitch
 from motionvigil.datasets.synthetic.pairs import PairScene
-from motionvigil.detect.head_fit import DEFAULT_ALERTS_PER_MIN, CalmScan, alert_rate_threshold, clip_windows, scan
+from motionvigil.detect.head_fit import DEFAULT_ALERTS_PER_MIN, CalmScan, WindowTable, alert_rate_threshold, clip_windows, scan
+
+Table = WindowTable  # the learned model's windows: descriptors in ``features``, groups = sources
 from motionvigil.detect.model import (
     DEFAULT_ALPHA,
     DEFAULT_HIDDEN,
@@ -58,46 +60,6 @@ def kinect_like(joints: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         joint, start = int(rng.integers(0, 22)), int(rng.integers(0, len(j)))
         j[start : start + int(rng.integers(2, 7)), joint] = j[start, joint]
     return j.astype(np.float32)
-
-
-@dataclass
-class Table:
-    """Descriptors of windows with the clip (or scene) each came from."""
-
-    x: np.ndarray  # [N, F]
-    clip: np.ndarray  # [N] item index
-    violent: np.ndarray  # [C] per item
-    group: np.ndarray  # [C] per item: the out-of-fold group (its source)
-
-    @property
-    def y(self) -> np.ndarray:
-        return self.violent[self.clip]
-
-    def weights(self) -> np.ndarray:
-        counts = np.bincount(self.clip, minlength=len(self.violent))
-        return 1.0 / counts[self.clip]
-
-    def take(self, items: np.ndarray) -> "Table":
-        items = np.asarray(items, int)
-        renumber = np.full(len(self.violent), -1)
-        renumber[items] = np.arange(len(items))
-        rows = np.isin(self.clip, items)
-        return Table(self.x[rows], renumber[self.clip[rows]], self.violent[items], self.group[items])
-
-    @staticmethod
-    def concat(tables: Sequence["Table"]) -> "Table":
-        tables = [t for t in tables if t is not None and len(t.violent)]
-        offset, idx = 0, []
-        for t in tables:
-            idx.append(t.clip + offset)
-            offset += len(t.violent)
-        return Table(np.concatenate([t.x for t in tables]), np.concatenate(idx),
-                     np.concatenate([t.violent for t in tables]), np.concatenate([t.group for t in tables]))
-
-    def item_max(self, scores: np.ndarray) -> np.ndarray:
-        out = np.full(len(self.violent), -np.inf)
-        np.maximum.at(out, self.clip, scores)
-        return out
 
 
 def person_table(clips: Sequence[Clip], window: int, stride: int, groups: Sequence[str] | None = None) -> Table:
@@ -152,7 +114,7 @@ class ModelSettings:
 
 
 def _fit(table: Table, features: Sequence[str], s: ModelSettings, seed: int) -> Net:
-    return Net.fit(table.x, table.y, features, table.weights(), s.hidden, s.alpha, seed)
+    return Net.fit(table.features, table.y, features, table.weights(), s.hidden, s.alpha, seed)
 
 
 def fit_model(person: Table, pairs: Table | None, calm: Sequence[Clip], s: ModelSettings,
@@ -168,13 +130,13 @@ def fit_model(person: Table, pairs: Table | None, calm: Sequence[Clip], s: Model
     Returns:
         The model and a calibration summary with ``threshold``.
     """
-    groups = sorted({str(g) for g in person.group})
+    groups = sorted({str(g) for g in person.groups})
     logits, truth, scans_by_group = [], [], {}
     for g in groups:
-        inside = np.flatnonzero(person.group != g)
-        held = person.take(np.flatnonzero(person.group == g))
+        inside = np.flatnonzero(person.groups != g)
+        held = person.take(np.flatnonzero(person.groups == g))
         net = _fit(person.take(inside), PERSON_FEATURES, s, seed)
-        logits.append(net.logit(held.x))
+        logits.append(net.logit(held.features))
         truth.append(held.y)
         mine = [c for c in calm if c.dataset == g and not c.violent]
         if mine:
@@ -211,14 +173,14 @@ def _logit(p: np.ndarray) -> np.ndarray:
 
 def _calibrated(table: Table, features: Sequence[str], s: ModelSettings, seed: int) -> Net:
     """A network trained on ``table`` whose Platt scaling is fitted on out-of-group logits."""
-    groups = sorted({str(g) for g in table.group})
+    groups = sorted({str(g) for g in table.groups})
     logits, truth = [], []
     for g in groups:
-        inside = table.take(np.flatnonzero(table.group != g))
-        held = table.take(np.flatnonzero(table.group == g))
+        inside = table.take(np.flatnonzero(table.groups != g))
+        held = table.take(np.flatnonzero(table.groups == g))
         if not inside.violent.any() or inside.violent.all():
             continue
-        logits.append(_fit(inside, features, s, seed).logit(held.x))
+        logits.append(_fit(inside, features, s, seed).logit(held.features))
         truth.append(held.y)
     net = _fit(table, features, s, seed)
     y = np.concatenate(truth) if truth else np.zeros(0, bool)

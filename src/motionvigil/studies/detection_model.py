@@ -104,9 +104,9 @@ def _validation_auroc(cache: ModelCache, train: list[Clip], procedural: list[Cli
         table = cache.person(fit)
         if aug:
             table = Table.concat([table, cache.person(fit, seed)])
-        net = Net.fit(table.x, table.y, PERSON_FEATURES, table.weights(), hidden, alpha, seed)
+        net = Net.fit(table.features, table.y, PERSON_FEATURES, table.weights(), hidden, alpha, seed)
         held = cache.person([c for c in train if c.dataset == v])
-        per[v] = auroc(held.item_max(net.logit(held.x)), held.violent)
+        per[v] = auroc(held.item_max(net.logit(held.features)), held.violent)
     return (float(np.mean(list(per.values()))) if per else float("nan")), per
 
 
