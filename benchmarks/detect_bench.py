@@ -16,19 +16,15 @@ Usage: OMP_NUM_THREADS=1 python benchmarks/detect_bench.py [--seconds 60] [--rep
 
 from __future__ import annotations
 
-import argparse
-import json
-import platform
 import time
 
 import numpy as np
 import torch
+from bench_common import stream_args, torch_environment, write_report
 
-from motionvigil.atomic import write_json_atomic
 from motionvigil.datasets.synthetic import ACTION_NAMES, generate_corpus, generate_sequence
 from motionvigil.detect import Detector, StreamingDetector, detect_motion
 from motionvigil.io import KINECT_SDK, SMPL22, Motion
-from motionvigil.machine import machine_info
 from motionvigil.models import MotionTextModel, preset
 from motionvigil.models.bundle import MotionTextBundle
 from motionvigil.models.inputs import MotionInputs
@@ -88,11 +84,7 @@ def offline_throughput(detector: Detector, joints: np.ndarray, repeats: int) -> 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--output", help="also write the JSON to this file (atomically)")
-    args = parser.parse_args()
+    args = stream_args(__doc__.splitlines()[0])
 
     corpus = generate_corpus(4, seed=0, num_sequences=0, classes=CLASSES)
     torch.manual_seed(0)
@@ -110,16 +102,9 @@ def main() -> None:
         "stream_smpl22_20hz": stream_latency(detector, joints, SMPL22, 20.0, args.repeats),
         "stream_kinect_30hz": stream_latency(detector, kinect, KINECT_SDK, 30.0, args.repeats),
         "offline": offline_throughput(detector, joints, args.repeats),
-        "torch_threads": torch.get_num_threads(),
-        "torch": torch.__version__,
-        "arch": platform.machine(),
-        "python": platform.python_version(),
-        "machine": machine_info(),
-        "settings": {"seconds": args.seconds, "repeats": args.repeats},
+        **torch_environment({"seconds": args.seconds, "repeats": args.repeats}),
     }
-    print(json.dumps(result, indent=2))
-    if args.output:
-        write_json_atomic(args.output, result)
+    write_report(result, args.output, indent=2)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from bench_common import write_report
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REPEATS = 3
@@ -162,11 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     from motionvigil.machine import machine_info
 
     report["machine"] = machine_info()
-    print(json.dumps(report))
-    if args.output is not None:
-        from motionvigil.atomic import write_json_atomic
-
-        write_json_atomic(args.output, report)
+    write_report(report, args.output)
     return 0
 
 

@@ -17,10 +17,8 @@ Usage: OMP_NUM_THREADS=1 python benchmarks/persons_bench.py [--seconds 60] [--re
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -28,15 +26,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
+from bench_common import stream_args, torch_environment, write_report
 
-from motionvigil.atomic import write_json_atomic
 from motionvigil.data_root import default_data_root
 from motionvigil.detect import StreamingDetector, detect_motion
 from motionvigil.detect.builtin import load_builtin_detector
 from motionvigil.io import SMPL22, Motion, load_motion
 from motionvigil.io.arrays import save_npz
-from motionvigil.machine import machine_info
 
 FILES = ("utkinect/joints/joints_s01_e01.txt", "utkinect/joints/joints_s02_e02.txt")
 
@@ -78,11 +74,7 @@ def churn(minutes: float) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--output", help="also write the JSON to this file (atomically)")
-    args = parser.parse_args()
+    args = stream_args(__doc__.splitlines()[0])
     motion = two_persons(args.seconds)
     detector = load_builtin_detector()
     result: dict = {"benchmark": "persons", "file_seconds": args.seconds, "persons": 2, "fps": motion.fps,
@@ -119,12 +111,8 @@ def main() -> None:
                         "latency_ms_p95": round(float(np.percentile(ms, 95)), 3),
                         "latency_ms_max": round(float(ms.max()), 3), "frame_period_ms": round(1e3 / motion.fps, 3)}
     result["churn"] = churn(10.0)
-    result.update({"torch_threads": torch.get_num_threads(), "torch": torch.__version__, "arch": platform.machine(),
-                   "python": platform.python_version(), "machine": machine_info(),
-                   "settings": {"seconds": args.seconds, "repeats": args.repeats}})
-    print(json.dumps(result, indent=2))
-    if args.output:
-        write_json_atomic(args.output, result)
+    result.update(torch_environment({"seconds": args.seconds, "repeats": args.repeats}))
+    write_report(result, args.output, indent=2)
 
 
 if __name__ == "__main__":

@@ -28,13 +28,14 @@ machine's load average at the start (the 2 cores are shared) and the machine blo
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from bench_common import write_report
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "tests"))  # the test videos' renderer
@@ -125,11 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         report["runs"] = [bench_count(cv2, detector, n, args.frames, Path(tmp)) for n in args.people]
         report["scenes"] = {name: scene_quality(cv2, name, frames, Path(tmp)) for name, frames in SCENES}
     report["machine"] = machine_info()
-    print(json.dumps(report))
-    if args.output is not None:
-        from motionvigil.atomic import write_json_atomic
-
-        write_json_atomic(args.output, report)
+    write_report(report, args.output)
     return 0
 
 

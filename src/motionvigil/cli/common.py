@@ -14,6 +14,7 @@ SKIP_BAD_HELP = "skip unusable files (listed) instead of stopping"
 DEVICE_HELP = "cpu, cuda, cuda:N or auto"
 DATA_HELP = "dataset NAME[:ROOT] (e.g. procedural, msr_action3d:/data/msr) or a folder; repeat to pool several"
 JSON_HELP = "print one JSON object on stdout (progress and logs go to stderr)"
+DETECTOR_HELP = "detector folder (from build-detector); default: the built-in detector"
 
 
 def _integer_at_least(text: str, minimum: int) -> int:
@@ -71,6 +72,31 @@ def device_name(text: str) -> str:
 
 def add_device(p: argparse.ArgumentParser, help: str = DEVICE_HELP) -> None:
     p.add_argument("--device", default="cpu", type=device_name, help=help)
+
+
+def add_detector(p: argparse.ArgumentParser, help: str = DETECTOR_HELP) -> None:
+    """The optional ``DET`` argument (read back with ``load_detector``)."""
+    p.add_argument("detector", metavar="DET", nargs="?", help=help)
+
+
+def add_threads(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--threads", type=count, help="torch threads for inference (default: torch's)")
+
+
+def load_detector(folder: str | None, device: str = "cpu", threads: int | None = None):
+    """The detector saved in ``folder``, or the built-in one when no folder is given, on
+    ``device``; with ``threads`` (``--threads``), torch's thread count is set first."""
+    from motionvigil.detect import Detector
+
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    if folder:
+        return Detector.load(folder, device=device)
+    from motionvigil.detect.builtin import load_builtin_detector
+
+    return load_builtin_detector(device)
 
 
 def add_json(p: argparse.ArgumentParser, help: str = JSON_HELP) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from motionvigil.cli.common import add_device, count
+from motionvigil.cli.common import add_detector, add_device, add_threads, count, load_detector
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -16,9 +16,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ImportError:
         print("motionvigil serve: error: needs the serve extra: pip install 'motionvigil[serve]'", file=sys.stderr)
         return 2
-    import torch
-
-    from motionvigil.detect import Detector
     from motionvigil.serve.app import ServeConfig, load_api_keys
     from motionvigil.serve.feedback import FeedbackError
     from motionvigil.serve.server import is_loopback, serve
@@ -34,14 +31,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"motionvigil serve: error: refusing to listen on {args.host} without --api-key-file "
               "(only loopback addresses may be served without a key)", file=sys.stderr)
         return 2
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    if args.detector:
-        detector = Detector.load(args.detector, device=args.device)
-    else:
-        from motionvigil.detect.builtin import load_builtin_detector
-
-        detector = load_builtin_detector(args.device)
+    detector = load_detector(args.detector, args.device, args.threads)
     config = ServeConfig(max_streams=args.max_streams, max_batch=1 if args.no_batching else args.max_batch,
                          max_wait_ms=0.0 if args.no_batching else args.max_wait_ms,
                          max_message_bytes=args.max_message_kb * 1024, api_keys=keys,
@@ -62,15 +52,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from motionvigil.detect import Detector
     from motionvigil.models.onnx_export import export_detector
 
-    if args.detector:
-        detector = Detector.load(args.detector)
-    else:
-        from motionvigil.detect.builtin import load_builtin_detector
-
-        detector = load_builtin_detector()
+    detector = load_detector(args.detector)
     try:
         export_detector(detector, args.onnx)
     except ValueError as exc:
@@ -89,8 +73,7 @@ def add_serve(sub) -> None:
     _add_export(sub)
     p = sub.add_parser("serve", help="serve a detector: live WebSocket streams, file uploads, the /ui operator "
                                      "console, /healthz, /metrics")
-    p.add_argument("detector", metavar="DET", nargs="?",
-                   help="detector folder (from build-detector); default: the built-in detector")
+    add_detector(p)
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (a non-loopback address needs --api-key-file)")
     p.add_argument("--port", type=int, default=8765, help="port (0: a free one, printed at start)")
@@ -119,7 +102,7 @@ def add_serve(sub) -> None:
                    help="SQLite file (created if absent) that keeps every alert, its motion and the operators' "
                         "verdicts from the /ui console or POST /v1/alerts/ID/feedback (default: kept in memory, "
                         "lost at exit)")
-    p.add_argument("--threads", type=count, help="torch threads for inference (default: torch's)")
+    add_threads(p)
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
                    help="server log level (keys and authorization headers are never logged)")
     p.add_argument("--access-log", action="store_true", help="log every HTTP request (never headers or keys)")
@@ -129,7 +112,7 @@ def add_serve(sub) -> None:
 
 def _add_export(sub) -> None:
     p = sub.add_parser("export", help="write a detector's scoring network (motion encoder + prototypes) as ONNX")
-    p.add_argument("detector", metavar="DET", nargs="?", help="detector folder (default: the built-in detector)")
+    add_detector(p, help="detector folder (default: the built-in detector)")
     p.add_argument("--onnx", "-o", "--output", dest="onnx", required=True, metavar="OUT.onnx",
                    help="ONNX file to write")
     p.set_defaults(func=cmd_export)

@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 
-from motionvigil.cli.common import add_device, count
+from motionvigil.cli.common import add_detector, add_device, add_threads, count, load_detector
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -22,21 +22,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
         print("motionvigil worker: error: needs the worker extra: pip install 'motionvigil[worker]'", file=sys.stderr)
         return 2
     import redis as redis_lib
-    import torch
 
-    from motionvigil.detect import Detector
     from motionvigil.serve.broker import connect
     from motionvigil.serve.webhook import WebhookSender
     from motionvigil.serve.worker import Worker, WorkerConfig
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    if args.detector:
-        detector = Detector.load(args.detector, device=args.device)
-    else:
-        from motionvigil.detect.builtin import load_builtin_detector
-
-        detector = load_builtin_detector(args.device)
+    detector = load_detector(args.detector, args.device, args.threads)
     config = WorkerConfig(group=args.group, prefix=args.prefix, name=args.name or "",
                           max_cameras=0 if args.max_cameras == "auto" else int(args.max_cameras),
                           lease_ms=args.lease_ms, idle_close_s=args.idle_close, cascade=not args.no_cascade)
@@ -66,8 +57,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def add_worker(sub) -> None:
     p = sub.add_parser("worker", help="score camera frame streams from Redis (consumer group; survives a worker's death)")
-    p.add_argument("detector", metavar="DET", nargs="?",
-                   help="detector folder (from build-detector); default: the built-in detector")
+    add_detector(p)
     p.add_argument("--redis", required=True, metavar="URL", help="Redis URL, e.g. redis://10.0.0.2:6379/0")
     p.add_argument("--group", default="motionvigil", help="consumer group of the camera streams")
     p.add_argument("--prefix", default="mv", help="key prefix (frames at PREFIX:cam:{CAMERA}:frames)")
@@ -82,7 +72,7 @@ def add_worker(sub) -> None:
     p.add_argument("--webhook", metavar="URL", help="also POST every alert event to this URL (with retries)")
     p.add_argument("--webhook-retries", type=count, default=5, help="POST attempts before an event is set aside")
     p.add_argument("--no-cascade", action="store_true", help="run the motion encoder on every window")
-    p.add_argument("--threads", type=count, help="torch threads for inference (default: torch's)")
+    add_threads(p)
     add_device(p)
     p.set_defaults(func=cmd_worker)
 

@@ -24,16 +24,22 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from motionvigil.datasets.cache import finish_dataset
 from motionvigil.datasets.clip import Dataset
+# SPLIT_SCHEMES and cross_subject_split stay importable from here.
+from motionvigil.datasets.loaders.action_files import (  # noqa: F401
+    SPLIT_SCHEMES,
+    ActionFiles,
+    cross_subject_split,
+    index_action_files,
+)
+from motionvigil.datasets.loaders.action_files import index_summary as summarize
 from motionvigil.datasets.loaders.records import ClipInfo, convert_records
 from motionvigil.datasets.registry import register_dataset
-from motionvigil.datasets.violence import is_violent
 from motionvigil.errors import MotionFileError
 from motionvigil.io.kinect import parse_msr_name
 
@@ -47,7 +53,6 @@ MSR_ACTION_NAMES: tuple[str, ...] = (
     "jogging", "tennis swing", "tennis serve", "golf swing", "pickup and throw",
 )  # fmt: skip
 
-SPLIT_SCHEMES = ("cross_subject", "none")
 _SUFFIX = "_skeleton3D.txt"
 
 
@@ -84,19 +89,10 @@ def read_action_names(root: str | Path) -> tuple[str, ...]:
     return names
 
 
-def cross_subject_split(subject: int, scheme: str = "cross_subject") -> str | None:
-    """``"train"`` for odd subjects, ``"test"`` for even ones (``None`` for scheme ``"none"``)."""
-    if scheme not in SPLIT_SCHEMES:
-        raise ValueError(f"unknown split_scheme {scheme!r}; choose from {', '.join(SPLIT_SCHEMES)}")
-    if scheme == "none":
-        return None
-    return "train" if subject % 2 == 1 else "test"
-
-
-def _skeleton_folder(root: Path) -> Path:
-    """``<root>/skeletons`` when it exists, else ``root`` itself."""
-    sub = root / "skeletons"
-    return sub if sub.is_dir() else root
+_FILES = ActionFiles(
+    "MSR Action3D", "skeletons", _SUFFIX, "aXX_sYY_eZZ", parse_msr_name, MSR_ACTION_NAMES,
+    digits=2, extra="repetition",
+)  # fmt: skip
 
 
 def index_msr_action3d(root: str | Path, split_scheme: str = "cross_subject") -> list[MsrRecord]:
@@ -106,44 +102,12 @@ def index_msr_action3d(root: str | Path, split_scheme: str = "cross_subject") ->
         MotionFileError: no skeleton files, or a name that does not parse / names an
             action outside a01..a20.
     """
-    folder = _skeleton_folder(Path(root))
-    records = []
-    for path in sorted(folder.glob(f"*{_SUFFIX}")):
-        parsed = parse_msr_name(path.name)
-        if not parsed:
-            raise MotionFileError(path, f"name does not match aXX_sYY_eZZ{_SUFFIX}")
-        action = parsed["action"]
-        if not 1 <= action <= len(MSR_ACTION_NAMES):
-            raise MotionFileError(path, f"action a{action:02d} is outside a01..a{len(MSR_ACTION_NAMES):02d}")
-        label = MSR_ACTION_NAMES[action - 1]
-        records.append(
-            MsrRecord(
-                path=path,
-                clip_id=path.name[: -len(_SUFFIX)],
-                action=action,
-                label=label,
-                subject=f"s{parsed['subject']:02d}",
-                repetition=parsed["repetition"],
-                violent=is_violent(label),
-                split=cross_subject_split(parsed["subject"], split_scheme),
-            )
-        )
-    if not records:
-        raise MotionFileError(folder, f"no MSR Action3D *{_SUFFIX} files found")
-    return records
+    return index_action_files(_FILES, MsrRecord, root, split_scheme)
 
 
 def index_summary(records: list[MsrRecord]) -> dict[str, Any]:
     """What ``data info`` prints for the index: the keys of ``Dataset.info()`` but ``frames``."""
-    splits = Counter(r.split for r in records if r.split is not None)
-    return {
-        "name": NAME,
-        "clips": len(records),
-        "classes": len(MSR_ACTION_NAMES),
-        "violent_classes": sum(is_violent(n) for n in MSR_ACTION_NAMES),
-        "subjects": len({r.subject for r in records}),
-        "splits": dict(sorted(splits.items())),
-    }
+    return summarize(NAME, records, MSR_ACTION_NAMES)
 
 
 def _check_action_names(root: Path) -> None:

@@ -22,18 +22,16 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from motionvigil.datasets.cache import finish_dataset
 from motionvigil.datasets.clip import Dataset
-from motionvigil.datasets.loaders.msr_action3d import cross_subject_split
+from motionvigil.datasets.loaders.action_files import ActionFiles, index_action_files
+from motionvigil.datasets.loaders.action_files import index_summary as summarize
 from motionvigil.datasets.loaders.records import ClipInfo, convert_records
 from motionvigil.datasets.registry import register_dataset
-from motionvigil.datasets.violence import is_violent
-from motionvigil.errors import MotionFileError
 from motionvigil.io.utd_mhad import parse_utd_name
 
 NAME = "utd_mhad"
@@ -67,10 +65,9 @@ class UtdRecord:
     split: str | None
 
 
-def _skeleton_folder(root: Path) -> Path:
-    """``<root>/skeleton`` when it exists, else ``root`` itself."""
-    sub = root / "skeleton"
-    return sub if sub.is_dir() else root
+_FILES = ActionFiles(
+    "UTD-MHAD", "skeleton", _SUFFIX, "aA_sS_tT", parse_utd_name, UTD_ACTION_NAMES, digits=1, extra="take"
+)
 
 
 def index_utd_mhad(root: str | Path, split_scheme: str = "cross_subject") -> list[UtdRecord]:
@@ -80,45 +77,14 @@ def index_utd_mhad(root: str | Path, split_scheme: str = "cross_subject") -> lis
         MotionFileError: no skeleton files, or a name that does not parse / names an
             action outside a1..a27.
     """
-    folder = _skeleton_folder(Path(root))
-    records = []
-    for path in sorted(folder.glob(f"*{_SUFFIX}")):
-        parsed = parse_utd_name(path.name)
-        if not parsed:
-            raise MotionFileError(path, f"name does not match aA_sS_tT{_SUFFIX}")
-        action = parsed["action"]
-        if not 1 <= action <= len(UTD_ACTION_NAMES):
-            raise MotionFileError(path, f"action a{action} is outside a1..a{len(UTD_ACTION_NAMES)}")
-        label = UTD_ACTION_NAMES[action - 1]
-        records.append(
-            UtdRecord(
-                path=path,
-                clip_id=path.name[: -len(_SUFFIX)],
-                action=action,
-                label=label,
-                subject=f"s{parsed['subject']}",
-                take=parsed["take"],
-                violent=is_violent(label),
-                split=cross_subject_split(parsed["subject"], split_scheme),
-            )
-        )
-    if not records:
-        raise MotionFileError(folder, f"no UTD-MHAD *{_SUFFIX} files found")
+    records = index_action_files(_FILES, UtdRecord, root, split_scheme)
     records.sort(key=lambda r: (r.action, int(r.subject[1:]), r.take))
     return records
 
 
 def index_summary(records: list[UtdRecord]) -> dict[str, Any]:
     """What ``data info`` prints for the index: the keys of ``Dataset.info()`` but ``frames``."""
-    splits = Counter(r.split for r in records if r.split is not None)
-    return {
-        "name": NAME,
-        "clips": len(records),
-        "classes": len(UTD_ACTION_NAMES),
-        "violent_classes": sum(is_violent(n) for n in UTD_ACTION_NAMES),
-        "subjects": len({r.subject for r in records}),
-        "splits": dict(sorted(splits.items())),
-    }
+    return summarize(NAME, records, UTD_ACTION_NAMES)
 
 
 def _clip_info(rec: UtdRecord) -> ClipInfo:
