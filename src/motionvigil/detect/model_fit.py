@@ -131,19 +131,23 @@ def fit_model(person: Table, pairs: Table | None, calm: Sequence[Clip], s: Model
         The model and a calibration summary with ``threshold``.
     """
     groups = sorted({str(g) for g in person.groups})
-    logits, truth, scans_by_group = [], [], {}
+    logits, truth, scans_by_group, in_fold = [], [], {}, []
+    final = _fit(person, PERSON_FEATURES, s, seed)
     for g in groups:
-        inside = np.flatnonzero(person.groups != g)
+        inside = person.take(np.flatnonzero(person.groups != g))
         held = person.take(np.flatnonzero(person.groups == g))
-        net = _fit(person.take(inside), PERSON_FEATURES, s, seed)
-        logits.append(net.logit(held.features))
-        truth.append(held.y)
+        if inside.violent.any() and not inside.violent.all():
+            net = _fit(inside, PERSON_FEATURES, s, seed)
+            logits.append(net.logit(held.features))
+            truth.append(held.y)
+        else:  # every violent (or calm) clip is in this group: no model can be trained without it
+            net = final
+            in_fold.append(g)
         mine = [c for c in calm if c.dataset == g and not c.violent]
         if mine:
             joints, _ = stitch([c.joints for c in mine])
             scans_by_group[g] = scan(lambda w: net.score(person_matrix(w)), joints, s.window, s.stride)
-    final = _fit(person, PERSON_FEATURES, s, seed)
-    y = np.concatenate(truth)
+    y = np.concatenate(truth) if truth else np.zeros(0, bool)
     final = final.calibrated(np.concatenate(logits), y) if y.any() and not y.all() else final
     a, b = final.platt
     scans = [CalmScan(1.0 / (1.0 + np.exp(-np.clip(a * _logit(sc.scores) + b, -60, 60))), sc.starts, sc.frames)
@@ -157,6 +161,7 @@ def fit_model(person: Table, pairs: Table | None, calm: Sequence[Clip], s: Model
     calm_scores = np.concatenate([x.scores for x in scans])
     calibration = {"policy": f"alerts_per_min={s.alerts_per_min:g}", "threshold": threshold,
                    "alerts_per_min": rate, "calm_minutes": minutes, "calm_sources": sorted(scans_by_group),
+                   "scanned_in_fold": in_fold,
                    "calm_score_quantiles": {q: float(np.quantile(calm_scores, float(q)))
                                             for q in ("0.5", "0.9", "0.99", "0.999")},
                    "platt": list(final.platt),
