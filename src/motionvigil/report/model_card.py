@@ -19,7 +19,7 @@ FAILURE_MODES = (
     "Slow or small 'strikes' (MSR Action3D's punches and kicks are gestures) score low and are mostly missed at "
     "the default threshold.",
     "The threshold is set for 0.1 false alerts per minute of calm training motion (out of fold); on calm "
-    "sources it never saw the rate differs (the table below), and two-person calm contact (hugs) alerts far more "
+    "sources it never saw the rate differs (the calm-source table above), and two-person calm contact (hugs) alerts far more "
     "often than one person's calm motion. Rebuild with your own calm motion (`build-detector --calm`) before "
     "relying on the alert rate.",
     "At that threshold it alerts on few strikes from sources it never saw (the VDR column), although it ranks "
