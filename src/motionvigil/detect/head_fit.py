@@ -30,11 +30,12 @@ from motionvigil.datasets.sequences import stitch
 from motionvigil.detect.head import ViolenceHead, kinematic_matrix
 from motionvigil.detect.windows import window_starts
 
-# Defaults = the detection study's in_domain choice on validation folds (results/detection/detection.json,
-# selection_per_seed: C 1 in 3 of 3 seeds, augmentation in 2 of 3, and the detector's own 64-frame window,
+# Defaults = the detection study's in_domain choice for the kinematic head on validation folds
+# (results/detection/detection.json, protocols.kinematic_head.protocols.in_domain.selection_per_seed: C 0.1
+# in 3 of 3 seeds, no augmentation in 3 of 3, and the detector's own 64-frame window,
 # detect.windows.DEFAULT_WINDOW, in 3 of 3); a test checks them.
-DEFAULT_HEAD_C = 1.0
-DEFAULT_AUGMENT = True
+DEFAULT_HEAD_C = 0.1
+DEFAULT_AUGMENT = False
 DEFAULT_ALERTS_PER_MIN = 0.1  # false alerts per minute of calm motion (alert_rate_threshold)
 PROCEDURAL_CLIPS_PER_CLASS = 20
 
