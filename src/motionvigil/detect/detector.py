@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import replace
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -317,12 +317,12 @@ class Detector:
             return []
         own = self.score_windows([w for _, _, w in flat], [s for s, _, _ in flat], batch_size)
         own = [replace(r, persons=(pid,)) for r, (_, pid, _) in zip(own, flat)]
-        by_key = {(s, pid): r for r, (s, pid, _) in zip(own, flat)}
-        pairs = self.pair_results(starts, scenes, by_key)
+        pairs = self.pair_results(starts, scenes, {(s, pid): r for r, (s, pid, _) in zip(own, flat)})
         out: list[WindowResult] = []
-        for s in dict.fromkeys(starts):
-            out.extend(r for (st, _), r in by_key.items() if st == s)
-            out.extend(pairs.get(s, []))
+        for i, (r, (s, _, _)) in enumerate(zip(own, flat)):  # flat is grouped by start, in order
+            out.append(r)
+            if i + 1 == len(flat) or flat[i + 1][0] != s:
+                out.extend(pairs.get(s, []))
         return out
 
     def pair_results(self, starts: Sequence[int], scenes: Sequence[dict[int, np.ndarray]],
@@ -356,10 +356,10 @@ class Detector:
         if self.window > self.bundle.inputs.max_frames:
             lines.append(f"  note: the model sees the centred {self.bundle.inputs.max_frames} frames of each window")
         if getattr(self.head, "kind", "") == "model":
-            pair = "; pair network on" if self.head.pair is not None else "; no pair network"
+            pair = ("; no pair network" if self.head.pair is None
+                    else f"; pair network on {len(self.head.pair.features)} pair descriptors")
             lines.append(f"violence score: learned model (person network on {len(self.head.person.features)} "
-                         f"descriptors{pair}{'' if self.head.pair is None else f' {len(self.head.pair.features)}'}"
-                         f"{'' if self.head.pair is None else ' pair descriptors'}; calibrated out of fold)")
+                         f"descriptors{pair}; calibrated out of fold)")
         elif self.head is not None:
             lines.append(f"violence score: kinematic head ({len(self.head.coef)} features; trained on "
                          f"{cal.get('n_violent_clips', '?')} violent + {cal.get('n_calm_clips', '?')} calm clips and "

@@ -103,7 +103,11 @@ class Net:
 
     def score(self, x: np.ndarray) -> np.ndarray:
         """``[N]`` calibrated violence probabilities."""
-        z = self.platt[0] * self.logit(x) + self.platt[1]
+        return self.probability(self.logit(x))
+
+    def probability(self, logit: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities of raw logits: ``sigmoid(a * logit + b)``."""
+        z = self.platt[0] * np.asarray(logit, np.float64) + self.platt[1]
         return 1.0 / (1.0 + np.exp(-np.clip(z, -60.0, 60.0)))
 
     @classmethod

@@ -23,9 +23,14 @@ import numpy as np
 from motionvigil.datasets.clip import Clip
 from motionvigil.datasets.sequences import stitch
 from motionvigil.datasets.synthetic.pairs import PairScene
-from motionvigil.detect.head_fit import DEFAULT_ALERTS_PER_MIN, CalmScan, WindowTable, alert_rate_threshold, clip_windows, scan
-
-Table = WindowTable  # the learned model's windows: descriptors in ``features``, groups = sources
+from motionvigil.detect.head_fit import (
+    DEFAULT_ALERTS_PER_MIN,
+    CalmScan,
+    WindowTable,
+    alert_rate_threshold,
+    clip_windows,
+    scan,
+)
 from motionvigil.detect.model import (
     DEFAULT_ALPHA,
     DEFAULT_HIDDEN,
@@ -39,8 +44,7 @@ from motionvigil.detect.model import (
 from motionvigil.detect.windows import window_starts
 from motionvigil.skeleton.resample import resample_joints
 
-L_SIDE = (1, 4, 7, 10, 13, 16, 18, 20)
-R_SIDE = (2, 5, 8, 11, 14, 17, 19, 21)
+Table = WindowTable  # the learned model's windows: descriptors in ``features``, groups = sources
 
 
 def kinect_like(joints: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -146,12 +150,10 @@ def fit_model(person: Table, pairs: Table | None, calm: Sequence[Clip], s: Model
         mine = [c for c in calm if c.dataset == g and not c.violent]
         if mine:
             joints, _ = stitch([c.joints for c in mine])
-            scans_by_group[g] = scan(lambda w: net.score(person_matrix(w)), joints, s.window, s.stride)
+            scans_by_group[g] = scan(lambda w: net.logit(person_matrix(w)), joints, s.window, s.stride)
     y = np.concatenate(truth) if truth else np.zeros(0, bool)
     final = final.calibrated(np.concatenate(logits), y) if y.any() and not y.all() else final
-    a, b = final.platt
-    scans = [CalmScan(1.0 / (1.0 + np.exp(-np.clip(a * _logit(sc.scores) + b, -60, 60))), sc.starts, sc.frames)
-             for sc in scans_by_group.values()]
+    scans = [CalmScan(final.probability(sc.scores), sc.starts, sc.frames) for sc in scans_by_group.values()]
     pair_net = None
     if pairs is not None and len(pairs.violent) and pairs.violent.any():
         pair_net = _calibrated(pairs, PAIR_FEATURES, s, seed)
@@ -168,12 +170,6 @@ def fit_model(person: Table, pairs: Table | None, calm: Sequence[Clip], s: Model
                    "scores": "calm clips of each source stitched into one long motion, scored by a model "
                              "trained without that source (out of fold)"}
     return model, calibration
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    """Undo the sigmoid of an uncalibrated network's score (its raw logit)."""
-    p = np.clip(p, 1e-15, 1 - 1e-15)
-    return np.log(p / (1 - p))
 
 
 def _calibrated(table: Table, features: Sequence[str], s: ModelSettings, seed: int) -> Net:

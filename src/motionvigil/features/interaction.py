@@ -16,7 +16,6 @@ from __future__ import annotations
 import numpy as np
 
 from motionvigil.features.kinematics import (
-    FPS,
     HEAD,
     L_ANKLE,
     L_SHOULDER,
@@ -26,6 +25,8 @@ from motionvigil.features.kinematics import (
     R_ANKLE,
     R_SHOULDER,
     R_WRIST,
+    _deriv,
+    _norm,
     leg_length,
 )
 
@@ -53,21 +54,17 @@ INTERACTION_NAMES: tuple[str, ...] = (
 )
 
 
-def _norm(x: np.ndarray) -> np.ndarray:
-    return np.linalg.norm(x, axis=-1)
-
-
-def _deriv(x: np.ndarray) -> np.ndarray:
-    if len(x) < 2:
-        return np.zeros_like(x)
-    return np.gradient(x, 1.0 / FPS, axis=0)
-
-
 def _facing(j: np.ndarray) -> np.ndarray:
     """``[T, 3]`` unit horizontal facing direction from the shoulders (Y up)."""
     across = j[:, R_SHOULDER] - j[:, L_SHOULDER]
     forward = np.stack([across[:, 2], np.zeros(len(j)), -across[:, 0]], axis=1)  # Y x across
     return forward / np.maximum(_norm(forward)[:, None], 1e-9)
+
+
+def reach_distances(actor: np.ndarray, receiver: np.ndarray) -> np.ndarray:
+    """``[T, 4]`` each of the actor's hands and feet's distance to the receiver's nearest
+    target joint (head, torso, hips, knees), in the windows' units."""
+    return _norm(actor[:, EXTREMITIES][:, :, None] - receiver[:, TARGETS][:, None]).min(axis=2)
 
 
 def interaction_features(actor: np.ndarray, receiver: np.ndarray) -> np.ndarray:
@@ -87,9 +84,8 @@ def interaction_features(actor: np.ndarray, receiver: np.ndarray) -> np.ndarray:
         raise ValueError("interaction features need finite joint positions")
     scale = leg_length(a)
     a, b = a / scale, b / scale
-    ext, tgt = a[:, EXTREMITIES], b[:, TARGETS]  # [T, 4, 3], [T, 5, 3]
-    d_pair = _norm(ext[:, :, None] - tgt[:, None])  # [T, 4, 5]
-    d_ext = d_pair.min(axis=2)  # [T, 4] each extremity's nearest target
+    ext = a[:, EXTREMITIES]  # [T, 4, 3]
+    d_ext = reach_distances(a, b)
     d = d_ext.min(axis=1)  # [T]
     t_star = int(np.argmin(d))
     approach = -_deriv(d_ext)  # [T, 4] positive when closing in

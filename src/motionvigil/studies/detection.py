@@ -74,6 +74,7 @@ from motionvigil.metrics.detection import (
     match_events,
 )
 from motionvigil.metrics.classification import average_precision
+from motionvigil.studies.detection_model import scene_window_scores
 
 SOURCES = ("msr_action3d", "hdm05", "utkinect", "bandai2", "utd_mhad")  # one-person sources
 VIOLENT_SOURCES = ("msr_action3d", "hdm05", "utd_mhad")
@@ -252,8 +253,6 @@ class Scorer:
     def scene_scan(self, joints: np.ndarray) -> CalmScan:
         """Window scores of a two-person scene ``[2, T, 22, 3]``: the highest of each
         person's own score and (with ``pair``) the pair's."""
-        from motionvigil.studies.detection_model import scene_window_scores
-
         stride = STRIDE[self.window]
         scores = scene_window_scores(self.score, self.pair, joints, self.window, stride)
         return CalmScan(scores, np.asarray(window_starts(joints.shape[1], self.window, stride)), joints.shape[1])

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from motionvigil.datasets.clip import FPS, Clip
-from motionvigil.features.interaction import EXTREMITIES, TARGETS
+from motionvigil.features.interaction import reach_distances
 
 
 @dataclass
@@ -54,7 +54,7 @@ def _fit_length(joints: np.ndarray, frames: int, rng: np.random.Generator) -> np
 
 
 def _gap(actor: np.ndarray, receiver: np.ndarray) -> tuple[float, int]:
-    d = np.linalg.norm(actor[:, EXTREMITIES][:, :, None] - receiver[:, TARGETS][:, None], axis=-1).min(axis=(1, 2))
+    d = reach_distances(actor, receiver).min(axis=1)
     return float(d.min()), int(np.argmin(d))
 
 
