@@ -128,8 +128,8 @@ def test_min_present_decides_who_is_scored(plain):
 def test_lost_or_absent_bodies_never_reach_the_model(plain, motion):
     fed: list[np.ndarray] = []
     spy = with_pairs(plain)
-    original = spy.score_windows
-    spy.score_windows = lambda windows, starts, batch_size=64: fed.extend(windows) or original(windows, starts)
+    original = spy.results  # every scored window passes through results(), embedded or not
+    spy.results = lambda windows, *a, **k: fed.extend(windows) or original(windows, *a, **k)
     bodies = motion.bodies.copy()
     bodies[1, 100:110] = 0.0  # lost for half a second, and never marked absent
     detect_motion(spy, Motion(bodies, 20.0, SMPL22, person_ids=motion.person_ids, present=motion.present))

@@ -114,3 +114,36 @@ def test_edited_model_in_config_is_a_one_line_error(detector, tmp_path):
 
 def test_person_matrix_of_no_windows_is_empty():
     assert person_matrix([]).shape == (0, len(PERSON_FEATURES))
+
+
+def test_gated_scene_embeds_only_what_alerts_and_keeps_every_alert(detector):
+    """The cascade on a scene: the same violence and alerts as embedding everything; a
+    window is embedded only when it or a pair it is in reaches the gate, so a pair that
+    alerts while neither person does still names a class."""
+    seq = generate_sequence(np.random.default_rng(1), actions=["walk", "punch", "kick", "walk"]).joints
+    a = seq.astype(np.float64)
+    scene = stage(a, np.repeat(a[:1], len(a), axis=0), 0.05, np.random.default_rng(2))
+    w, stride = detector.window, detector.stride
+    starts = list(range(0, len(a) - w + 1, stride))
+    scenes = [{3: scene[0, s : s + w], 7: scene[1, s : s + w]} for s in starts]
+    full = detector.score_scene(starts, scenes)
+    pairs = [r for r in full if len(r.persons) == 2]
+    alone = {(r.start_s, r.persons[0]): r.violence for r in full if len(r.persons) == 1}
+    # a gate between the persons' own peak and the pairs' peak: only pairs can reach it
+    top_own, top_pair = max(alone.values()), max(r.violence for r in pairs)
+    assert top_pair > top_own, "the staged strike should score higher as a pair than alone"
+    gate = (top_own + top_pair) / 2
+    embedded: list[int] = []
+
+    def embed(ws):
+        embedded.append(len(ws))
+        return np.zeros((len(ws), detector.bundle.config.embed_dim), np.float32) + 1.0
+
+    gated = detector.score_scene(starts, scenes, gate=gate, embed=embed)
+    assert [(r.start_s, r.persons, r.violence, r.alert) for r in gated] == \
+           [(r.start_s, r.persons, r.violence, r.alert) for r in full]
+    hot = [r for r in gated if len(r.persons) == 2 and r.violence >= gate]
+    assert hot and all(r.violent_class for r in hot)  # named through its persons' embeddings
+    assert all(r.violent_class == "" for r in gated if len(r.persons) == 1 and r.violence < gate
+               and not any(p.start_s == r.start_s and p.violence >= gate for p in hot))
+    assert sum(embedded) == 2 * len({r.start_s for r in hot}) < 2 * len(starts)

@@ -103,7 +103,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
     for path in inputs:
         try:
             motion = load_motion(path, **reader_options(args))
-            timeline = detect_motion(detector, motion)
+            timeline = detect_motion(detector, motion, name_all=args.name_all)
             doc = timeline_json(timeline, str(path)) if args.json else None
             _video_outputs(args, path, motion, timeline, doc)
         except MotionFileError as exc:  # report it and go on with the other files
@@ -128,9 +128,10 @@ def peak_line(timeline) -> str:
     if not timeline.windows:
         return "  peak violence: no window scored"
     best = max(timeline.windows, key=lambda w: w.violence)
-    who = f", persons {'+'.join(map(str, best.persons))}" if best.persons else ""
+    what = [best.violent_class] if best.violent_class else []  # unnamed below the threshold without --name-all
+    what += [f"persons {'+'.join(map(str, best.persons))}"] if best.persons else []
     return (f"  peak violence {best.violence:.4f} at {best.start_s:.2f}-{best.end_s:.2f} s "
-            f"({best.violent_class}{who}; threshold {timeline.threshold:.4f})")
+            f"({', '.join(what) + '; ' if what else ''}threshold {timeline.threshold:.4f})")
 
 
 def _video_outputs(args: argparse.Namespace, path: str, motion, timeline, doc: dict | None) -> None:
@@ -200,6 +201,9 @@ def add_detect(sub) -> None:
     p.add_argument("--fail-on-alert", action="store_true",
                    help="exit with status 1 when any file raised an alert (default: 0 whenever it ran)")
     p.add_argument("--plot-dir", help="write a PNG timeline per file into this folder")
+    p.add_argument("--name-all", action="store_true",
+                   help="name the class of every window (runs the motion encoder on all of them; by default a "
+                        "detector with a violence score embeds only the windows that alert)")
     p.add_argument("--annotate", metavar="OUT.mp4",
                    help="video input: write the video with each person's box, skeleton and track id, red while "
                         "an alert naming them is open")

@@ -16,15 +16,13 @@ every window is embedded, as before.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from motionvigil.detect.detector import Detector
-from motionvigil.detect.windows import WindowResult, embed_windows
-
-EmbedFn = Callable[[Sequence[np.ndarray]], np.ndarray]
+from motionvigil.detect.windows import EmbedFn, WindowResult, embed_windows
 
 
 @dataclass
@@ -65,17 +63,16 @@ class Cascade:
         """True when the encoder is gated (the detector has a violence head)."""
         return self.detector.head is not None
 
-    def score_windows(self, windows: Sequence[np.ndarray], starts: Sequence[int],
-                      batch_size: int = 64) -> list[WindowResult]:
+    def _counted(self, windows: Sequence[np.ndarray]) -> np.ndarray:
+        self.counts.embedded += len(windows)
+        return self._embed(windows)
+
+    def score_windows(self, windows: Sequence[np.ndarray], starts: Sequence[int]) -> list[WindowResult]:
         """Results for 20 Hz SMPL-22 ``windows`` starting at frames ``starts`` (see the module doc)."""
-        if not len(windows):
-            return []
-        violence = self.detector.violence(windows)
-        if violence is None:
-            rows = np.arange(len(windows))
-        else:
-            rows = np.flatnonzero(violence >= self.gate)
-        z = self._embed([windows[i] for i in rows]) if len(rows) else np.zeros((0, 0), np.float32)
         self.counts.windows += len(windows)
-        self.counts.embedded += len(rows)
-        return self.detector.results(windows, starts, z, rows, violence)
+        return self.detector.score_windows(windows, starts, gate=self.gate, embed=self._counted)
+
+    def score_scene(self, starts: Sequence[int], scenes: Sequence[dict[int, np.ndarray]]) -> list[WindowResult]:
+        """:meth:`Detector.score_scene` with the encoder gated (persons and their pairs)."""
+        self.counts.windows += sum(len(scene) for scene in scenes)
+        return self.detector.score_scene(starts, scenes, gate=self.gate, embed=self._counted)

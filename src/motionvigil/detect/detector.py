@@ -42,9 +42,11 @@ from motionvigil.detect.thresholds import choose_threshold, cosine_scores, leave
 from motionvigil.detect.windows import (
     DEFAULT_STRIDE,
     DEFAULT_WINDOW,
+    EmbedFn,
     WindowResult,
     centre_crop,
     embed_windows,
+    gated,
     seconds,
 )
 from motionvigil.errors import CheckpointError
@@ -114,7 +116,9 @@ class Detector:
         self.calibration = dict(calibration or {})
         self.info = dict(info or {})
         self.head = head
-        self.pair_model: Any = None  # overrides the model's pair network: an object with .results(...) (tests)
+        # overrides the model's pair network (tests): an object with .results(starts, scenes, own, threshold);
+        # the cascade's gate then sees only the persons' own violence
+        self.pair_model: Any = None
         c = len(self.classes)
         if self.prototypes.shape != (c, bundle.config.embed_dim):
             raise ValueError(f"prototypes must be [{c}, {bundle.config.embed_dim}], got {self.prototypes.shape}")
@@ -256,12 +260,26 @@ class Detector:
         """``[N, C]`` cosine similarity of embeddings ``z [N, D]`` to the prototypes."""
         return cosine_scores(z, self.prototypes)
 
-    def score_windows(self, windows: Sequence[np.ndarray], starts: Sequence[int],
-                      batch_size: int = 64) -> list[WindowResult]:
-        """Results for 20 Hz SMPL-22 joint ``windows`` starting at frames ``starts``."""
+    def score_windows(self, windows: Sequence[np.ndarray], starts: Sequence[int], batch_size: int = 64,
+                      gate: float | None = None, embed: EmbedFn | None = None) -> list[WindowResult]:
+        """Results for 20 Hz SMPL-22 joint ``windows`` starting at frames ``starts``.
+
+        ``gate``: with a violence head, the motion encoder embeds only the windows whose
+        violence is ``>= gate`` (the cascade, :mod:`.cascade`); the others get no class
+        scores. ``embed``: windows -> ``[N, D]`` embeddings (default
+        :func:`~motionvigil.detect.windows.embed_windows`)."""
         if not windows:
             return []
-        return self.results(windows, starts, embed_windows(self.bundle, windows, batch_size))
+        violence = self.violence(windows)
+        rows = gated(violence, gate, len(windows))
+        return self.results(windows, starts, self._embed(windows, rows, batch_size, embed), rows, violence)
+
+    def _embed(self, windows: Sequence[np.ndarray], rows: np.ndarray, batch_size: int,
+               embed: EmbedFn | None) -> np.ndarray:
+        if not len(rows):
+            return np.zeros((0, self.bundle.config.embed_dim), np.float32)
+        chosen = [windows[i] for i in rows]
+        return embed(chosen) if embed is not None else embed_windows(self.bundle, chosen, batch_size)
 
     def violence(self, windows: Sequence[np.ndarray]) -> np.ndarray | None:
         """``[N]`` violence scores of 20 Hz SMPL-22 ``windows`` without the motion encoder
@@ -301,40 +319,54 @@ class Detector:
                                     v, v >= self.threshold, "" if row is None else self.classes[best]))
         return out
 
-    def score_scene(self, starts: Sequence[int], scenes: Sequence[dict[int, np.ndarray]],
-                    batch_size: int = 64) -> list[WindowResult]:
+    def score_scene(self, starts: Sequence[int], scenes: Sequence[dict[int, np.ndarray]], batch_size: int = 64,
+                    gate: float | None = None, embed: EmbedFn | None = None) -> list[WindowResult]:
         """Results for multi-person input (docs/persons.md).
 
         ``scenes[i]`` maps person id -> that person's 20 Hz SMPL-22 window starting at
         ``starts[i]``, in the shared (not canonical) frame, holding only the persons
         scorable in that window. Returns, per window start in order, one result per person
         (``persons=(id,)``) and then one per pair of persons close enough to touch
-        (``persons=(a, b)``, ``a < b``), whose violence comes from :meth:`pair_results`.
+        (``persons=(a, b)``, ``a < b``, :mod:`.pairs`), scored by the learned model's pair
+        network. ``gate`` and ``embed`` as in :meth:`score_windows`; a person window is
+        embedded when its own violence or that of a pair it is in reaches ``gate``, so
+        an alerting pair names its class.
         """
+        from motionvigil.detect.pairs import pair_results, scene_pairs
+
         flat: list[tuple[int, int, np.ndarray]] = [(s, pid, w) for s, scene in zip(starts, scenes)
                                                    for pid, w in sorted(scene.items())]
         if not flat:
             return []
-        own = self.score_windows([w for _, _, w in flat], [s for s, _, _ in flat], batch_size)
+        windows = [w for _, _, w in flat]
+        index = {(s, pid): i for i, (s, pid, _) in enumerate(flat)}
+        paired = self.pair_model is None and getattr(self.head, "pair", None) is not None
+        keys = scene_pairs(starts, scenes) if paired else []
+        links = [(index[(s, a)], index[(s, b)]) for s, a, b in keys]
+        if self.head is None:
+            violence, pair_violence = None, np.zeros(0)
+        elif paired:
+            violence, pair_violence = self.head.score_scene(windows, links)
+        else:
+            violence, pair_violence = self.head.score_windows(windows), np.zeros(0)
+        rows = gated(violence, gate, len(windows))
+        if gate is not None and len(links):
+            hot = np.asarray(links)[np.asarray(pair_violence) >= gate]
+            rows = np.union1d(rows, hot.ravel()).astype(int)
+        z = self._embed(windows, rows, batch_size, embed)
+        own = self.results(windows, [s for s, _, _ in flat], z, rows, violence)
         own = [replace(r, persons=(pid,)) for r, (_, pid, _) in zip(own, flat)]
-        pairs = self.pair_results(starts, scenes, {(s, pid): r for r, (s, pid, _) in zip(own, flat)})
+        by_key = {(s, pid): r for r, (s, pid, _) in zip(own, flat)}
+        if self.pair_model is not None:
+            pairs = self.pair_model.results(starts, scenes, by_key, self.threshold)
+        else:
+            pairs = pair_results(keys, pair_violence, by_key, self.threshold)
         out: list[WindowResult] = []
         for i, (r, (s, _, _)) in enumerate(zip(own, flat)):  # flat is grouped by start, in order
             out.append(r)
             if i + 1 == len(flat) or flat[i + 1][0] != s:
                 out.extend(pairs.get(s, []))
         return out
-
-    def pair_results(self, starts: Sequence[int], scenes: Sequence[dict[int, np.ndarray]],
-                     own: dict[tuple[int, int], WindowResult]) -> dict[int, list[WindowResult]]:
-        """Pair results per window start (see :meth:`score_scene`); none without a pair model."""
-        if self.pair_model is not None:
-            return self.pair_model.results(starts, scenes, own, self.threshold)
-        if getattr(self.head, "pair", None) is None:
-            return {}
-        from motionvigil.detect.pairs import pair_results
-
-        return pair_results(self.head, starts, scenes, own, self.threshold)
 
     # ---- description and storage ------------------------------------------------------
     def describe(self) -> str:

@@ -177,10 +177,20 @@ class ViolenceModel:
         frame), the more violent of the two directions; zeros without a pair network."""
         if self.pair is None or not len(a):
             return np.zeros(len(a))
-        ka, kb = person_matrix(a), person_matrix(b)
-        ab = self.pair.score(pair_matrix(a, b, ka, kb))
-        ba = self.pair.score(pair_matrix(b, a, kb, ka))
-        return np.maximum(ab, ba)
+        return self._pairs(a, b, person_matrix(a), person_matrix(b))
+
+    def score_scene(self, windows: Sequence[np.ndarray],
+                    pairs: Sequence[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+        """``([N], [M])``: the violence of each one-person window and of each pair
+        ``(i, j)`` of them (as :meth:`score_pairs`), each window's descriptors computed once."""
+        k = person_matrix(windows)
+        if self.pair is None or not len(pairs):
+            return self.person.score(k), np.zeros(len(pairs))
+        i, j = (list(c) for c in zip(*pairs))
+        return self.person.score(k), self._pairs([windows[x] for x in i], [windows[x] for x in j], k[i], k[j])
+
+    def _pairs(self, a: Sequence[np.ndarray], b: Sequence[np.ndarray], ka: np.ndarray, kb: np.ndarray) -> np.ndarray:
+        return np.maximum(self.pair.score(pair_matrix(a, b, ka, kb)), self.pair.score(pair_matrix(b, a, kb, ka)))
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "person": self.person.to_json(),

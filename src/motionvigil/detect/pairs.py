@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import combinations
-from typing import Any
-
 import numpy as np
 
 from motionvigil.detect.windows import WindowResult
@@ -28,14 +26,15 @@ def close_pairs(scene: dict[int, np.ndarray], reach: float = PAIR_REACH) -> list
     return [(a, b) for a, b in combinations(sorted(scene), 2) if torso_gap(scene[a], scene[b]) <= reach]
 
 
-def pair_results(model: Any, starts: Sequence[int], scenes: Sequence[dict[int, np.ndarray]],
+def scene_pairs(starts: Sequence[int], scenes: Sequence[dict[int, np.ndarray]]) -> list[tuple[int, int, int]]:
+    """``(start, a, b)`` for the close pairs of every window."""
+    return [(s, a, b) for s, scene in zip(starts, scenes) for a, b in close_pairs(scene)]
+
+
+def pair_results(keys: Sequence[tuple[int, int, int]], violence: np.ndarray,
                  own: dict[tuple[int, int], WindowResult], threshold: float) -> dict[int, list[WindowResult]]:
-    """``{start: [WindowResult(persons=(a, b)), ...]}`` for the close pairs of every window."""
-    keys: list[tuple[int, int, int]] = [(s, a, b) for s, scene in zip(starts, scenes) for a, b in close_pairs(scene)]
-    if not keys:
-        return {}
-    scene_at = dict(zip(starts, scenes))
-    violence = model.score_pairs([scene_at[s][a] for s, a, _ in keys], [scene_at[s][b] for s, _, b in keys])
+    """``{start: [WindowResult(persons=(a, b)), ...]}`` for the pairs ``keys`` (from
+    :func:`scene_pairs`) with their ``violence``, the class named from ``own`` results."""
     out: dict[int, list[WindowResult]] = {}
     for (s, a, b), v in zip(keys, violence):
         ra, rb = own[(s, a)], own[(s, b)]

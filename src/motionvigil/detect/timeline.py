@@ -3,7 +3,8 @@
 :func:`detect_motion` retargets the motion to SMPL-22 at 20 Hz once, cuts every window
 (see :mod:`.windows`), embeds them in batches and scores them. The windows and their
 scores are the ones a :class:`~motionvigil.detect.stream.StreamingDetector` fed the
-same frames produces. Alert segments merge overlapping alerting windows. Drawing a
+same frames produces (with a violence head, only alerting windows name their class unless
+``name_all``). Alert segments merge overlapping alerting windows. Drawing a
 timeline is in :mod:`motionvigil.report.timeline`.
 
 Several persons (docs/persons.md): every body is retargeted once in the shared frame;
@@ -121,30 +122,35 @@ def _segments(alerting: Sequence[WindowResult], persons: tuple[int, ...]) -> lis
     return segments
 
 
-def detect_motion(detector: Detector, motion: Motion, batch_size: int = 64) -> Timeline:
+def detect_motion(detector: Detector, motion: Motion, batch_size: int = 64, name_all: bool = False) -> Timeline:
     """Score all windows of ``motion`` (any supported layout and frame rate, one or more persons).
+
+    With a violence head the motion encoder only names the class of the windows that
+    alert (the cascade, :mod:`.cascade`: the same alerts, most encoder work skipped);
+    ``name_all`` embeds every window, so each names its best class.
 
     Raises:
         MotionFileError: the layout has no SMPL-22 mapping or the motion is too short.
     """
+    gate = None if name_all else detector.threshold
     if motion.num_persons > 1:
-        return _detect_scene(detector, motion, batch_size)
+        return _detect_scene(detector, motion, batch_size, gate)
     joints = to_smpl22(motion, canonical=False).joints
     starts = window_starts(len(joints), detector.window, detector.stride)
     windows = [joints[s : s + detector.window] for s in starts]
-    results = detector.score_windows(windows, starts, batch_size)
+    results = detector.score_windows(windows, starts, batch_size, gate=gate)
     return Timeline(motion.source, seconds(len(joints)), detector.threshold, detector.policy, results,
                     alert_segments(results))
 
 
-def _detect_scene(detector: Detector, motion: Motion, batch_size: int) -> Timeline:
+def _detect_scene(detector: Detector, motion: Motion, batch_size: int, gate: float | None) -> Timeline:
     """``detect_motion`` of a multi-person motion: lost bodies are absent (``Motion.without_lost``)."""
     smpl = to_smpl22(motion.without_lost(), canonical=False)
     bodies, present, n = smpl.bodies, smpl.presence, smpl.num_frames
     w = detector.window
     starts = window_starts(n, w, detector.stride)
     scenes = [scene_of(smpl.person_ids, bodies[:, s : s + w], present[:, s : s + w]) for s in starts]
-    results = detector.score_scene(starts, scenes, batch_size)
+    results = detector.score_scene(starts, scenes, batch_size, gate=gate)
     return scene_timeline(detector, motion.source, smpl.person_ids, present, results)
 
 

@@ -11,7 +11,7 @@ depend on what happened before it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +22,8 @@ from motionvigil.skeleton.canonical import canonicalize
 
 DEFAULT_WINDOW = 64  # frames at 20 Hz = 3.2 s (the tiny preset's max_frames)
 DEFAULT_STRIDE = 10  # frames at 20 Hz = 0.5 s
+
+EmbedFn = Callable[[Sequence[np.ndarray]], np.ndarray]  # windows -> [N, D] embeddings
 
 
 def window_starts(num_frames: int, window: int, stride: int) -> list[int]:
@@ -59,6 +61,14 @@ def centre_crop(clip: Clip, window: int) -> Clip:
 def embed_windows(bundle: MotionTextBundle, windows: Sequence[np.ndarray], batch_size: int = 64) -> np.ndarray:
     """Embeddings ``[N, D]`` of 20 Hz SMPL-22 joint windows (each canonicalised first)."""
     return bundle.embed_clips([window_clip(w) for w in windows], batch_size=batch_size)
+
+
+def gated(violence: np.ndarray | None, gate: float | None, n: int) -> np.ndarray:
+    """Rows of the ``n`` windows the encoder embeds: all of them without a ``gate`` or
+    without violence scores (a detector with no head), else those with ``violence >= gate``."""
+    if gate is None or violence is None:
+        return np.arange(n)
+    return np.flatnonzero(np.asarray(violence) >= gate)
 
 
 def seconds(frames: int) -> float:

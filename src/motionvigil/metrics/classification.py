@@ -56,7 +56,6 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
-from scipy.stats import rankdata
 
 TIE_MODES = ("average", "optimistic", "pessimistic")
 DEFAULT_KS: tuple[int, ...] = (1, 5)
@@ -158,6 +157,8 @@ def _tie_stats(s: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     (classes with the same score, itself included) and ``pos_equal`` (true labels among
     those), all ``[Q, C]`` int64."""
     q, c = s.shape
+    from scipy.stats import rankdata  # scipy.stats costs a third of a second to import: only when ranking
+
     rank_min = rankdata(-s, method="min", axis=1).astype(np.int64)
     rank_max = rankdata(-s, method="max", axis=1).astype(np.int64)
     higher = rank_min - 1

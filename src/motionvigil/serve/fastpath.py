@@ -12,12 +12,13 @@ batch, not per window. :class:`BatchScorer` gives the results of
 Streams of several persons add scenes (person id -> window) to a batch: every person's
 window of every scene is embedded in the same call as the one-person windows, then each
 scene goes through the detector's own ``score_scene`` (pairs included) with those
-embeddings, so the results are ``score_scene``'s.
+embeddings, so the results are ``score_scene``'s. With the cascade, each scene goes through
+``score_scene`` with the encoder gated (only persons at or over the gate, alone or in a
+pair, are embedded).
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 
 import numpy as np
@@ -187,15 +188,17 @@ encoder (:class:`~motionvigil.models.fast_encoder.PackedEncoder`); any other det
             if not self.batched:
                 return det.score_windows(windows, starts)
             return det.results(windows, starts, self.embed(windows))
+        if self.cascade is not None:  # scenes: the encoder only for gated persons and pairs
+            return [self.cascade.score_scene([s], [w]) if isinstance(w, dict) else
+                    self.cascade.score_windows([w], [s])[0] for w, s in zip(windows, starts)]
         flat = [w for item in windows for w in (item.values() if isinstance(item, dict) else (item,))]
         z = self.embed(flat) if self.batched else embed_windows(det.bundle, flat)
         row = {id(w): i for i, w in enumerate(flat)}
 
-        def embedded(ws: Sequence[np.ndarray], ss: Sequence[int], batch_size: int = 64) -> list[WindowResult]:
-            return det.results(ws, ss, z[[row[id(w)] for w in ws]]) if len(ws) else []
+        def embedded(ws: Sequence[np.ndarray]) -> np.ndarray:
+            return z[[row[id(w)] for w in ws]]
 
-        scorer = copy.copy(det)  # the detector's own score_scene, over the embeddings computed above
-        scorer.score_windows = embedded  # type: ignore[method-assign]
         single = [i for i, w in enumerate(windows) if not isinstance(w, dict)]
-        alone = iter(embedded([windows[i] for i in single], [starts[i] for i in single]))
-        return [scorer.score_scene([s], [w]) if isinstance(w, dict) else next(alone) for w, s in zip(windows, starts)]
+        alone = iter(det.score_windows([windows[i] for i in single], [starts[i] for i in single], embed=embedded))
+        return [det.score_scene([s], [w], embed=embedded) if isinstance(w, dict) else next(alone)
+                for w, s in zip(windows, starts)]
