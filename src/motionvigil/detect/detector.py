@@ -253,6 +253,12 @@ class Detector:
 
     # ---- scoring --------------------------------------------------------------------
     @property
+    def hold_s(self) -> float:
+        """Seconds an alert stays open through a lull (the event logic chosen on validation
+        when the threshold was set, :mod:`.model_fit`; 0 for detectors made before it)."""
+        return float(self.calibration.get("hold_s", 0.0))
+
+    @property
     def violent_classes(self) -> tuple[str, ...]:
         return tuple(c for c, v in zip(self.classes, self.violent) if v)
 
@@ -400,6 +406,8 @@ class Detector:
         if self.head is not None and cal:
             line += (f"; {cal.get('alerts_per_min', 0):.3f} false alerts/min on {cal.get('calm_minutes', 0):.1f} min "
                      "of calm motion, out of fold")
+            if "hold_s" in cal:
+                line += f"; alerts held open through lulls of {cal['hold_s']:g} s, chosen on validation"
         elif cal:
             fpr = "n/a" if cal.get("FPR") is None else f"{cal['FPR']:.3f}"
             vdr = "n/a" if cal.get("VDR") is None else f"{cal['VDR']:.3f}"

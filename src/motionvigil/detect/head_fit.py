@@ -148,32 +148,35 @@ class CalmScan:
     frames: int
 
 
-def _alert_runs(scan: CalmScan, window: int, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    """First and last start frame of each alert: a run of alerting windows whose spans
-    overlap or touch (the next one starts no later than the previous one ends)."""
+def _alert_runs(scan: CalmScan, window: int, threshold: float, hold: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """First and last start frame of each alert: a run of alerting windows, each starting
+    no later than ``hold`` frames after the previous one ends (``hold`` 0: windows whose
+    spans overlap or touch; a longer hold keeps an alert open through short lulls)."""
     hit = scan.starts[scan.scores >= threshold]
     if hit.size == 0:
         return hit, hit
-    breaks = np.flatnonzero(np.diff(hit) > window)
+    breaks = np.flatnonzero(np.diff(hit) > window + hold)
     return hit[np.r_[0, breaks + 1]], hit[np.r_[breaks, hit.size - 1]]
 
 
-def count_alerts(scan: CalmScan, window: int, threshold: float) -> int:
+def count_alerts(scan: CalmScan, window: int, threshold: float, hold: int = 0) -> int:
     """Alerts a detector raises on ``scan``."""
-    return len(_alert_runs(scan, window, threshold)[0])
+    return len(_alert_runs(scan, window, threshold, hold)[0])
 
 
-def alert_spans(scan: CalmScan, window: int, threshold: float, fps: float = 20.0) -> list[tuple[float, float]]:
+def alert_spans(scan: CalmScan, window: int, threshold: float, fps: float = 20.0,
+                hold: int = 0) -> list[tuple[float, float]]:
     """The alerts of ``scan`` as ``(start_s, end_s)``: each run from its first window's
     start to its last window's end."""
-    first, last = _alert_runs(scan, window, threshold)
+    first, last = _alert_runs(scan, window, threshold, hold)
     return [(a / fps, (b + window) / fps) for a, b in zip(first.tolist(), last.tolist())]
 
 
 def alert_rate_threshold(scans: Sequence[CalmScan], window: int, target_per_min: float = DEFAULT_ALERTS_PER_MIN,
-                         fps: float = 20.0) -> tuple[float, float]:
+                         fps: float = 20.0, hold: int = 0) -> tuple[float, float]:
     """``(threshold, rate)``: the lowest threshold such that it and every higher one raise
-    at most ``target_per_min`` alerts per minute over ``scans`` (``rate`` at it).
+    at most ``target_per_min`` alerts per minute over ``scans`` (``rate`` at it), alerts
+    held open through lulls of ``hold`` frames.
 
     Raises:
         ValueError: no calm motion to measure on.
@@ -184,7 +187,7 @@ def alert_rate_threshold(scans: Sequence[CalmScan], window: int, target_per_min:
         raise ValueError("no calm motion to set the threshold on: give calm clips (--calm)")
     threshold, rate = float(np.nextafter(values[-1], np.inf)), 0.0
     for t in values[::-1]:  # from the top down; stop at the first threshold over the target
-        r = sum(count_alerts(s, window, t) for s in scans) / minutes
+        r = sum(count_alerts(s, window, t, hold) for s in scans) / minutes
         if r > target_per_min:
             break
         threshold, rate = float(t), r

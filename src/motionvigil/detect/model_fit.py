@@ -11,6 +11,13 @@ these held-out logits fit each network's Platt scaling, and the group's calm cli
 stitched into one long motion, are scanned by that held-out model. The threshold is the
 lowest one at which those scans, pooled, raise at most ``alerts_per_min`` false alerts
 per minute, so it is set on calm motion from sources the scoring model did not see.
+
+**Event logic, on validation.** An alert stays open through a lull of up to ``hold``
+seconds (later alerting windows extend it instead of raising a new alert). The hold is
+chosen from :data:`HOLD_CANDIDATES_S`: for each, the threshold is set as above, and the
+held-out model of each group scans that group's violent clips, each stitched between two
+of its calm clips; the hold whose threshold finds the most of these events wins (ties: the
+shorter hold). Nothing outside the training groups is seen.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from motionvigil.detect.head_fit import (
     CalmScan,
     WindowTable,
     alert_rate_threshold,
+    alert_spans,
     clip_windows,
     scan,
 )
@@ -45,6 +53,8 @@ from motionvigil.detect.windows import window_starts
 from motionvigil.skeleton.resample import resample_joints
 
 Table = WindowTable  # the learned model's windows: descriptors in ``features``, groups = sources
+HOLD_CANDIDATES_S = (0.0, 1.0, 3.0)  # seconds an alert stays open through a lull (chosen on validation)
+FPS = 20.0
 
 
 def kinect_like(joints: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -121,22 +131,24 @@ def _fit(table: Table, features: Sequence[str], s: ModelSettings, seed: int) -> 
     return Net.fit(table.features, table.y, features, table.weights(), s.hidden, s.alpha, seed)
 
 
-def fit_model(person: Table, pairs: Table | None, calm: Sequence[Clip], s: ModelSettings,
+def fit_model(person: Table, pairs: Table | None, clips: Sequence[Clip], s: ModelSettings,
               seed: int = 0) -> tuple[ViolenceModel, dict]:
-    """Train, calibrate and set the threshold (see the module doc).
+    """Train, calibrate, choose the hold and set the threshold (see the module doc).
 
     Args:
         person: one-person windows (their groups are the out-of-fold folds).
         pairs: two-person windows, or None for a person-only model.
-        calm: the real calm clips whose long scans set the threshold; each clip's
-            group is its dataset, which must be one of ``person``'s groups.
+        clips: the real labelled clips; each clip's group is its dataset, which must be
+            one of ``person``'s groups. Calm ones are scanned for the threshold, violent
+            ones (between two calm ones) for the hold.
 
     Returns:
-        The model and a calibration summary with ``threshold``.
+        The model and a calibration summary with ``threshold`` and ``hold_s``.
     """
     groups = sorted({str(g) for g in person.groups})
-    logits, truth, scans_by_group, in_fold = [], [], {}, []
+    logits, truth, scans_by_group, in_fold, events = [], [], {}, [], []
     final = _fit(person, PERSON_FEATURES, s, seed)
+    rng = np.random.default_rng([seed, 47])
     for g in groups:
         inside = person.take(np.flatnonzero(person.groups != g))
         held = person.take(np.flatnonzero(person.groups == g))
@@ -147,22 +159,31 @@ def fit_model(person: Table, pairs: Table | None, calm: Sequence[Clip], s: Model
         else:  # every violent (or calm) clip is in this group: no model can be trained without it
             net = final
             in_fold.append(g)
-        mine = [c for c in calm if c.dataset == g and not c.violent]
+        mine = [c for c in clips if c.dataset == g and not c.violent]
+        score = lambda w, net=net: net.logit(person_matrix(w))  # noqa: E731
         if mine:
             joints, _ = stitch([c.joints for c in mine])
-            scans_by_group[g] = scan(lambda w: net.logit(person_matrix(w)), joints, s.window, s.stride)
+            scans_by_group[g] = scan(score, joints, s.window, s.stride)
+        if net is not final and len(mine) >= 2:
+            for v in (c for c in clips if c.dataset == g and c.violent):
+                a, b = (mine[i] for i in rng.choice(len(mine), 2, replace=False))
+                joints, bounds = stitch([a.joints, v.joints, b.joints])
+                events.append((scan(score, joints, s.window, s.stride), bounds[1]))
     y = np.concatenate(truth) if truth else np.zeros(0, bool)
     final = final.calibrated(np.concatenate(logits), y) if y.any() and not y.all() else final
-    scans = [CalmScan(final.probability(sc.scores), sc.starts, sc.frames) for sc in scans_by_group.values()]
+    prob = lambda sc: CalmScan(final.probability(sc.scores), sc.starts, sc.frames)  # noqa: E731
+    scans = [prob(sc) for sc in scans_by_group.values()]
     pair_net = None
     if pairs is not None and len(pairs.violent) and pairs.violent.any():
         pair_net = _calibrated(pairs, PAIR_FEATURES, s, seed)
     model = ViolenceModel(final, pair_net, {"window": s.window, "hidden": s.hidden, "alpha": s.alpha})
-    threshold, rate = alert_rate_threshold(scans, s.window, s.alerts_per_min)
-    minutes = sum(x.frames for x in scans) / 20.0 / 60.0
+    logic = choose_hold(scans, [(prob(sc), span) for sc, span in events], s.window, s.alerts_per_min)
+    chosen = logic["candidates"][f"{logic['hold_s']:g}"]
+    minutes = sum(x.frames for x in scans) / FPS / 60.0
     calm_scores = np.concatenate([x.scores for x in scans])
-    calibration = {"policy": f"alerts_per_min={s.alerts_per_min:g}", "threshold": threshold,
-                   "alerts_per_min": rate, "calm_minutes": minutes, "calm_sources": sorted(scans_by_group),
+    calibration = {"policy": f"alerts_per_min={s.alerts_per_min:g}", "threshold": chosen["threshold"],
+                   "alerts_per_min": chosen["alerts_per_min"], "hold_s": logic["hold_s"], "event_logic": logic,
+                   "calm_minutes": minutes, "calm_sources": sorted(scans_by_group),
                    "scanned_in_fold": in_fold,
                    "calm_score_quantiles": {q: float(np.quantile(calm_scores, float(q)))
                                             for q in ("0.5", "0.9", "0.99", "0.999")},
@@ -170,6 +191,25 @@ def fit_model(person: Table, pairs: Table | None, calm: Sequence[Clip], s: Model
                    "scores": "calm clips of each source stitched into one long motion, scored by a model "
                              "trained without that source (out of fold)"}
     return model, calibration
+
+
+def choose_hold(scans: Sequence[CalmScan], events: Sequence[tuple[CalmScan, tuple[int, int]]], window: int,
+                alerts_per_min: float, candidates: Sequence[float] = HOLD_CANDIDATES_S) -> dict:
+    """The hold (seconds) whose calm-motion threshold finds the most ``events`` (a scan and
+    the ``[start, end)`` frames of its violent part; found when an alert overlaps it).
+    Without events the shortest hold is kept. Returns ``{"hold_s", "events",
+    "candidates": {hold: {"threshold", "alerts_per_min", "events_found"}}}``."""
+    out: dict[str, dict] = {}
+    for h in candidates:
+        hold = int(round(h * FPS))
+        threshold, rate = alert_rate_threshold(scans, window, alerts_per_min, FPS, hold)
+        found = sum(any(a < end / FPS and b > start / FPS for a, b in alert_spans(sc, window, threshold, FPS, hold))
+                    for sc, (start, end) in events)
+        out[f"{h:g}"] = {"threshold": threshold, "alerts_per_min": rate, "events_found": int(found)}
+    best = max(candidates, key=lambda h: (out[f"{h:g}"]["events_found"], -h))
+    return {"hold_s": float(best), "events": len(events), "candidates": out,
+            "rule": "an alert stays open through lulls up to hold_s; the hold finding the most held-out violent "
+                    "events at its own calm threshold wins (ties: shorter)"}
 
 
 def _calibrated(table: Table, features: Sequence[str], s: ModelSettings, seed: int) -> Net:
@@ -208,7 +248,8 @@ def train_model(clips: Sequence[Clip], violent: Sequence[bool], *, scenes: Seque
     ``procedural`` clips; ``scenes`` are real two-person scenes (e.g. SBU training
     pairs) added to scenes staged from the clips of each dataset. The threshold keeps the
     calm ``clips``, scanned out of fold (:func:`fold_groups`), at
-    ``settings.alerts_per_min`` false alerts per minute.
+    ``settings.alerts_per_min`` false alerts per minute; the hold is chosen on the violent
+    ones (module doc). Procedural clips are trained on, never scanned.
 
     Raises:
         ValueError: no calm clip, or no violent one.
@@ -239,7 +280,7 @@ def train_model(clips: Sequence[Clip], violent: Sequence[bool], *, scenes: Seque
     if scenes:
         staged_parts.append(pair_table(list(scenes), settings.window, settings.stride))
     pairs = Table.concat(staged_parts) if staged_parts else None
-    model, calibration = fit_model(person, pairs, [c for c in regrouped if not c.violent], settings, seed)
+    model, calibration = fit_model(person, pairs, regrouped[len(procedural):], settings, seed)
     calibration.update({"n_calm_clips": int(sum(not c.violent for c in marked)),
                         "n_violent_clips": int(sum(c.violent for c in marked)), "procedural_clips": len(procedural),
                         "pair_scenes_real": len(scenes), "augment": augment})

@@ -86,23 +86,25 @@ class Timeline:
         return bool(self.tracks)
 
 
-def alert_segments(windows: Sequence[WindowResult]) -> list[AlertSegment]:
+def alert_segments(windows: Sequence[WindowResult], hold_s: float = 0.0) -> list[AlertSegment]:
     """Merge alerting windows into segments: the connected parts of the union of their spans.
 
     Consecutive alerting windows overlap (the stride is shorter than a window), so a run
     of them becomes one segment from the first window's start to the last one's end.
     Two runs separated by a few quiet windows still merge when their spans overlap or
-    touch, so one event is not reported twice. A segment's class is the violent class
+    touch (or, with ``hold_s``, start within that many seconds of the segment's end: the
+    detector's event logic, ``Detector.hold_s``), so one event is not reported twice. A
+    segment's class is the violent class
     of its highest-scoring window; ``windows`` counts its alerting windows. Windows of
     different persons or pairs (``persons``) never merge: segments are per key, ordered
     by start time.
     """
     segments = [s for key, group in by_persons([w for w in windows if w.alert]).items()
-                for s in _segments(group, key)]
+                for s in _segments(group, key, hold_s)]
     return sorted(segments, key=lambda s: s.start_s)
 
 
-def _segments(alerting: Sequence[WindowResult], persons: tuple[int, ...]) -> list[AlertSegment]:
+def _segments(alerting: Sequence[WindowResult], persons: tuple[int, ...], hold_s: float) -> list[AlertSegment]:
     segments: list[AlertSegment] = []
     run: list[WindowResult] = []
     end = -np.inf
@@ -114,7 +116,7 @@ def _segments(alerting: Sequence[WindowResult], persons: tuple[int, ...]) -> lis
             run.clear()
 
     for result in sorted(alerting, key=lambda r: r.start_s):
-        if run and result.start_s > end + 1e-9:
+        if run and result.start_s > end + hold_s + 1e-9:
             close()
         end = max(end, result.end_s) if run else result.end_s
         run.append(result)
@@ -140,7 +142,7 @@ def detect_motion(detector: Detector, motion: Motion, batch_size: int = 64, name
     windows = [joints[s : s + detector.window] for s in starts]
     results = detector.score_windows(windows, starts, batch_size, gate=gate)
     return Timeline(motion.source, seconds(len(joints)), detector.threshold, detector.policy, results,
-                    alert_segments(results))
+                    alert_segments(results, detector.hold_s))
 
 
 def _detect_scene(detector: Detector, motion: Motion, batch_size: int, gate: float | None) -> Timeline:
@@ -174,7 +176,7 @@ def scene_timeline(detector: Detector, source: str | None, ids: Sequence[int], p
         if r.start_s not in per_window or r.violence > per_window[r.start_s].violence:
             per_window[r.start_s] = r
     return Timeline(source, seconds(n), detector.threshold, detector.policy, list(per_window.values()),
-                    alert_segments(results), tracks, pairs)
+                    alert_segments(results, detector.hold_s), tracks, pairs)
 
 
 def _unscored(frames: int, need: int) -> str:

@@ -50,7 +50,9 @@ def render_card(manifest: dict[str, Any]) -> str:
              "## What it is", "", card["what"] + ".", "",
              f"Alert classes: {', '.join(card['alert_classes'])}. Threshold {card['threshold']:.4f} "
              f"({card['calibration']['policy']}, measured {card['calibration']['alerts_per_min']:.3f} false alerts/min "
-             f"on {card['calibration']['calm_minutes']:.1f} min of calm training motion, out of fold).", "",
+             f"on {card['calibration']['calm_minutes']:.1f} min of calm training motion, out of fold"
+             + (f"; an alert stays open through lulls of {card['calibration']['hold_s']:g} s, the hold chosen on "
+                "validation folds" if "hold_s" in card["calibration"] else "") + ").", "",
              "## Licence and use", "", f"**{card['use']}.**", "",
              "## Training data", "", "| source | licence |", "|---|---|"]
     lines += [f"| {name} | {lic} |" for name, lic in card["trained_on"].items()]

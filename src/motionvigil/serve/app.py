@@ -284,7 +284,7 @@ def create_app(detector: Detector, config: ServeConfig | None = None) -> Starlet
             return await refuse("saturated", CLOSE_TRY_LATER,
                                 f"server saturated ({why}); retry later or on another server")
         det = state.detector
-        me = _Stream(ws, StreamSession(stream_id, det.window, det.stride, det.threshold), state.console)
+        me = _Stream(ws, StreamSession(stream_id, det.window, det.stride, det.threshold, det.hold_s), state.console)
         state.streams[stream_id] = me
         state.console.stream_opened(stream_id)
         state.metrics.streams = len(state.streams)

@@ -96,9 +96,10 @@ class _Collector:
 class StreamSession:
     """Parses a stream's messages, cuts its windows and turns window results into events."""
 
-    def __init__(self, stream_id: str, window: int, stride: int, threshold: float):
+    def __init__(self, stream_id: str, window: int, stride: int, threshold: float, hold_s: float = 0.0):
         self.stream_id = stream_id
         self.threshold = threshold
+        self.hold_s = hold_s  # an alert stays open through lulls this long (Detector.hold_s)
         self._collector = _Collector(window, stride)
         self._stream = StreamingDetector(self._collector)  # type: ignore[arg-type]
         self.layout: Layout | None = None
@@ -282,7 +283,7 @@ class StreamSession:
             if self.send_windows:
                 out.append({"type": "window", "start": round(r.start_s, 3), "end": round(r.end_s, 3),
                             "violence": round(r.violence, 6), "class": r.violent_class, "alert": r.alert, **named})
-            for key in [k for k, run in self._runs.items() if r.start_s > run["end"] + 1e-9]:
+            for key in [k for k, run in self._runs.items() if r.start_s > run["end"] + self.hold_s + 1e-9]:
                 out.append(self._close(key))
             if r.alert:
                 run = self._runs.get(r.persons)

@@ -224,7 +224,7 @@ class Worker:
         frames = self.keys.frames(name)
         ensure_group(self.r, frames, self.config.group)
         det = self.detector
-        cam = _Camera(name, StreamSession(name, det.window, det.stride, det.threshold))
+        cam = _Camera(name, StreamSession(name, det.window, det.stride, det.threshold, det.hold_s))
         raw = self.r.get(self.keys.state(name))
         if raw is not None:
             state = checkpoint.loads(raw)

@@ -241,10 +241,12 @@ class Scorer:
     threshold: float
     score: Callable[[list[np.ndarray]], np.ndarray]
     pair: Callable[[list[np.ndarray], list[np.ndarray]], np.ndarray] | None = None  # two-person windows
+    hold: int = 0  # frames an alert stays open through a lull (the model's event logic)
 
     def alerts(self, joints: np.ndarray) -> list[tuple[float, float]]:
         """Alert segments (seconds) on ``joints``, as a deployed detector raises them."""
-        return alert_spans(scan(self.score, joints, self.window, STRIDE[self.window]), self.window, self.threshold)
+        return alert_spans(scan(self.score, joints, self.window, STRIDE[self.window]), self.window, self.threshold,
+                           FPS, self.hold)
 
     def clip_scores(self, clips: Sequence[Clip]) -> np.ndarray:
         """Each one-person clip's highest window score."""

@@ -127,7 +127,7 @@ def build_model(train: list[Clip], sbu_train: Sequence[Any], procedural: list[Cl
     if sbu_train:
         pair_parts.append(cache.pairs(sbu_scenes(sbu_train), ("sbu", tuple(p.take_id for p in sbu_train))))
     pairs = Table.concat([t for t in pair_parts if len(t.violent)])
-    model, calibration = fit_model(person, pairs, [c for c in train if not c.violent], s, seed)
+    model, calibration = fit_model(person, pairs, train, s, seed)
     selection = {"validation_folds": [f"hold out {v} (train split)" for v in sorted({c.dataset for c in train
                                                                                      if c.violent})],
                  "validation_auroc": {k: v[0] for k, v in scores.items()},
@@ -135,6 +135,7 @@ def build_model(train: list[Clip], sbu_train: Sequence[Any], procedural: list[Cl
                  "pair_training": {"scenes": int(len(pairs.violent) // 2), "violent": int(pairs.violent.sum()),
                                    "real_sbu_scenes": len(sbu_train)},
                  "calibration_alerts_per_min": calibration["alerts_per_min"],
+                 "hold_s": calibration["hold_s"], "event_logic": calibration["event_logic"],
                  "calibration_minutes": calibration["calm_minutes"]}
     return BuiltModel(model, WINDOW, calibration["threshold"], selection, calibration)
 

@@ -78,7 +78,8 @@ class Detectors:
                 built = build_model(train, sbu_train, self.procedural, self.model_cache, self.s.alerts_per_min,
                                     self.seed, MODEL_GRID[: self.s.model_configs])
                 pair = built.model.score_pairs if built.model.pair is not None else None
-                scorer = Scorer("model", built.window, built.threshold, built.score, pair)
+                scorer = Scorer("model", built.window, built.threshold, built.score, pair,
+                                int(round(built.calibration["hold_s"] * FPS)))
                 self._built[key] = (scorer, {**built.selection, "calm_score_quantiles":
                                              built.calibration["calm_score_quantiles"]})
             elif kind == "kinematic_head":
@@ -101,7 +102,7 @@ def calm_alerts(scorer: Scorer, data: StudyData, source: str) -> tuple[int, floa
         return sum(i["counts"]["alerts"] for i in items), sum(i["minutes"] for i in items)
     if source == PAIR_SOURCE:
         scans = [scorer.scene_scan(p.motion.joints) for p in data.sbu if not p.violent]
-        return (sum(count_alerts(x, scorer.window, scorer.threshold) for x in scans),
+        return (sum(count_alerts(x, scorer.window, scorer.threshold, scorer.hold) for x in scans),
                 sum(x.frames for x in scans) / FPS / 60.0)
     from motionvigil.datasets.sequences import stitch
 
