@@ -50,6 +50,14 @@ def test_quick_study_writes_every_protocol(shared_data, tmp_path, capsys):
         assert row["minutes"] > 0 and row["false_alerts_per_min"] >= 0
         lo, hi = row["false_alerts_per_min_ci"]
         assert lo <= row["false_alerts_per_min"] <= hi
+    site = p["site_calibrated"]["sources"]
+    assert set(site) == {"msr_action3d", "hdm05", "utd_mhad", "sbu_kinect"}
+    for source, row in site.items():  # the loso detector, re-thresholded on the source's train-split calm motion
+        assert row["calibration_minutes"] > 0 and row["test_calm_minutes"] > 0, source
+        assert row["n_violent"] > 0 and 0.0 <= row["vdr"] <= 1.0
+        assert row["auroc"] == pytest.approx(p[f"loso_{source}"]["auroc"]) if source != "sbu_kinect" else True
+    assert site["sbu_kinect"]["n_violent"] + site["sbu_kinect"]["n_calm"] == p["sbu_pairs"]["n_violent"] + \
+        p["sbu_pairs"]["n_calm"]  # SBU's test split
     for name in ("utkinect_sequences", "real_sequences"):
         assert all(k in p[name] for k in SEQUENCE_KEYS), name
     assert p["utkinect_sequences"]["events"] == 0 and p["utkinect_sequences"]["minutes"] > 5
@@ -57,5 +65,6 @@ def test_quick_study_writes_every_protocol(shared_data, tmp_path, capsys):
     if "deepmimic" in p:
         assert p["deepmimic"]["n_violent"] == 3 and p["deepmimic"]["n_calm"] == 12
     md = (out / "detection.md").read_text()
+    assert "| utd_mhad | model |" in md and "Issue 27's targets" in md
     assert "| loso_hdm05 | model |" in md and "| loso_sbu_kinect | kinematic head |" in md and "| sbu_kinect |" in md
     assert (out / "pr_in_domain.png").stat().st_size > 1000

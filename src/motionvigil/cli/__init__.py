@@ -25,6 +25,7 @@ import sys
 
 from motionvigil import __version__
 from motionvigil.cli import data, demo, detect, evaluate, kinemic, train
+from motionvigil.cli.calibrate import add_calibrate
 from motionvigil.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_BAD_MODEL,
@@ -55,7 +56,7 @@ SUBCOMMANDS = (
     data.add_convert, data.add_info, data.add_data,
     train.add_pretrain,
     evaluate.add_retrieval, evaluate.add_probe, evaluate.add_study, evaluate.add_fewshot, evaluate.add_tsne,
-    detect.add_build_detector, detect.add_detect, detect.add_models,
+    detect.add_build_detector, detect.add_detect, add_calibrate, detect.add_models,
     train.add_metatrain, train.add_supervised,
     demo.add_demo,
     kinemic.add_parsers,

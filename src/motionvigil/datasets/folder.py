@@ -137,7 +137,7 @@ def load_folder(root: str | Path | None, *, skip_bad: bool | None = None, joint_
     return dataset
 
 
-def _motion_files(folder: Path) -> list[Path]:
+def motion_files(folder: Path) -> list[Path]:
     """Motion files under ``folder`` (any depth; ASF skeletons and hidden files excluded)."""
     formats = supported_formats()
     return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in formats
@@ -145,7 +145,7 @@ def _motion_files(folder: Path) -> list[Path]:
 
 
 def _class_dirs(root: Path) -> list[Path]:
-    return sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith(".") and _motion_files(d))
+    return sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith(".") and motion_files(d))
 
 
 def _read_subjects(root: Path) -> dict[str, str]:
@@ -195,7 +195,7 @@ def load_class_folders(root: str | Path, *, skip_bad: bool = True, joint_map=Non
     clips, bad = [], []
     for class_dir in class_dirs:
         label = class_dir.name
-        for file in _motion_files(class_dir):
+        for file in motion_files(class_dir):
             rel = file.relative_to(root).as_posix()
             try:
                 motion = to_smpl22(load_motion(file, **reader))

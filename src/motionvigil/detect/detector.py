@@ -403,7 +403,11 @@ class Detector:
                          f"{cal.get('n_violent_clips', '?')} violent + {cal.get('n_calm_clips', '?')} calm clips and "
                          f"{cal.get('procedural_clips', 0)} procedural clips)")
         line = f"threshold: {self.threshold:.4f} on the violence score (policy {self.policy}"
-        if self.head is not None and cal:
+        if "site" in cal:
+            site = cal["site"]
+            line += (f"; set on {site['minutes']:.1f} min of calm recordings at the site ({site['recordings']} "
+                     f"files), {site['alerts_per_min']:.3f} alerts/min there; before: {site['threshold_before']:.4f}")
+        elif self.head is not None and cal:
             line += (f"; {cal.get('alerts_per_min', 0):.3f} false alerts/min on {cal.get('calm_minutes', 0):.1f} min "
                      "of calm motion, out of fold")
             if "hold_s" in cal:

@@ -173,15 +173,16 @@ def alert_spans(scan: CalmScan, window: int, threshold: float, fps: float = 20.0
 
 
 def alert_rate_threshold(scans: Sequence[CalmScan], window: int, target_per_min: float = DEFAULT_ALERTS_PER_MIN,
-                         fps: float = 20.0, hold: int = 0) -> tuple[float, float]:
+                         fps: float = 20.0, hold: int = 0, minutes: float | None = None) -> tuple[float, float]:
     """``(threshold, rate)``: the lowest threshold such that it and every higher one raise
     at most ``target_per_min`` alerts per minute over ``scans`` (``rate`` at it), alerts
-    held open through lulls of ``hold`` frames.
+    held open through lulls of ``hold`` frames. ``minutes`` of recording, when several
+    scans share one clock (each person and pair of a recording), else their frames summed.
 
     Raises:
         ValueError: no calm motion to measure on.
     """
-    minutes = sum(s.frames for s in scans) / fps / 60.0
+    minutes = sum(s.frames for s in scans) / fps / 60.0 if minutes is None else minutes
     values = np.unique(np.concatenate([s.scores for s in scans])) if scans else np.zeros(0)
     if minutes <= 0 or values.size == 0:
         raise ValueError("no calm motion to set the threshold on: give calm clips (--calm)")

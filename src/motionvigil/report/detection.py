@@ -88,7 +88,30 @@ def render_markdown(result: dict) -> str:
                 cells.append("n/a" if not r else f"{num(r['false_alerts_per_min'], 2)} "
                              f"[{num(r['false_alerts_per_min_ci'][0], 2)}, {num(r['false_alerts_per_min_ci'][1], 2)}]")
             lines.append(f"| {source} | {num(first['minutes'], 1)} | " + " | ".join(cells) + " |")
-    return "\n".join(lines + targets_table(p)) + "\n"
+    return "\n".join(lines + site_table(p) + targets_table(p)) + "\n"
+
+
+def site_table(p: dict) -> list[str]:
+    """The ``site_calibrated`` rows of every scorer."""
+    site = _rows(p, "site_calibrated")
+    if not site:
+        return []
+    lines = ["", "Site calibration: the detector trained without a source, re-thresholded on that source's "
+             "training-split calm motion (same budget and hold); its test clips scored at that threshold, and "
+             "false alerts per minute on its test-split calm motion, which the calibration never saw.", "",
+             "| source | scorer | calm min used | threshold | violent / calm | VDR | FPR | false alerts / min (unseen calm) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for source in site[0][1]["sources"]:
+        for scorer, row in site:
+            r = row["sources"].get(source)
+            if not r:
+                continue
+            ci = r["test_calm_false_alerts_per_min_ci"]
+            lines.append(f"| {source} | {scorer} | {num(r['calibration_minutes'], 1)} | {num(r['threshold'], 3)} | "
+                         f"{r['n_violent']} / {r['n_calm']} | {_ci(r, 'vdr')} | {_ci(r, 'fpr')} | "
+                         f"{num(r['test_calm_false_alerts_per_min'], 2)} [{num(ci[0], 2)}, {num(ci[1], 2)}] "
+                         f"({num(r['test_calm_minutes'], 1)} min) |")
+    return lines
 
 
 LOSO = {"msr_action3d": "loso_msr_action3d", "hdm05": "loso_hdm05", "utd_mhad": "loso_utd_mhad",

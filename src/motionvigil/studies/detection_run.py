@@ -17,12 +17,14 @@ replaces (``protocols.kinematic_head.protocols.{name}``) and the limb-speed base
     For each source, its calm motion (every split) scanned by a detector built without
     that source: false alerts per minute, with a Poisson 95% interval on the alerts
     pooled over seeds. UTKinect's are its 20 long sequences; SBU's, each calm clip.
+``site_calibrated``
+    The ``loso_*`` detectors re-thresholded on the held-out source's own training-split
+    calm motion, as a deployer calibrates at a new site (:mod:`.detection_site`).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -50,6 +52,7 @@ from motionvigil.studies.detection import (
     speed_scorer,
 )
 from motionvigil.studies.detection_model import MODEL_GRID, ModelCache, build_model
+from motionvigil.studies.detection_site import assemble_site, poisson_ci, scene_scores, site_run
 
 CONTACT = ("hugging", "shaking hands")
 KINDS = ("model", "kinematic_head", "speed_baseline")
@@ -91,10 +94,6 @@ class Detectors:
         return self._built[key]
 
 
-def scene_scores(scorer: Scorer, scenes: Sequence[Any]) -> np.ndarray:
-    return np.array([scorer.scene_scan(p.motion.joints).scores.max() for p in scenes])
-
-
 def calm_alerts(scorer: Scorer, data: StudyData, source: str) -> tuple[int, float]:
     """``(alerts, minutes)`` of ``scorer`` on the calm motion of ``source`` (every split)."""
     if source == "utkinect":
@@ -109,15 +108,6 @@ def calm_alerts(scorer: Scorer, data: StudyData, source: str) -> tuple[int, floa
     calm = [c for c in data.real if c.dataset == source and not c.violent]
     joints, _ = stitch([c.joints for c in calm])
     return len(scorer.alerts(joints)), len(joints) / FPS / 60.0
-
-
-def poisson_ci(count: int, exposure: float) -> list[float]:
-    """Exact 95% interval of a Poisson rate: ``count`` events over ``exposure``."""
-    from scipy.stats import chi2
-
-    lo = chi2.ppf(0.025, 2 * count) / 2 if count else 0.0
-    hi = chi2.ppf(0.975, 2 * count + 2) / 2
-    return [float(lo / exposure), float(hi / exposure)]
 
 
 def run_detection_study(data: StudyData, s: DetectionSettings) -> tuple[dict[str, list], dict[str, Any]]:
@@ -157,6 +147,8 @@ def run_detection_study(data: StudyData, s: DetectionSettings) -> tuple[dict[str
             add("real_sequences", "runs", sequence_result(det.get(kind, None)[0], sequences))
             for source in calm_sources:
                 add("calm_sources", source, calm_alerts(det.get(kind, source)[0], data, source))
+            for source in VIOLENT_SOURCES + ((PAIR_SOURCE,) if data.sbu else ()):
+                add("site_calibrated", source, site_run(det.get(kind, source)[0], data, source, s.alerts_per_min))
     protocols = {kind: assemble(runs[kind], data, clip_sets, scene_sets, s, kind) for kind in KINDS}
     result_protocols = dict(protocols["model"])
     result_protocols["kinematic_head"] = {"kind": "baseline", "protocols": protocols["kinematic_head"]}
@@ -205,6 +197,7 @@ def assemble(run: dict[str, dict[str, list]], data: StudyData, clip_sets: dict, 
                         "false_alerts_per_min_per_seed": [a / minutes for a in alerts] if minutes else [],
                         "alerts_per_seed": alerts, "minutes": minutes,
                         "false_alerts_per_min_ci": poisson_ci(int(sum(alerts)), minutes * len(alerts))}
+    out["site_calibrated"] = assemble_site(run["site_calibrated"], s)
     out["calm_sources"] = {"kind": "calm_sources", "sources": calm,
                            "rule": "each source's calm motion scanned by a detector built without that source"}
     return out
