@@ -21,8 +21,8 @@ off = one window per encoder call):
 ``--detector builtin`` serves the built-in detector (its violence head gates the encoder: the
 cascade) instead of the random tiny prototype detector; ``--cascade on,off`` runs each mode with
 the cascade on and off (``serve --no-cascade``) and reports the encoder windows it saved (from
-``/metrics``). The server refuses streams beyond its measured capacity (``refused``), unless
-``--capacity`` is given.
+``/metrics``). The server refuses streams beyond its measured capacity (``refused``, also when
+its close 1013 crossed the client's ``start`` message), unless ``--capacity`` is given.
 
 ``--search 50,100,200,300`` also finds, per mode, the largest listed stream count that
 is sustained (stops at the first that is not). Every loop is bounded by the stream
@@ -108,6 +108,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _refused_close(exc: Exception) -> bool:
+    """The server closed with 1013 (try again later): a refusal whose close crossed the client's
+    ``start`` message (the client's send then fails before it reads the refusal)."""
+    rcvd = getattr(exc, "rcvd", None)
+    return rcvd is not None and getattr(rcvd, "code", None) == 1013
+
+
 async def one_stream(i: int, n: int, url: str, frames: np.ndarray, t0: float, window: int, stride: int,
                      out: dict) -> None:
     from websockets.asyncio.client import connect
@@ -118,6 +125,7 @@ async def one_stream(i: int, n: int, url: str, frames: np.ndarray, t0: float, wi
     latencies, lags = [], []
     windows = 0
     acked = None
+    accepted = False
     try:
         async with connect(f"{url}/v1/streams/s{i}", max_size=None, ping_interval=None, open_timeout=60, close_timeout=10) as ws:
             await ws.send(json.dumps({"type": "start", "layout": "smpl22", "fps": FPS, "windows": True}))
@@ -126,6 +134,7 @@ async def one_stream(i: int, n: int, url: str, frames: np.ndarray, t0: float, wi
                 out["refused"] += 1
                 return
             out["accepted"] += 1
+            accepted = True
 
             async def receive() -> None:
                 nonlocal windows, acked
@@ -157,6 +166,9 @@ async def one_stream(i: int, n: int, url: str, frames: np.ndarray, t0: float, wi
             await ws.send(json.dumps({"type": "end"}))
             await asyncio.wait_for(receiver, 120)
     except Exception as exc:  # noqa: BLE001 - a failed stream is counted, the run goes on
+        if not accepted and _refused_close(exc):
+            out["refused"] += 1  # refused up front: the server's close (1013) crossed our start message
+            return
         out["failed"] += 1
         out["errors"].append(f"{type(exc).__name__}: {exc}"[:200])
     expected = max(0, (len(frames) - window) // stride + 1)

@@ -38,7 +38,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                          idle_timeout_s=args.idle_timeout, cascade=not args.no_cascade,
                          feedback_db=args.feedback_db,
                          capacity=None if args.capacity == "auto" else int(args.capacity),
-                         utilization=args.utilization, publish_redis=args.publish_redis)
+                         publish_redis=args.publish_redis,
+                         **({} if args.utilization is None else {"utilization": args.utilization}))
     try:
         serve(detector, args.host, args.port, config, log_level=args.log_level, access_log=args.access_log)
     except FeedbackError as exc:
@@ -88,8 +89,9 @@ def add_serve(sub) -> None:
     p.add_argument("--capacity", default="auto", type=_capacity, metavar="N|auto",
                    help="streams accepted at most by cost; auto: measured at start from this process's own cost "
                         "per frame and per window (further streams are refused, never accepted and then timed out)")
-    p.add_argument("--utilization", type=float, default=0.8,
-                   help="share of the inference core the measured capacity may fill")
+    p.add_argument("--utilization", type=float, default=None,
+                   help="share of one core the measured cost of the accepted streams may fill; the rest is "
+                        "headroom for latency (default: serve/capacity.py's DEFAULT_UTILIZATION, 0.3)")
     p.add_argument("--publish-redis", metavar="URL",
                    help="score nothing here: relay every stream's frames to the Redis of `motionvigil worker` "
                         "(alerts then go to its alerts stream)")

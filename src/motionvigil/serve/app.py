@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hmac
 import json
 import logging
@@ -28,6 +29,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from motionvigil.detect.detector import Detector
 from motionvigil.errors import MotionFileError
 from motionvigil.serve.batcher import MicroBatcher
+from motionvigil.serve.capacity import DEFAULT_UTILIZATION
 from motionvigil.serve.fastpath import BatchScorer
 from motionvigil.serve.feedback import FeedbackStore
 from motionvigil.serve.metrics import Metrics
@@ -41,6 +43,7 @@ API_KEY_HEADER = "x-api-key"
 STREAM_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 # WebSocket close codes (RFC 6455 / IANA registry)
 CLOSE_NORMAL, CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_TRY_LATER = 1000, 1001, 1008, 1009, 1013
+PROBE_MAX_WAIT_S = 0.01  # the batcher's wait during the capacity probe's stream, at most
 
 
 @dataclass
@@ -60,7 +63,7 @@ class ServeConfig:
     feedback_db: str | None = None  # SQLite file of alerts and verdicts (None: kept in memory)
     publish_redis: str | None = None  # relay streams to the workers' Redis instead of scoring (serve/relay.py)
     capacity: int | None = None  # streams accepted at most by cost; None: measured at start (serve/capacity.py)
-    utilization: float = 0.8  # the share of the inference core the measured capacity may fill
+    utilization: float = DEFAULT_UTILIZATION  # the share of one core the measured capacity may fill
 
 
 def load_api_keys(path: str | Path) -> tuple[str, ...]:
@@ -141,19 +144,58 @@ class ServeState:
         s = stream.session
         return {"layout": s.layout.name if s.layout else None, "fps": s.fps, "frames": s.frames, "windows": s.windows}
 
-    async def measure_capacity(self) -> None:
-        """Streams this process carries, from a probe of its own frame and scoring cost."""
+    async def measure_capacity(self, app: Any = None) -> None:
+        """Streams this process carries, from a probe of its own frame and scoring cost and,
+        given the ``app``, of a probe stream through its WebSocket transport (serve/capacity.py)."""
         from motionvigil.serve.capacity import measure
 
         if self.capacity is not None or self.relay is not None:  # a relay's capacity is the worker pool's
             return
         det, cfg = self.detector, self.config
         self.cost = await asyncio.get_running_loop().run_in_executor(
-            self.batcher.executor, measure, self.scorer.score_windows, det.window, det.stride, cfg.max_batch)
+            self.batcher.executor, functools.partial(measure, self.scorer.score_windows, det.window, det.stride,
+                                                     cfg.max_batch, max_wait_s=cfg.max_wait_ms / 1000))
+        if app is not None:
+            try:
+                self.cost = self.cost.with_transport(await self._probe_transport(app))
+            except (RuntimeError, TimeoutError) as exc:  # the server still starts; the figure is then low
+                log.warning("capacity: the transport probe failed (%s); the capacity leaves the transport out", exc)
         self.capacity = self.probed_capacity = self.cost.streams(cfg.utilization)
         if self.scorer.cascade is not None:  # the probe's windows are not traffic
             self.scorer.cascade.counts.windows = self.scorer.cascade.counts.embedded = 0
         log.info("capacity: %d streams (%s)", self.capacity, self.cost.to_json())
+
+    async def _probe_transport(self, app: Any) -> float:
+        """Per-frame CPU seconds of a probe stream through ``app`` (serve/transport_probe.py),
+        the scorer's time left out, with a throwaway console and metrics (the probe is no traffic)."""
+        import time
+
+        from motionvigil.serve.capacity import FPS, probe_motion
+        from motionvigil.serve.transport_probe import time_transport
+
+        scored = [0.0]
+
+        def timed(windows, starts):  # on the inference thread: its CPU time is the scorer's
+            t0 = time.thread_time()
+            try:
+                return score(windows, starts)
+            finally:
+                scored[0] += time.thread_time() - t0
+
+        score, console, metrics, wait = self.batcher._score, self.console, self.metrics, self.batcher.max_wait_s
+        self.batcher._score = timed
+        # one probe stream has no windows of others to wait for: a long --max-wait-ms would only stall it
+        self.batcher.max_wait_s = min(wait, PROBE_MAX_WAIT_S)
+        self.console = Console(self.detector, FeedbackStore(None), self._describe)
+        self.metrics = self.batcher.metrics = Metrics()
+        try:
+            return await time_transport(app, probe_motion(), FPS, self.detector.window, self.detector.stride,
+                                        lambda: scored[0], 4 * self.config.max_message_bytes,
+                                        api_key=self.config.api_keys[0] if self.config.api_keys else None)
+        finally:
+            self.console.store.close()
+            self.batcher._score, self.console, self.metrics = score, console, metrics
+            self.batcher.metrics, self.batcher.max_wait_s = metrics, wait
 
     async def refine_capacity(self, every_s: float = 5.0) -> None:
         """Every ``every_s``: lower the measured capacity to what this process's CPU time per
@@ -378,7 +420,7 @@ def create_app(detector: Detector, config: ServeConfig | None = None) -> Starlet
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         state.batcher.start()
-        await state.measure_capacity()
+        await state.measure_capacity(app)
         refine = asyncio.get_running_loop().create_task(state.refine_capacity(), name="motionvigil-capacity")
         try:
             yield
