@@ -62,7 +62,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if not motions:
         return usage_error("calibrate", "no readable calm recording")
     try:
-        site = calibrate_site(detector, motions, args.alerts_per_min, used)
+        site = calibrate_site(detector, motions, args.alerts_per_min, used, progress=len(motions) > 1)
     except ValueError as exc:
         return value_error("calibrate", exc)
     site.save(args.output)

@@ -40,9 +40,10 @@ def recording_scans(detector: Detector, motion: Motion) -> tuple[list[CalmScan],
 
 
 def calibrate_site(detector: Detector, motions: Sequence[Motion], alerts_per_min: float = DEFAULT_ALERTS_PER_MIN,
-                   names: Sequence[str] = ()) -> Detector:
+                   names: Sequence[str] = (), progress: bool = False) -> Detector:
     """A copy of ``detector`` whose threshold keeps the calm ``motions`` at
     ``alerts_per_min`` alerts per minute (module doc); ``calibration["site"]`` says how.
+    ``progress`` shows a bar (stderr) over the recordings.
 
     Raises:
         ValueError: no window could be scored in ``motions``, or a non-positive budget.
@@ -50,7 +51,9 @@ def calibrate_site(detector: Detector, motions: Sequence[Motion], alerts_per_min
     if not alerts_per_min > 0:
         raise ValueError(f"alerts per minute must be positive, got {alerts_per_min}")
     scans, minutes = [], 0.0
-    for motion in motions:
+    from tqdm import tqdm
+
+    for motion in tqdm(motions, desc="scanning calm recordings", unit="file", disable=not progress):
         mine, m = recording_scans(detector, motion)
         scans += mine
         minutes += m
