@@ -14,6 +14,7 @@ from motionvigil.cli.common import (
     add_reader_flags,
     add_skip_bad,
     emit,
+    load_detector,
     positive,
     reader_options,
     usage_error,
@@ -33,18 +34,13 @@ def calm_files(inputs: list[str]) -> list[Path]:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from motionvigil.detect import Detector
     from motionvigil.detect.site import calibrate_site
     from motionvigil.io import load_motion
     from motionvigil.report.model_card import write_detector_card
 
     inputs = list(args.inputs)
-    if len(inputs) > 1 and (Path(inputs[0]) / "config.json").is_file():  # a detector folder first
-        detector = Detector.load(inputs.pop(0), device=args.device)
-    else:
-        from motionvigil.detect.builtin import load_builtin_detector
-
-        detector = load_builtin_detector(args.device)
+    first_is_detector = len(inputs) > 1 and (Path(inputs[0]) / "config.json").is_file()
+    detector = load_detector(inputs.pop(0) if first_is_detector else None, args.device)
     files = calm_files(inputs)
     if not files:
         return usage_error("calibrate", f"no motion file in {', '.join(inputs)}")

@@ -20,6 +20,7 @@ from motionvigil.cli.common import (
     add_seed,
     add_skip_bad,
     emit,
+    load_detector,
     pool_root,
     positive,
     reader_options,
@@ -83,18 +84,14 @@ def cmd_build_detector(args: argparse.Namespace) -> int:
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
-    from motionvigil.detect import Detector, detect_motion, timeline_json
+    from motionvigil.detect import detect_motion, timeline_json
     from motionvigil.detect.timeline import format_alerts, plot_name
     from motionvigil.io import load_motion
     from motionvigil.report.timeline import plot_timeline
 
     inputs = list(args.inputs)
-    if Path(inputs[0]).is_dir():  # a detector folder first; motion files are never folders
-        detector = Detector.load(inputs.pop(0), device=args.device)
-    else:
-        from motionvigil.detect.builtin import load_builtin_detector
-
-        detector = load_builtin_detector(args.device)
+    # a detector folder first; motion files are never folders
+    detector = load_detector(inputs.pop(0) if Path(inputs[0]).is_dir() else None, args.device)
     if not inputs:
         return usage_error("detect", "no motion file given")
     if args.annotate and len(inputs) > 1:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from motionvigil.datasets.clip import Clip
+from motionvigil.datasets.clip import FPS, Clip
 from motionvigil.datasets.sequences import stitch
 from motionvigil.datasets.synthetic.pairs import PairScene
 from motionvigil.detect.head_fit import (
@@ -54,7 +54,6 @@ from motionvigil.skeleton.resample import resample_joints
 
 Table = WindowTable  # the learned model's windows: descriptors in ``features``, groups = sources
 HOLD_CANDIDATES_S = (0.0, 1.0, 3.0)  # seconds an alert stays open through a lull (chosen on validation)
-FPS = 20.0
 
 
 def kinect_like(joints: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -19,6 +19,7 @@ import copy
 from collections.abc import Sequence
 
 import numpy as np
+from tqdm import tqdm
 
 from motionvigil.detect.detector import Detector
 from motionvigil.detect.head_fit import DEFAULT_ALERTS_PER_MIN, CalmScan, alert_rate_threshold
@@ -51,8 +52,6 @@ def calibrate_site(detector: Detector, motions: Sequence[Motion], alerts_per_min
     if not alerts_per_min > 0:
         raise ValueError(f"alerts per minute must be positive, got {alerts_per_min}")
     scans, minutes = [], 0.0
-    from tqdm import tqdm
-
     for motion in tqdm(motions, desc="scanning calm recordings", unit="file", disable=not progress):
         mine, m = recording_scans(detector, motion)
         scans += mine

@@ -52,7 +52,7 @@ from motionvigil.studies.detection import (
     speed_scorer,
 )
 from motionvigil.studies.detection_model import MODEL_GRID, ModelCache, build_model
-from motionvigil.studies.detection_site import assemble_site, poisson_ci, scene_scores, site_run
+from motionvigil.studies.detection_site import assemble_site, calm_scans, poisson_ci, scene_scores, site_run
 
 CONTACT = ("hugging", "shaking hands")
 KINDS = ("model", "kinematic_head", "speed_baseline")
@@ -99,15 +99,9 @@ def calm_alerts(scorer: Scorer, data: StudyData, source: str) -> tuple[int, floa
     if source == "utkinect":
         items = [sequence_result(scorer, [(c.joints, [])])["sequences"][0] for c in data.utk_sequences]
         return sum(i["counts"]["alerts"] for i in items), sum(i["minutes"] for i in items)
-    if source == PAIR_SOURCE:
-        scans = [scorer.scene_scan(p.motion.joints) for p in data.sbu if not p.violent]
-        return (sum(count_alerts(x, scorer.window, scorer.threshold, scorer.hold) for x in scans),
-                sum(x.frames for x in scans) / FPS / 60.0)
-    from motionvigil.datasets.sequences import stitch
-
-    calm = [c for c in data.real if c.dataset == source and not c.violent]
-    joints, _ = stitch([c.joints for c in calm])
-    return len(scorer.alerts(joints)), len(joints) / FPS / 60.0
+    scans = calm_scans(scorer, data, source)
+    return (sum(count_alerts(x, scorer.window, scorer.threshold, scorer.hold) for x in scans),
+            sum(x.frames for x in scans) / FPS / 60.0)
 
 
 def run_detection_study(data: StudyData, s: DetectionSettings) -> tuple[dict[str, list], dict[str, Any]]:

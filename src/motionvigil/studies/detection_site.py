@@ -39,12 +39,13 @@ def poisson_ci(count: int, exposure: float) -> list[float]:
     return [float(lo / exposure), float(hi / exposure)]
 
 
-def calm_scans(scorer: Scorer, data: StudyData, source: str, split: str) -> list[CalmScan]:
-    """The calm motion of ``source``'s ``split`` as the detector scans it: SBU's calm
-    scenes one by one, a one-person source's calm clips stitched into one motion."""
+def calm_scans(scorer: Scorer, data: StudyData, source: str, split: str | None = None) -> list[CalmScan]:
+    """The calm motion of ``source``'s ``split`` (None: every split) as the detector scans
+    it: SBU's calm scenes one by one, a one-person source's calm clips stitched into one motion."""
     if source == PAIR_SOURCE:
-        return [scorer.scene_scan(p.motion.joints) for p in data.sbu if p.split == split and not p.violent]
-    calm = [c for c in data.clips(split, (source,)) if not c.violent]
+        return [scorer.scene_scan(p.motion.joints) for p in data.sbu
+                if split in (None, p.split) and not p.violent]
+    calm = [c for c in data.real if c.dataset == source and split in (None, c.split) and not c.violent]
     if not calm:
         return []
     joints, _ = stitch([c.joints for c in calm])
