@@ -58,6 +58,11 @@ def test_quick_study_writes_every_protocol(shared_data, tmp_path, capsys):
         assert row["auroc"] == pytest.approx(p[f"loso_{source}"]["auroc"]) if source != "sbu_kinect" else True
     assert site["sbu_kinect"]["n_violent"] + site["sbu_kinect"]["n_calm"] == p["sbu_pairs"]["n_violent"] + \
         p["sbu_pairs"]["n_calm"]  # SBU's test split
+    ceiling = p["ceiling"]  # recall at a threshold chosen on the held-out source's own calm motion
+    assert set(ceiling["sources"]) == set(site) and ceiling["alerts_per_min"] == 0.5
+    for source, row in ceiling["sources"].items():
+        assert row["n_violent"] == p[f"loso_{source}"]["n_violent"], source
+        assert all(r <= 0.5 for r in row["calm_alerts_per_min_per_seed"]) and 0.0 <= row["vdr"] <= 1.0
     for name in ("utkinect_sequences", "real_sequences"):
         assert all(k in p[name] for k in SEQUENCE_KEYS), name
     assert p["utkinect_sequences"]["events"] == 0 and p["utkinect_sequences"]["minutes"] > 5
@@ -65,6 +70,6 @@ def test_quick_study_writes_every_protocol(shared_data, tmp_path, capsys):
     if "deepmimic" in p:
         assert p["deepmimic"]["n_violent"] == 3 and p["deepmimic"]["n_calm"] == 12
     md = (out / "detection.md").read_text()
-    assert "| utd_mhad | model |" in md and "Issue 27's targets" in md
+    assert "| utd_mhad | model |" in md and "Issue 27's targets" in md and "Ceiling" in md
     assert "| loso_hdm05 | model |" in md and "| loso_sbu_kinect | kinematic head |" in md and "| sbu_kinect |" in md
     assert (out / "pr_in_domain.png").stat().st_size > 1000

@@ -52,7 +52,8 @@ from motionvigil.studies.detection import (
     speed_scorer,
 )
 from motionvigil.studies.detection_model import MODEL_GRID, ModelCache, build_model
-from motionvigil.studies.detection_site import assemble_site, calm_scans, poisson_ci, scene_scores, site_run
+from motionvigil.studies.detection_site import assemble_ceiling, assemble_site, calm_scans, ceiling_run, held_out_items, \
+    poisson_ci, scene_scores, site_run
 
 CONTACT = ("hugging", "shaking hands")
 KINDS = ("model", "kinematic_head", "speed_baseline")
@@ -112,12 +113,12 @@ def run_detection_study(data: StudyData, s: DetectionSettings) -> tuple[dict[str
     test_all = data.clips("test", SOURCES)
     clip_sets: dict[str, tuple[str | None, list]] = {"in_domain": (None, test_all)}
     for held in VIOLENT_SOURCES:
-        clip_sets[f"loso_{held}"] = (held, data.clips("test", (held,)))
+        clip_sets[f"loso_{held}"] = (held, held_out_items(data, held))
     if data.deepmimic:
         clip_sets["deepmimic"] = (None, data.deepmimic)
     scene_sets: dict[str, tuple[str | None, list]] = {}
     if data.sbu:
-        scene_sets["loso_sbu_kinect"] = (PAIR_SOURCE, list(data.sbu))
+        scene_sets["loso_sbu_kinect"] = (PAIR_SOURCE, held_out_items(data, PAIR_SOURCE))
         scene_sets["sbu_pairs"] = (None, [p for p in data.sbu if p.split == "test"])
     calm_sources = [x for x in SOURCES + ((PAIR_SOURCE,) if data.sbu else ())]
     runs: dict[str, dict[str, dict[str, list]]] = {k: {} for k in KINDS}
@@ -143,6 +144,7 @@ def run_detection_study(data: StudyData, s: DetectionSettings) -> tuple[dict[str
                 add("calm_sources", source, calm_alerts(det.get(kind, source)[0], data, source))
             for source in VIOLENT_SOURCES + ((PAIR_SOURCE,) if data.sbu else ()):
                 add("site_calibrated", source, site_run(det.get(kind, source)[0], data, source, s.alerts_per_min))
+                add("ceiling", source, ceiling_run(det.get(kind, source)[0], data, source))
     protocols = {kind: assemble(runs[kind], data, clip_sets, scene_sets, s, kind) for kind in KINDS}
     result_protocols = dict(protocols["model"])
     result_protocols["kinematic_head"] = {"kind": "baseline", "protocols": protocols["kinematic_head"]}
@@ -192,6 +194,7 @@ def assemble(run: dict[str, dict[str, list]], data: StudyData, clip_sets: dict, 
                         "alerts_per_seed": alerts, "minutes": minutes,
                         "false_alerts_per_min_ci": poisson_ci(int(sum(alerts)), minutes * len(alerts))}
     out["site_calibrated"] = assemble_site(run["site_calibrated"], s)
+    out["ceiling"] = assemble_ceiling(run["ceiling"])
     out["calm_sources"] = {"kind": "calm_sources", "sources": calm,
                            "rule": "each source's calm motion scanned by a detector built without that source"}
     return out
