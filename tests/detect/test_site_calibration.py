@@ -41,9 +41,15 @@ def alerts_per_min(detector: Detector, motions: list[Motion]) -> float:
 
 @shipped
 @pytest.mark.parametrize("budget", [0.5, 20.0])
-def test_the_site_threshold_keeps_the_calm_recordings_at_the_budget(builtin, budget):
+def test_the_site_threshold_keeps_the_calm_recordings_at_the_budget(builtin, budget, monkeypatch):
     motions = calm_motions()
+    embedded = []
+    real_embed = Detector._embed
+    monkeypatch.setattr(Detector, "_embed", lambda self, w, rows, *a: embedded.append(len(rows)) or
+                        real_embed(self, w, rows, *a))
     site = calibrate_site(builtin, motions, budget, ["one.npz", "two.npz"])
+    assert embedded and not any(embedded)  # violence only: the motion encoder never runs
+    monkeypatch.undo()
     assert alerts_per_min(site, motions) <= budget
     lower = Detector.__new__(Detector)
     lower.__dict__.update(site.__dict__)

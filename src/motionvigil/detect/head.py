@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from motionvigil.features.kinematics import KINEMATIC_NAMES, kinematic_features
+from motionvigil.features.kinematics import KINEMATIC_NAMES, kinematic_features, rows_by_length
 
 FEATURE_SETS = ("kinematic",)  # stored with each head, so a future feature set is told apart
 
@@ -37,7 +37,7 @@ def kinematic_matrix(windows: Sequence[np.ndarray]) -> np.ndarray:
     """``[N, len(KINEMATIC_NAMES)]`` kinematic features of 20 Hz SMPL-22 windows."""
     if not windows:
         return np.zeros((0, len(KINEMATIC_NAMES)), dtype=np.float32)
-    return np.stack([kinematic_features(w) for w in windows])
+    return rows_by_length(kinematic_features, windows, width=len(KINEMATIC_NAMES))
 
 
 @dataclass

@@ -26,7 +26,13 @@ from typing import Any
 import numpy as np
 
 from motionvigil.features.interaction import INTERACTION_NAMES, interaction_features
-from motionvigil.features.kinematics import KINEMATIC_NAMES, STRIKE_NAMES, kinematic_features, strike_features
+from motionvigil.features.kinematics import (
+    KINEMATIC_NAMES,
+    STRIKE_NAMES,
+    kinematic_features,
+    rows_by_length,
+    strike_features,
+)
 
 PERSON_FEATURES = KINEMATIC_NAMES + STRIKE_NAMES
 PAIR_FEATURES = INTERACTION_NAMES + tuple(f"actor_{n}" for n in PERSON_FEATURES) + tuple(
@@ -38,7 +44,7 @@ SMOOTH_FRAMES = 1.0  # Gaussian smoothing in time (sigma, frames at 20 Hz) befor
 
 
 def smoothed(window: np.ndarray, sigma: float = SMOOTH_FRAMES) -> np.ndarray:
-    """``window [T, 22, 3]`` smoothed in time: sensor jitter (a Kinect's frame-to-frame
+    """``window [T, 22, 3]`` (or a batch ``[N, T, 22, 3]``) smoothed in time: sensor jitter (a Kinect's frame-to-frame
     noise) inflates speeds and accelerations differently on every sensor; a strike's
     0.2-0.5 s motion survives a one-frame Gaussian. Chosen on validation folds inside
     the training sources during development (mean held-out-source AUROC of the person
@@ -47,15 +53,17 @@ def smoothed(window: np.ndarray, sigma: float = SMOOTH_FRAMES) -> np.ndarray:
         return np.asarray(window, np.float64)
     from scipy.ndimage import gaussian_filter1d
 
-    return gaussian_filter1d(np.asarray(window, np.float64), sigma, axis=0, mode="nearest")
+    return gaussian_filter1d(np.asarray(window, np.float64), sigma, axis=-3, mode="nearest")
 
 
 def person_matrix(windows: Sequence[np.ndarray]) -> np.ndarray:
     """``[N, len(PERSON_FEATURES)]`` descriptors of one-person windows (:func:`smoothed` first)."""
-    if not len(windows):
-        return np.zeros((0, len(PERSON_FEATURES)), np.float32)
-    return np.stack([np.concatenate([kinematic_features(w), strike_features(w)])
-                     for w in (smoothed(x) for x in windows)])
+    return rows_by_length(_person_rows, windows, width=len(PERSON_FEATURES))
+
+
+def _person_rows(batch: np.ndarray) -> np.ndarray:
+    s = smoothed(batch)
+    return np.concatenate([kinematic_features(s), strike_features(s)], axis=1)
 
 
 def pair_matrix(actors: Sequence[np.ndarray], receivers: Sequence[np.ndarray],
@@ -66,7 +74,8 @@ def pair_matrix(actors: Sequence[np.ndarray], receivers: Sequence[np.ndarray],
         return np.zeros((0, len(PAIR_FEATURES)), np.float32)
     kin_a = person_matrix(actors) if kin_a is None else kin_a
     kin_b = person_matrix(receivers) if kin_b is None else kin_b
-    inter = np.stack([interaction_features(smoothed(a), smoothed(b)) for a, b in zip(actors, receivers)])
+    inter = rows_by_length(lambda a, b: interaction_features(smoothed(a), smoothed(b)), actors, receivers,
+                           width=len(INTERACTION_NAMES))
     return np.concatenate([inter, kin_a, kin_b], axis=1).astype(np.float32)
 
 

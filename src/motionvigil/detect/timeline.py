@@ -18,6 +18,8 @@ pair. One-person input takes the path it always took (``score_windows``).
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,17 +126,19 @@ def _segments(alerting: Sequence[WindowResult], persons: tuple[int, ...], hold_s
     return segments
 
 
-def detect_motion(detector: Detector, motion: Motion, batch_size: int = 64, name_all: bool = False) -> Timeline:
+def detect_motion(detector: Detector, motion: Motion, batch_size: int = 64, name_all: bool = False,
+                  name: bool = True) -> Timeline:
     """Score all windows of ``motion`` (any supported layout and frame rate, one or more persons).
 
     With a violence head the motion encoder only names the class of the windows that
     alert (the cascade, :mod:`.cascade`: the same alerts, most encoder work skipped);
-    ``name_all`` embeds every window, so each names its best class.
+    ``name_all`` embeds every window, so each names its best class; ``name=False`` embeds
+    none (violence and alerts only, as calibration needs; no effect without a head).
 
     Raises:
         MotionFileError: the layout has no SMPL-22 mapping or the motion is too short.
     """
-    gate = None if name_all else detector.threshold
+    gate = None if name_all else detector.threshold if name else math.inf
     if motion.num_persons > 1:
         return _detect_scene(detector, motion, batch_size, gate)
     joints = to_smpl22(motion, canonical=False).joints

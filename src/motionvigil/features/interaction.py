@@ -28,6 +28,7 @@ from motionvigil.features.kinematics import (
     _deriv,
     _norm,
     leg_length,
+    windows_batch,
 )
 
 SPINE2, SPINE3 = 6, 9
@@ -55,70 +56,76 @@ INTERACTION_NAMES: tuple[str, ...] = (
 
 
 def _facing(j: np.ndarray) -> np.ndarray:
-    """``[T, 3]`` unit horizontal facing direction from the shoulders (Y up)."""
-    across = j[:, R_SHOULDER] - j[:, L_SHOULDER]
-    forward = np.stack([across[:, 2], np.zeros(len(j)), -across[:, 0]], axis=1)  # Y x across
-    return forward / np.maximum(_norm(forward)[:, None], 1e-9)
+    """``[..., T, 3]`` unit horizontal facing direction from the shoulders (Y up)."""
+    across = j[..., R_SHOULDER, :] - j[..., L_SHOULDER, :]
+    forward = np.stack([across[..., 2], np.zeros(across.shape[:-1]), -across[..., 0]], axis=-1)  # Y x across
+    return forward / np.maximum(_norm(forward)[..., None], 1e-9)
 
 
 def reach_distances(actor: np.ndarray, receiver: np.ndarray) -> np.ndarray:
-    """``[T, 4]`` each of the actor's hands and feet's distance to the receiver's nearest
-    target joint (head, torso, hips, knees), in the windows' units."""
-    return _norm(actor[:, EXTREMITIES][:, :, None] - receiver[:, TARGETS][:, None]).min(axis=2)
+    """``[..., T, 4]`` each of the actor's hands and feet's distance to the receiver's
+    nearest target joint (head, torso, hips, knees), in the windows' units."""
+    return _norm(actor[..., EXTREMITIES, None, :] - receiver[..., None, TARGETS, :]).min(axis=-1)
+
+
+def _horizontal_unit(v: np.ndarray) -> np.ndarray:
+    v = v.copy()
+    v[..., 1] = 0.0
+    return v / np.maximum(_norm(v)[..., None], 1e-9)
 
 
 def interaction_features(actor: np.ndarray, receiver: np.ndarray) -> np.ndarray:
-    """The :data:`INTERACTION_NAMES` vector of ``actor`` acting on ``receiver``.
+    """The :data:`INTERACTION_NAMES` vector of ``actor`` acting on ``receiver``, or rows
+    of batches of such windows (each row as its pair of windows alone gives it).
 
     Args:
-        actor, receiver: ``[T, 22, 3]`` SMPL-22 joints of one window, in one shared frame.
+        actor, receiver: ``[T, 22, 3]`` SMPL-22 joints of one window, in one shared frame
+            (or ``[N, T, 22, 3]`` batches of equal-length windows).
 
     Raises:
         ValueError: shapes differ or are not ``[T>=2, 22, 3]``, or values are not finite.
     """
-    a = np.asarray(actor, dtype=np.float64)
-    b = np.asarray(receiver, dtype=np.float64)
-    if a.shape != b.shape or a.ndim != 3 or a.shape[1:] != (22, 3) or len(a) < 2:
-        raise ValueError(f"interaction features need two [T>=2, 22, 3] windows, got {a.shape} and {b.shape}")
-    if not (np.isfinite(a).all() and np.isfinite(b).all()):
-        raise ValueError("interaction features need finite joint positions")
-    scale = leg_length(a)
+    if np.shape(actor) != np.shape(receiver):
+        raise ValueError(f"interaction features need two [T>=2, 22, 3] windows, got {np.shape(actor)} and "
+                         f"{np.shape(receiver)}")
+    a, b = windows_batch(actor, "interaction"), windows_batch(receiver, "interaction")
+    scale = leg_length(a)[:, None, None, None]
     a, b = a / scale, b / scale
-    ext = a[:, EXTREMITIES]  # [T, 4, 3]
-    d_ext = reach_distances(a, b)
-    d = d_ext.min(axis=1)  # [T]
-    t_star = int(np.argmin(d))
-    approach = -_deriv(d_ext)  # [T, 4] positive when closing in
+    n, frames = a.shape[:2]
+    rows, k = np.arange(n), np.arange(frames)
+    ext = a[:, :, EXTREMITIES]  # [N, T, 4, 3]
+    d_ext = reach_distances(a, b)  # [N, T, 4]
+    d = d_ext.min(axis=2)  # [N, T]
+    t_star = np.argmin(d, axis=1)
+    approach = -_deriv(d_ext, 1)  # positive when closing in
     near = d_ext < 1.0
-    ext_speed = _norm(_deriv(ext - a[:, PELVIS : PELVIS + 1]))  # [T, 4] body-relative
-    chest_a, chest_b = a[:, SPINE3], b[:, SPINE3]
-    away = chest_b - chest_a
-    away[:, 1] = 0.0
-    away /= np.maximum(_norm(away)[:, None], 1e-9)
-    vel_b = _deriv(chest_b)
-    after = slice(t_star, len(a))
-    recoil = (vel_b * away).sum(axis=1)[after]
-    accel_b = _norm(_deriv(vel_b))[after]
+    ext_speed = _norm(_deriv(ext - a[:, :, PELVIS : PELVIS + 1], 1))  # [N, T, 4] body-relative
+    chest_a, chest_b = a[:, :, SPINE3], b[:, :, SPINE3]
+    away = _horizontal_unit(chest_b - chest_a)
+    vel_b = _deriv(chest_b, 1)
+    after = k[None] >= t_star[:, None]  # from the closest approach on
+    recoil = np.where(after, (vel_b * away).sum(axis=2), -np.inf).max(axis=1)
+    accel_b = np.where(after, _norm(_deriv(vel_b, 1)), -np.inf).max(axis=1)
     torso = _norm(chest_a - chest_b)
-    hands = _norm(a[:, HANDS][:, :, None] - b[:, HANDS][:, None]).min(axis=(1, 2))
-    to_b = chest_b - chest_a
-    to_b[:, 1] = 0.0
-    to_b /= np.maximum(_norm(to_b)[:, None], 1e-9)
-    return np.asarray([
-        float(d.min()),
-        float((d < CONTACT).mean()),
-        float(np.where(near, approach, 0.0).max()),
-        float(ext_speed[t_star, int(np.argmin(d_ext[t_star]))]),
-        float(np.where(near, ext_speed, 0.0).max()),
-        float(recoil.max()) if recoil.size else 0.0,
-        float(accel_b.max()) if accel_b.size else 0.0,
-        float(torso.min()),
-        float(torso.mean()),
-        float((torso < NEAR_TORSO).mean()),
-        float(hands.min()),
-        float(max(0.0, (-_deriv(torso)).max())),
-        float((_facing(a) * to_b).sum(axis=1).mean()),
-    ], dtype=np.float32)
+    hands = _norm(a[:, :, HANDS][:, :, :, None] - b[:, :, HANDS][:, :, None]).min(axis=(2, 3))
+    to_b = _horizontal_unit(chest_b - chest_a)
+    cols = [
+        d.min(axis=1),
+        (d < CONTACT).mean(axis=1),
+        np.where(near, approach, 0.0).max(axis=(1, 2)),
+        ext_speed[rows, t_star, np.argmin(d_ext[rows, t_star], axis=1)],
+        np.where(near, ext_speed, 0.0).max(axis=(1, 2)),
+        recoil,
+        accel_b,
+        torso.min(axis=1),
+        torso.mean(axis=1),
+        (torso < NEAR_TORSO).mean(axis=1),
+        hands.min(axis=1),
+        np.maximum(0.0, (-_deriv(torso, 1)).max(axis=1)),
+        (_facing(a) * to_b).sum(axis=2).mean(axis=1),
+    ]
+    rows_out = np.stack(cols, axis=1)
+    return (rows_out[0] if np.ndim(actor) == 3 else rows_out).astype(np.float32)
 
 
 def torso_gap(a: np.ndarray, b: np.ndarray) -> float:

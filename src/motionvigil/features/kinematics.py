@@ -20,6 +20,8 @@ detection study compares against: the 99th percentile of wrist/ankle speed in th
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 
 FPS = 20.0
@@ -45,69 +47,105 @@ def _norm(x: np.ndarray) -> np.ndarray:
     return np.linalg.norm(x, axis=-1)
 
 
-def leg_length(joints: np.ndarray) -> float:
+def leg_length(joints: np.ndarray) -> float | np.ndarray:
     """Median over frames of the mean of both legs' hip -> knee -> ankle length (same unit
-    as ``joints``); at least 1e-3 so a collapsed skeleton does not divide by zero."""
+    as ``joints``); at least 1e-3 so a collapsed skeleton does not divide by zero. A
+    ``[T, 22, 3]`` window gives a float, a batch ``[N, T, 22, 3]`` one length per window."""
     j = np.asarray(joints, dtype=np.float64)
-    lengths = [(_norm(j[:, h] - j[:, k]) + _norm(j[:, k] - j[:, a])) for h, k, a in _SIDES["leg"]]
-    return float(max(np.median(np.mean(lengths, axis=0)), 1e-3))
+    lengths = [(_norm(j[..., h, :] - j[..., k, :]) + _norm(j[..., k, :] - j[..., a, :])) for h, k, a in _SIDES["leg"]]
+    out = np.maximum(np.median(np.mean(lengths, axis=0), axis=-1), 1e-3)
+    return float(out) if j.ndim == 3 else out
 
 
-def _deriv(x: np.ndarray) -> np.ndarray:
-    """Central-difference time derivative per second (``[T, ...]``; zeros when T < 2)."""
-    if len(x) < 2:
+def _deriv(x: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Central-difference time derivative per second along ``axis`` (frames; zeros when
+    there are fewer than 2)."""
+    if x.shape[axis] < 2:
         return np.zeros_like(x)
-    return np.gradient(x, 1.0 / FPS, axis=0)
+    return np.gradient(x, 1.0 / FPS, axis=axis)
 
 
-def _pct(x: np.ndarray, q: float) -> float:
-    return float(np.percentile(x, q)) if x.size else 0.0
+def _pct(x: np.ndarray, q: float) -> np.ndarray:
+    """Percentile over the last axis (frames) of each window."""
+    return np.percentile(x, q, axis=-1)
+
+
+def windows_batch(joints: np.ndarray, what: str) -> np.ndarray:
+    """``joints`` as a float64 batch ``[N, T, 22, 3]`` (one window ``[T, 22, 3]`` becomes
+    ``N = 1``), checked: SMPL-22, ``T >= 2``, finite.
+
+    Raises:
+        ValueError: another shape, or non-finite values (``what`` names the descriptors).
+    """
+    j = np.asarray(joints, dtype=np.float64)
+    j = j[None] if j.ndim == 3 else j
+    if j.ndim != 4 or j.shape[2:] != (22, 3) or j.shape[1] < 2:
+        raise ValueError(f"{what} features need SMPL-22 joints [T>=2, 22, 3], got {np.shape(joints)}")
+    if not np.isfinite(j).all():
+        raise ValueError(f"{what} features need finite joint positions")
+    return j
+
+
+def rows_by_length(features: Callable[..., np.ndarray], *windows: Sequence[np.ndarray], width: int,
+                   chunk: int = 512) -> np.ndarray:
+    """``[N, width]`` float32 rows of ``features(batch, ...)`` for windows ``windows[0][i]``
+    (and ``windows[1][i]``, ...: same lengths), computed in batches of up to ``chunk``
+    equal-length windows."""
+    lengths = np.array([len(w) for w in windows[0]], dtype=int)
+    out = np.zeros((len(lengths), width), np.float32)
+    for length in np.unique(lengths):
+        same = np.flatnonzero(lengths == length)
+        for part in np.array_split(same, -(-len(same) // chunk)):
+            out[part] = features(*(np.stack([ws[i] for i in part]) for ws in windows))
+    return out
+
+
+def _one_or_batch(joints: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    return (rows[0] if np.ndim(joints) == 3 else rows).astype(np.float32)
 
 
 def kinematic_features(joints: np.ndarray) -> np.ndarray:
-    """The :data:`KINEMATIC_NAMES` vector of one window ``[T, 22, 3]`` (SMPL-22, 20 Hz).
+    """The :data:`KINEMATIC_NAMES` vector of one window ``[T, 22, 3]`` (SMPL-22, 20 Hz),
+    or ``[N, len(KINEMATIC_NAMES)]`` rows of a batch ``[N, T, 22, 3]`` of equal-length
+    windows (each row as its window alone gives it).
 
     Raises:
-        ValueError: not a ``[T, 22, 3]`` array with ``T >= 2``, or non-finite values.
+        ValueError: not ``[T>=2, 22, 3]`` (or a batch of them), or non-finite values.
     """
-    j = np.asarray(joints, dtype=np.float64)
-    if j.ndim != 3 or j.shape[1:] != (22, 3) or len(j) < 2:
-        raise ValueError(f"kinematic features need SMPL-22 joints [T>=2, 22, 3], got {j.shape}")
-    if not np.isfinite(j).all():
-        raise ValueError("kinematic features need finite joint positions")
-    scale = leg_length(j)
-    j = j / scale
-    rel = j - j[:, PELVIS : PELVIS + 1]  # body-relative positions
-    out: list[float] = []
+    j = windows_batch(joints, "kinematic")
+    j = j / leg_length(j)[:, None, None, None]
+    rel = j - j[:, :, PELVIS : PELVIS + 1]  # body-relative positions
+    cols: list[np.ndarray] = []
     peak_speed = {}
     for limb, sides in _SIDES.items():
-        speed = np.stack([_norm(_deriv(rel[:, end])) for _, _, end in sides])  # [2, T]
-        accel = np.stack([_norm(_deriv(_deriv(rel[:, end]))) for _, _, end in sides])
-        reach = np.stack([_norm(j[:, end] - j[:, base]) for base, _, end in sides])  # [2, T]
-        rate = _deriv(reach.T).T
-        best = speed.max(axis=0)
-        peak_speed[limb] = best.max()
-        out += [
-            _pct(best, 50), _pct(best, 90), float(best.max()),
-            _pct(accel.max(axis=0), 90), float(accel.max()),
-            float(rate.max()), float(-rate.min()),
-            float(reach.max()), float((reach.max(axis=1) - reach.min(axis=1)).max()),
-            float(best.max() / (np.median(best) + 0.05)),
+        vel = [_deriv(rel[:, :, end], 1) for _, _, end in sides]
+        speed = np.stack([_norm(v) for v in vel], axis=1)  # [N, 2, T]
+        accel = np.stack([_norm(_deriv(v, 1)) for v in vel], axis=1)
+        reach = np.stack([_norm(j[:, :, end] - j[:, :, base]) for base, _, end in sides], axis=1)  # [N, 2, T]
+        rate = _deriv(reach, 2)
+        best = speed.max(axis=1)  # [N, T]
+        peak_speed[limb] = best.max(axis=1)
+        cols += [
+            _pct(best, 50), _pct(best, 90), best.max(axis=1),
+            _pct(accel.max(axis=1), 90), accel.max(axis=(1, 2)),
+            rate.max(axis=(1, 2)), -rate.min(axis=(1, 2)),
+            reach.max(axis=(1, 2)), (reach.max(axis=2) - reach.min(axis=2)).max(axis=1),
+            best.max(axis=1) / (np.median(best, axis=1) + 0.05),
         ]
-    lift = (rel[:, [L_ANKLE, R_ANKLE], 1] - rel[:, [R_ANKLE, L_ANKLE], 1]).max()  # one foot above the other
-    root_speed = _norm(_deriv(j[:, PELVIS, [0, 2]]))
-    trunk = _norm(_deriv(rel[:, NECK]))
-    out += [float(lift), _pct(root_speed, 90), _pct(trunk, 90),
-            float(peak_speed["arm"] / (peak_speed["arm"] + peak_speed["leg"] + 1e-6))]
-    return np.asarray(out, dtype=np.float32)
+    lift = (rel[:, :, [L_ANKLE, R_ANKLE], 1] - rel[:, :, [R_ANKLE, L_ANKLE], 1]).max(axis=(1, 2))  # one foot above
+    root_speed = _norm(_deriv(j[:, :, PELVIS, [0, 2]], 1))
+    trunk = _norm(_deriv(rel[:, :, NECK], 1))
+    cols += [lift, _pct(root_speed, 90), _pct(trunk, 90),
+             peak_speed["arm"] / (peak_speed["arm"] + peak_speed["leg"] + 1e-6)]
+    return _one_or_batch(joints, np.stack(cols, axis=1))
 
 
 def limb_speed_score(joints: np.ndarray) -> float:
     """The non-learned baseline: the 99th percentile over frames of the fastest wrist or
     ankle speed (m/s, world frame, 20 Hz) in the window."""
     j = np.asarray(joints, dtype=np.float64)
-    ends = j[:, [L_WRIST, R_WRIST, L_ANKLE, R_ANKLE]]
-    return _pct(_norm(_deriv(ends)).max(axis=1), 99)
+    fastest = _norm(_deriv(j[:, [L_WRIST, R_WRIST, L_ANKLE, R_ANKLE]])).max(axis=1)
+    return float(_pct(fastest, 99)) if fastest.size else 0.0
 
 
 STRIKE_NAMES: tuple[str, ...] = tuple(
@@ -117,15 +155,21 @@ STRIKE_NAMES: tuple[str, ...] = tuple(
 
 
 def _facing(j: np.ndarray) -> np.ndarray:
-    """``[T, 3]`` unit horizontal facing direction from the hips and shoulders (Y up)."""
-    across = (j[:, R_SHOULDER] - j[:, L_SHOULDER]) + (j[:, R_HIP] - j[:, L_HIP])
-    forward = np.stack([across[:, 2], np.zeros(len(j)), -across[:, 0]], axis=1)
-    return forward / np.maximum(_norm(forward)[:, None], 1e-9)
+    """``[..., T, 3]`` unit horizontal facing direction from the hips and shoulders (Y up)."""
+    across = (j[..., R_SHOULDER, :] - j[..., L_SHOULDER, :]) + (j[..., R_HIP, :] - j[..., L_HIP, :])
+    forward = np.stack([across[..., 2], np.zeros(across.shape[:-1]), -across[..., 0]], axis=-1)
+    return forward / np.maximum(_norm(forward)[..., None], 1e-9)
+
+
+def _at(x: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """``x[n, t[n]]`` for every window ``n`` of a batch ``x [N, T, ...]``."""
+    return x[np.arange(len(x)), t]
 
 
 def strike_features(joints: np.ndarray) -> np.ndarray:
-    """The :data:`STRIKE_NAMES` vector of one window ``[T, 22, 3]`` (SMPL-22, 20 Hz): the
-    shape of each limb's fastest movement, which tells a strike from a fast swing.
+    """The :data:`STRIKE_NAMES` vector of one window ``[T, 22, 3]`` (SMPL-22, 20 Hz), or
+    rows of a batch ``[N, T, 22, 3]``: the shape of each limb's fastest movement, which
+    tells a strike from a fast swing.
 
     For the faster side of each limb, around its peak body-relative speed (+-0.25 s):
     ``path_straightness`` (net displacement over path length: a punch travels straight,
@@ -135,31 +179,33 @@ def strike_features(joints: np.ndarray) -> np.ndarray:
     strike ends with the limb straight) and ``peaks`` (speed peaks over half the maximum:
     boxing repeats). Same units and invariances as :func:`kinematic_features`.
     """
-    j = np.asarray(joints, dtype=np.float64)
-    if j.ndim != 3 or j.shape[1:] != (22, 3) or len(j) < 2:
-        raise ValueError(f"strike features need SMPL-22 joints [T>=2, 22, 3], got {j.shape}")
-    if not np.isfinite(j).all():
-        raise ValueError("strike features need finite joint positions")
-    j = j / leg_length(j)
-    rel = j - j[:, PELVIS : PELVIS + 1]
+    j = windows_batch(joints, "strike")
+    j = j / leg_length(j)[:, None, None, None]
+    n, frames = j.shape[:2]
+    rel = j - j[:, :, PELVIS : PELVIS + 1]
     facing = _facing(j)
-    out: list[float] = []
+    k = np.arange(frames)
+    cols: list[np.ndarray] = []
     for limb, sides in _SIDES.items():
-        speeds = np.stack([_norm(_deriv(rel[:, end])) for _, _, end in sides])
-        side = int(np.argmax(speeds.max(axis=1)))
-        base, mid, end = sides[side]
-        speed = speeds[side]
-        t = int(np.argmax(speed))
-        lo, hi = max(0, t - 5), min(len(j), t + 6)
-        path = rel[lo:hi, end]
-        length = _norm(np.diff(path, axis=0)).sum()
-        straight = float(_norm(path[-1] - path[0]) / length) if length > 1e-6 else 0.0
-        vel = _deriv(rel[:, end])[t]
-        forward = float(abs(np.dot(vel, facing[t])) / max(_norm(vel), 1e-9))  # front or back: mirror-free
-        height = float(j[t, end, 1] - j[t, base, 1])
-        upper, lower = j[t, base] - j[t, mid], j[t, end] - j[t, mid]
-        extension = float(-np.dot(upper, lower) / max(_norm(upper) * _norm(lower), 1e-9))
-        above = speed > 0.5 * speed.max()
-        peaks = float(np.count_nonzero(above[1:] & ~above[:-1]) + int(above[0]))
-        out += [straight, forward, height, extension, peaks]
-    return np.asarray(out, dtype=np.float32)
+        speeds = np.stack([_norm(_deriv(rel[:, :, end], 1)) for _, _, end in sides], axis=1)  # [N, 2, T]
+        side = np.argmax(speeds.max(axis=2), axis=1)  # [N]
+        base, mid, end = (np.asarray(sides)[side, i] for i in range(3))  # joint ids per window
+        speed = speeds[np.arange(n), side]  # [N, T]
+        t = np.argmax(speed, axis=1)
+        lo, hi = np.maximum(0, t - 5), np.minimum(frames, t + 6)
+        path = rel[np.arange(n)[:, None], k[None], end[:, None]]  # [N, T, 3]: the moving end
+        steps = _norm(np.diff(path, axis=1))  # [N, T-1]
+        length = np.where((k[None, :-1] >= lo[:, None]) & (k[None, :-1] < hi[:, None] - 1), steps, 0.0).sum(axis=1)
+        net = _norm(_at(path, hi - 1) - _at(path, lo))
+        straight = np.where(length > 1e-6, net / np.where(length > 1e-6, length, 1.0), 0.0)
+        vel = _at(_deriv(path, 1), t)
+        forward = np.abs((vel * _at(facing, t)).sum(axis=1)) / np.maximum(_norm(vel), 1e-9)  # front or back
+        at_t = _at(j, t)  # [N, 22, 3]
+        rows = np.arange(n)
+        height = at_t[rows, end, 1] - at_t[rows, base, 1]
+        upper, lower = at_t[rows, base] - at_t[rows, mid], at_t[rows, end] - at_t[rows, mid]
+        extension = -(upper * lower).sum(axis=1) / np.maximum(_norm(upper) * _norm(lower), 1e-9)
+        above = speed > 0.5 * speed.max(axis=1, keepdims=True)
+        peaks = np.count_nonzero(above[:, 1:] & ~above[:, :-1], axis=1) + above[:, 0]
+        cols += [straight, forward, height, extension, peaks.astype(np.float64)]
+    return _one_or_batch(joints, np.stack(cols, axis=1))
