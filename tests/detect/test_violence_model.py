@@ -147,3 +147,37 @@ def test_gated_scene_embeds_only_what_alerts_and_keeps_every_alert(detector):
     assert all(r.violent_class == "" for r in gated if len(r.persons) == 1 and r.violence < gate
                and not any(p.start_s == r.start_s and p.violence >= gate for p in hot))
     assert sum(embedded) == 2 * len({r.start_s for r in hot}) < 2 * len(starts)
+
+
+def _scenes_table(n: int, signal: int, rng: np.random.Generator, groups: str) -> "WindowTable":
+    """``n`` two-direction scenes, half violent, one window per item; the violent
+    direction stands out on feature ``signal`` only."""
+    from motionvigil.detect.head_fit import WindowTable
+    from motionvigil.detect.model import PAIR_FEATURES
+
+    x = rng.normal(0.0, 1.0, (2 * n, len(PAIR_FEATURES)))
+    violent = np.zeros(2 * n, bool)
+    violent[np.arange(0, 2 * n, 2)[: n // 2]] = True  # the first n/2 scenes' actor direction
+    x[violent, signal] += 3.0
+    return WindowTable(x, np.arange(2 * n), violent, np.array([groups] * (2 * n), dtype=object))
+
+
+def test_real_scenes_weigh_as_chosen_on_their_folds():
+    from motionvigil.detect.model_fit import ModelSettings, PairData, pair_training, weighted
+
+    rng = np.random.default_rng(0)
+    staged = _scenes_table(300, 0, rng, "staged")  # staged scenes: violence shows on feature 0
+    real = _scenes_table(24, 1, rng, "real")  # real ones: on feature 1, which staged scenes never show
+    both = weighted(staged, real, "balanced")
+    w = both.weights()
+    assert w[: 600].sum() == pytest.approx(w[600:].sum()) == pytest.approx(600.0)
+    assert weighted(staged, real, "per_scene").weights()[600:].sum() == pytest.approx(48.0)
+    folds = [f"set{(i // 2) % 4}" for i in range(48)]
+    table, info = pair_training(PairData(staged, real, folds), ModelSettings(hidden=8, alpha=1.0), 0)
+    assert info["real_weight"] == "balanced" and info["folds"] == 3
+    assert info["validation_auroc"]["balanced"] > info["validation_auroc"]["per_scene"]
+    assert table.weights()[600:].sum() == pytest.approx(600.0)
+    _, one = pair_training(PairData(staged, real, ["set0"] * 48), ModelSettings(), 0)
+    assert one["real_weight"] == "per_scene" and "one fold" in one["reason"]
+    alone, info = pair_training(PairData(staged, None), ModelSettings(), 0)
+    assert len(alone.violent) == 600 and info["real_weight"] == "per_scene"

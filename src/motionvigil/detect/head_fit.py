@@ -82,6 +82,7 @@ class WindowTable:
     clip_index: np.ndarray  # [N] which clip each row came from
     violent: np.ndarray  # [C] per clip
     groups: np.ndarray  # [C] per clip: subject (or clip id) for out-of-fold splits
+    item_weights: np.ndarray | None = None  # [C] per clip: its share of the training weight (default 1)
 
     @classmethod
     def build(cls, clips: Sequence[Clip], window: int, stride: int,
@@ -104,7 +105,7 @@ class WindowTable:
         renumber[clips] = np.arange(len(clips))
         rows = np.isin(self.clip_index, clips)
         return WindowTable(self.features[rows], renumber[self.clip_index[rows]], self.violent[clips],
-                           self.groups[clips])
+                           self.groups[clips], None if self.item_weights is None else self.item_weights[clips])
 
     @staticmethod
     def concat(tables: Sequence["WindowTable"]) -> "WindowTable":
@@ -112,8 +113,11 @@ class WindowTable:
         for t in tables:
             idx.append(t.clip_index + offset)
             offset += len(t.violent)
+        weighted = any(t.item_weights is not None for t in tables)
         return WindowTable(np.concatenate([t.features for t in tables]), np.concatenate(idx),
-                           np.concatenate([t.violent for t in tables]), np.concatenate([t.groups for t in tables]))
+                           np.concatenate([t.violent for t in tables]), np.concatenate([t.groups for t in tables]),
+                           np.concatenate([t.item_weights if t.item_weights is not None else np.ones(len(t.violent))
+                                           for t in tables]) if weighted else None)
 
     @property
     def y(self) -> np.ndarray:
@@ -121,9 +125,10 @@ class WindowTable:
         return self.violent[self.clip_index]
 
     def weights(self) -> np.ndarray:
-        """``[N]`` window weights: each clip's windows share one unit."""
+        """``[N]`` window weights: each clip's windows share one unit (its ``item_weights``)."""
         counts = np.bincount(self.clip_index, minlength=len(self.violent))
-        return 1.0 / counts[self.clip_index]
+        share = 1.0 if self.item_weights is None else np.asarray(self.item_weights, np.float64)[self.clip_index]
+        return share / counts[self.clip_index]
 
     def fit(self, c: float = DEFAULT_HEAD_C) -> ViolenceHead:
         return ViolenceHead.fit(self.features, self.y, "kinematic", c, self.weights())

@@ -12,6 +12,13 @@ stitched into one long motion, are scanned by that held-out model. The threshold
 lowest one at which those scans, pooled, raise at most ``alerts_per_min`` false alerts
 per minute, so it is set on calm motion from sources the scoring model did not see.
 
+**Real two-person scenes, weighted on validation.** The pair network learns from scenes
+staged out of one-person clips and from real two-person scenes when there are any. Real
+scenes are few; they either weigh one unit each, like a staged scene, or together as much
+as all staged scenes (``balanced``). Which one is chosen by pooled scene AUROC over folds
+of the real scenes by their group (for SBU Kinect: the participant set), each fold scored
+by a pair network trained on the staged scenes and the other folds (ties: one unit each).
+
 **Event logic, on validation.** An alert stays open through a lull of up to ``hold``
 seconds (later alerting windows extend it instead of raising a new alert). The hold is
 chosen from :data:`HOLD_CANDIDATES_S`: for each, the threshold is set as above, and the
@@ -23,7 +30,7 @@ shorter hold). Nothing outside the training groups is seen.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -50,10 +57,22 @@ from motionvigil.detect.model import (
     person_matrix,
 )
 from motionvigil.detect.windows import window_starts
+from motionvigil.metrics.detection import auroc
 from motionvigil.skeleton.resample import resample_joints
 
 Table = WindowTable  # the learned model's windows: descriptors in ``features``, groups = sources
 HOLD_CANDIDATES_S = (0.0, 1.0, 3.0)  # seconds an alert stays open through a lull (chosen on validation)
+REAL_PAIR_WEIGHTS = ("per_scene", "balanced")  # how much real two-person scenes weigh (chosen on validation)
+
+
+@dataclass
+class PairData:
+    """Pair-network training data: windows of staged scenes and of real ones (either may be
+    None), and each real item's fold group (``real_folds[i]`` for item ``i`` of ``real``)."""
+
+    staged: WindowTable | None = None
+    real: WindowTable | None = None
+    real_folds: Sequence[str] = ()
 
 
 def kinect_like(joints: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -85,6 +104,11 @@ def person_table(clips: Sequence[Clip], window: int, stride: int, groups: Sequen
     return Table(np.concatenate(xs) if xs else np.zeros((0, len(PERSON_FEATURES)), np.float32),
                  np.concatenate(idx) if idx else np.zeros(0, int), np.array([c.violent for c in clips], bool),
                  np.array(list(groups) if groups is not None else [c.dataset for c in clips], dtype=object))
+
+
+def scene_folds(scenes: Sequence[PairScene]) -> list[str]:
+    """Each item of :func:`pair_table` ``(scenes)``'s fold group: its scene's ``group``."""
+    return [sc.group for sc in scenes for _ in (0, 1)]
 
 
 def pair_table(scenes: Sequence[PairScene], window: int, stride: int) -> Table:
@@ -130,13 +154,13 @@ def _fit(table: Table, features: Sequence[str], s: ModelSettings, seed: int) -> 
     return Net.fit(table.features, table.y, features, table.weights(), s.hidden, s.alpha, seed)
 
 
-def fit_model(person: Table, pairs: Table | None, clips: Sequence[Clip], s: ModelSettings,
+def fit_model(person: Table, pairs: PairData | None, clips: Sequence[Clip], s: ModelSettings,
               seed: int = 0) -> tuple[ViolenceModel, dict]:
     """Train, calibrate, choose the hold and set the threshold (see the module doc).
 
     Args:
         person: one-person windows (their groups are the out-of-fold folds).
-        pairs: two-person windows, or None for a person-only model.
+        pairs: two-person windows (staged and real), or None for a person-only model.
         clips: the real labelled clips; each clip's group is its dataset, which must be
             one of ``person``'s groups. Calm ones are scanned for the threshold, violent
             ones (between two calm ones) for the hold.
@@ -173,8 +197,9 @@ def fit_model(person: Table, pairs: Table | None, clips: Sequence[Clip], s: Mode
     prob = lambda sc: CalmScan(final.probability(sc.scores), sc.starts, sc.frames)  # noqa: E731
     scans = [prob(sc) for sc in scans_by_group.values()]
     pair_net = None
-    if pairs is not None and len(pairs.violent) and pairs.violent.any():
-        pair_net = _calibrated(pairs, PAIR_FEATURES, s, seed)
+    table, weighting = pair_training(pairs, s, seed) if pairs is not None else (None, {})
+    if table is not None and table.violent.any():
+        pair_net = _calibrated(table, PAIR_FEATURES, s, seed)
     model = ViolenceModel(final, pair_net, {"window": s.window, "hidden": s.hidden, "alpha": s.alpha})
     logic = choose_hold(scans, [(prob(sc), span) for sc, span in events], s.window, s.alerts_per_min)
     chosen = logic["candidates"][f"{logic['hold_s']:g}"]
@@ -186,7 +211,7 @@ def fit_model(person: Table, pairs: Table | None, clips: Sequence[Clip], s: Mode
                    "scanned_in_fold": in_fold,
                    "calm_score_quantiles": {q: float(np.quantile(calm_scores, float(q)))
                                             for q in ("0.5", "0.9", "0.99", "0.999")},
-                   "platt": list(final.platt),
+                   "platt": list(final.platt), "pair_weighting": weighting,
                    "scores": "calm clips of each source stitched into one long motion, scored by a model "
                              "trained without that source (out of fold)"}
     return model, calibration
@@ -209,6 +234,40 @@ def choose_hold(scans: Sequence[CalmScan], events: Sequence[tuple[CalmScan, tupl
     return {"hold_s": float(best), "events": len(events), "candidates": out,
             "rule": "an alert stays open through lulls up to hold_s; the hold finding the most held-out violent "
                     "events at its own calm threshold wins (ties: shorter)"}
+
+
+def weighted(staged: Table, real: Table, how: str) -> Table:
+    """Staged and real pair windows together, the real scenes weighing ``how``
+    (:data:`REAL_PAIR_WEIGHTS`)."""
+    factor = len(staged.violent) / max(len(real.violent), 1) if how == "balanced" else 1.0
+    return Table.concat([staged, replace(real, item_weights=np.full(len(real.violent), factor))])
+
+
+def pair_training(data: PairData, s: ModelSettings, seed: int) -> tuple[Table | None, dict]:
+    """The pair network's training table, real scenes weighted as chosen on validation (module doc)."""
+    parts = [t for t in (data.staged, data.real) if t is not None and len(t.violent)]
+    if len(parts) < 2:
+        return (Table.concat(parts) if parts else None), {"real_weight": "per_scene", "reason": "one kind of scene"}
+    staged, real = parts
+    groups = sorted(set(data.real_folds))
+    k = min(3, len(groups))
+    if k < 2:
+        return weighted(staged, real, "per_scene"), {"real_weight": "per_scene", "reason": "one fold of real scenes"}
+    fold = np.array([groups.index(g) % k for g in data.real_folds])
+    auroc_of: dict[str, float] = {}
+    for how in REAL_PAIR_WEIGHTS:
+        scores, truth = [], []
+        for f in range(k):
+            fit, held = real.take(np.flatnonzero(fold != f)), real.take(np.flatnonzero(fold == f))
+            net = _fit(weighted(staged, fit, how), PAIR_FEATURES, s, seed)
+            items = held.item_max(net.logit(held.features))
+            scores.append(items.reshape(-1, 2).max(axis=1))  # a scene: the more violent of its two directions
+            truth.append(held.violent.reshape(-1, 2)[:, 0])
+        y = np.concatenate(truth)
+        auroc_of[how] = auroc(np.concatenate(scores), y) if y.any() and not y.all() else float("nan")
+    best = max(REAL_PAIR_WEIGHTS, key=lambda h: (np.nan_to_num(auroc_of[h], nan=-1.0), -REAL_PAIR_WEIGHTS.index(h)))
+    return weighted(staged, real, best), {"real_weight": best, "validation_auroc": auroc_of, "folds": k,
+                                          "real_scenes": len(real.violent) // 2}
 
 
 def _calibrated(table: Table, features: Sequence[str], s: ModelSettings, seed: int) -> Net:
@@ -253,8 +312,6 @@ def train_model(clips: Sequence[Clip], violent: Sequence[bool], *, scenes: Seque
     Raises:
         ValueError: no calm clip, or no violent one.
     """
-    from dataclasses import replace
-
     marked = [replace(c, violent=bool(v)) for c, v in zip(clips, violent)]
     if all(c.violent for c in marked) or not any(c.violent for c in marked):
         raise ValueError("the violence model needs violent and calm clips (calm ones set its threshold)")
@@ -276,9 +333,9 @@ def train_model(clips: Sequence[Clip], violent: Sequence[bool], *, scenes: Seque
         if hard and calm:
             staged_parts.append(pair_table(pair_scenes(hard + calm[: len(hard)], calm, seed), settings.window,
                                            settings.stride))
-    if scenes:
-        staged_parts.append(pair_table(list(scenes), settings.window, settings.stride))
-    pairs = Table.concat(staged_parts) if staged_parts else None
+    pairs = PairData(Table.concat(staged_parts) if staged_parts else None,
+                     pair_table(list(scenes), settings.window, settings.stride) if scenes else None,
+                     scene_folds(list(scenes)))
     model, calibration = fit_model(person, pairs, regrouped[len(procedural):], settings, seed)
     calibration.update({"n_calm_clips": int(sum(not c.violent for c in marked)),
                         "n_violent_clips": int(sum(c.violent for c in marked)), "procedural_clips": len(procedural),

@@ -28,8 +28,8 @@ import numpy as np
 from motionvigil.datasets.clip import Clip
 from motionvigil.datasets.synthetic.pairs import PairScene, pair_scenes
 from motionvigil.detect.model import PERSON_FEATURES, Net, ViolenceModel
-from motionvigil.detect.model_fit import ModelSettings, Table, actor_first, fit_model, kinect_like, pair_table, \
-    person_table
+from motionvigil.detect.model_fit import ModelSettings, PairData, Table, actor_first, fit_model, kinect_like, \
+    pair_table, person_table, scene_folds
 from motionvigil.detect.windows import window_starts
 from motionvigil.metrics.detection import auroc
 
@@ -93,8 +93,10 @@ def staged(cache: ModelCache, clips: Sequence[Clip], source: str, seed: int, per
 
 
 def sbu_scenes(pairs: Sequence[Any]) -> list[PairScene]:
-    """Real SBU two-person clips as training scenes, the striking person first."""
-    return [PairScene(p.take_id, actor_first(p.motion.joints), p.violent, SBU, p.take_id) for p in pairs]
+    """Real SBU two-person clips as training scenes, the striking person first; a scene's
+    group is its participant set (``s01s02``), the folds of the pair weighting's validation."""
+    return [PairScene(p.take_id, actor_first(p.motion.joints), p.violent, SBU, p.take_id.split("/")[0])
+            for p in pairs]
 
 
 def _validation_auroc(cache: ModelCache, train: list[Clip], procedural: list[Clip], hidden: int, alpha: float,
@@ -124,16 +126,18 @@ def build_model(train: list[Clip], sbu_train: Sequence[Any], procedural: list[Cl
     person = Table.concat([cache.person(procedural + train)] + ([cache.person(procedural + train, seed)] if aug else []))
     sources = sorted({c.dataset for c in train} | {"procedural"})
     pair_parts = [staged(cache, procedural + train, src, seed) for src in sources]
-    if sbu_train:
-        pair_parts.append(cache.pairs(sbu_scenes(sbu_train), ("sbu", tuple(p.take_id for p in sbu_train))))
-    pairs = Table.concat([t for t in pair_parts if len(t.violent)])
+    real = sbu_scenes(sbu_train)
+    pairs = PairData(Table.concat([t for t in pair_parts if len(t.violent)]),
+                     cache.pairs(real, ("sbu", tuple(p.take_id for p in sbu_train))) if real else None,
+                     scene_folds(real))
     model, calibration = fit_model(person, pairs, train, s, seed)
     selection = {"validation_folds": [f"hold out {v} (train split)" for v in sorted({c.dataset for c in train
                                                                                      if c.violent})],
                  "validation_auroc": {k: v[0] for k, v in scores.items()},
                  "chosen": {"hidden": hidden, "alpha": alpha, "augment": aug},
-                 "pair_training": {"scenes": int(len(pairs.violent) // 2), "violent": int(pairs.violent.sum()),
-                                   "real_sbu_scenes": len(sbu_train)},
+                 "pair_training": {"staged_scenes": int(len(pairs.staged.violent) // 2),
+                                   "violent": int(pairs.staged.violent.sum()), "real_sbu_scenes": len(sbu_train),
+                                   "weighting": calibration["pair_weighting"]},
                  "calibration_alerts_per_min": calibration["alerts_per_min"],
                  "hold_s": calibration["hold_s"], "event_logic": calibration["event_logic"],
                  "calibration_minutes": calibration["calm_minutes"]}
