@@ -135,6 +135,7 @@ bench: $(VENV)/.installed-dev
 	$(BENCH)/detect_bench.py --output $(RESULTS)/bench/detect.json > /dev/null
 	$(BENCH)/io_bench.py --output $(RESULTS)/bench/io.json > /dev/null
 	$(BENCH)/persons_bench.py --output $(RESULTS)/bench/persons.json > /dev/null
+	$(BENCH)/descriptor_bench.py --output $(RESULTS)/bench/descriptors.json > /dev/null
 	mkdir -p $(RESULTS)/serve
 	$(BENCH)/serve_bench.py --streams 200 --seconds 15 --capacity 100000 --output $(RESULTS)/serve/serve_bench_200_streams.json > /dev/null
 	$(BENCH)/serve_bench.py --streams 200 --seconds 15 --capacity 100000 --search 25,50,75,100,150,200 --output $(RESULTS)/serve/serve_bench_search.json > /dev/null
