@@ -51,7 +51,7 @@ def study_choice(results: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     keep = ("auroc", "auroc_ci", "ap", "vdr", "fpr", "n_violent", "n_calm", "event_recall", "event_precision",
             "false_alerts_per_min", "minutes", "events")
     figures = {name: {k: row[k] for k in keep if k in row} for name, row in data["protocols"].items()
-               if name not in ("speed_baseline", "kinematic_head", "calm_sources")}
+               if row.get("kind") in ("clips", "sequences")}  # the baselines and summary blocks are not the model's rows
     calm = data["protocols"].get("calm_sources", {}).get("sources", {})
     figures["calm_sources"] = {src: {k: row[k] for k in ("false_alerts_per_min", "false_alerts_per_min_ci", "minutes")}
                                for src, row in calm.items()}
