@@ -35,8 +35,6 @@ def feature_names(feature_set: str) -> tuple[str, ...]:
 
 def kinematic_matrix(windows: Sequence[np.ndarray]) -> np.ndarray:
     """``[N, len(KINEMATIC_NAMES)]`` kinematic features of 20 Hz SMPL-22 windows."""
-    if not windows:
-        return np.zeros((0, len(KINEMATIC_NAMES)), dtype=np.float32)
     return rows_by_length(kinematic_features, windows, width=len(KINEMATIC_NAMES))
 
 

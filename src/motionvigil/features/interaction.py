@@ -27,6 +27,7 @@ from motionvigil.features.kinematics import (
     R_WRIST,
     _deriv,
     _norm,
+    _one_or_batch,
     leg_length,
     windows_batch,
 )
@@ -101,14 +102,13 @@ def interaction_features(actor: np.ndarray, receiver: np.ndarray) -> np.ndarray:
     near = d_ext < 1.0
     ext_speed = _norm(_deriv(ext - a[:, :, PELVIS : PELVIS + 1], 1))  # [N, T, 4] body-relative
     chest_a, chest_b = a[:, :, SPINE3], b[:, :, SPINE3]
-    away = _horizontal_unit(chest_b - chest_a)
+    away = _horizontal_unit(chest_b - chest_a)  # from the actor towards the receiver
     vel_b = _deriv(chest_b, 1)
     after = k[None] >= t_star[:, None]  # from the closest approach on
     recoil = np.where(after, (vel_b * away).sum(axis=2), -np.inf).max(axis=1)
     accel_b = np.where(after, _norm(_deriv(vel_b, 1)), -np.inf).max(axis=1)
     torso = _norm(chest_a - chest_b)
     hands = _norm(a[:, :, HANDS][:, :, :, None] - b[:, :, HANDS][:, :, None]).min(axis=(2, 3))
-    to_b = _horizontal_unit(chest_b - chest_a)
     cols = [
         d.min(axis=1),
         (d < CONTACT).mean(axis=1),
@@ -122,10 +122,9 @@ def interaction_features(actor: np.ndarray, receiver: np.ndarray) -> np.ndarray:
         (torso < NEAR_TORSO).mean(axis=1),
         hands.min(axis=1),
         np.maximum(0.0, (-_deriv(torso, 1)).max(axis=1)),
-        (_facing(a) * to_b).sum(axis=2).mean(axis=1),
+        (_facing(a) * away).sum(axis=2).mean(axis=1),
     ]
-    rows_out = np.stack(cols, axis=1)
-    return (rows_out[0] if np.ndim(actor) == 3 else rows_out).astype(np.float32)
+    return _one_or_batch(actor, np.stack(cols, axis=1))
 
 
 def torso_gap(a: np.ndarray, b: np.ndarray) -> float:

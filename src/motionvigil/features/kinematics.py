@@ -184,16 +184,16 @@ def strike_features(joints: np.ndarray) -> np.ndarray:
     n, frames = j.shape[:2]
     rel = j - j[:, :, PELVIS : PELVIS + 1]
     facing = _facing(j)
-    k = np.arange(frames)
+    rows, k = np.arange(n), np.arange(frames)
     cols: list[np.ndarray] = []
     for limb, sides in _SIDES.items():
         speeds = np.stack([_norm(_deriv(rel[:, :, end], 1)) for _, _, end in sides], axis=1)  # [N, 2, T]
         side = np.argmax(speeds.max(axis=2), axis=1)  # [N]
         base, mid, end = (np.asarray(sides)[side, i] for i in range(3))  # joint ids per window
-        speed = speeds[np.arange(n), side]  # [N, T]
+        speed = speeds[rows, side]  # [N, T]
         t = np.argmax(speed, axis=1)
         lo, hi = np.maximum(0, t - 5), np.minimum(frames, t + 6)
-        path = rel[np.arange(n)[:, None], k[None], end[:, None]]  # [N, T, 3]: the moving end
+        path = rel[rows[:, None], k[None], end[:, None]]  # [N, T, 3]: the moving end
         steps = _norm(np.diff(path, axis=1))  # [N, T-1]
         length = np.where((k[None, :-1] >= lo[:, None]) & (k[None, :-1] < hi[:, None] - 1), steps, 0.0).sum(axis=1)
         net = _norm(_at(path, hi - 1) - _at(path, lo))
@@ -201,7 +201,6 @@ def strike_features(joints: np.ndarray) -> np.ndarray:
         vel = _at(_deriv(path, 1), t)
         forward = np.abs((vel * _at(facing, t)).sum(axis=1)) / np.maximum(_norm(vel), 1e-9)  # front or back
         at_t = _at(j, t)  # [N, 22, 3]
-        rows = np.arange(n)
         height = at_t[rows, end, 1] - at_t[rows, base, 1]
         upper, lower = at_t[rows, base] - at_t[rows, mid], at_t[rows, end] - at_t[rows, mid]
         extension = -(upper * lower).sum(axis=1) / np.maximum(_norm(upper) * _norm(lower), 1e-9)
