@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from motionvigil.detect.head_fit import count_alerts, head_score, procedural_clips
+from motionvigil.detect.head_fit import CalmScan, count_alerts, head_score, procedural_clips
 from motionvigil.machine import machine_info
 from motionvigil.studies.detection import (
     FPS,
@@ -52,8 +52,16 @@ from motionvigil.studies.detection import (
     speed_scorer,
 )
 from motionvigil.studies.detection_model import MODEL_GRID, ModelCache, build_model
-from motionvigil.studies.detection_site import assemble_ceiling, assemble_site, calm_scans, ceiling_run, held_out_items, \
-    poisson_ci, scene_scores, site_run
+from motionvigil.studies.detection_site import (
+    assemble_ceiling,
+    assemble_site,
+    calm_scans,
+    ceiling_run,
+    held_out_items,
+    poisson_ci,
+    scene_scores,
+    site_run,
+)
 
 CONTACT = ("hugging", "shaking hands")
 KINDS = ("model", "kinematic_head", "speed_baseline")
@@ -95,12 +103,14 @@ class Detectors:
         return self._built[key]
 
 
-def calm_alerts(scorer: Scorer, data: StudyData, source: str) -> tuple[int, float]:
-    """``(alerts, minutes)`` of ``scorer`` on the calm motion of ``source`` (every split)."""
+def calm_alerts(scorer: Scorer, data: StudyData, source: str,
+                scans: list[CalmScan] | None = None) -> tuple[int, float]:
+    """``(alerts, minutes)`` of ``scorer`` on the calm motion of ``source`` (every split;
+    ``scans``: that motion already scanned by ``scorer``, :func:`calm_scans`)."""
     if source == "utkinect":
         items = [sequence_result(scorer, [(c.joints, [])])["sequences"][0] for c in data.utk_sequences]
         return sum(i["counts"]["alerts"] for i in items), sum(i["minutes"] for i in items)
-    scans = calm_scans(scorer, data, source)
+    scans = calm_scans(scorer, data, source) if scans is None else scans
     return (sum(count_alerts(x, scorer.window, scorer.threshold, scorer.hold) for x in scans),
             sum(x.frames for x in scans) / FPS / 60.0)
 
@@ -140,11 +150,21 @@ def run_detection_study(data: StudyData, s: DetectionSettings) -> tuple[dict[str
             utk_scorer, _ = det.get(kind, "utkinect")
             add("utkinect_sequences", "runs", sequence_result(utk_scorer, [(c.joints, []) for c in data.utk_sequences]))
             add("real_sequences", "runs", sequence_result(det.get(kind, None)[0], sequences))
+            calm: dict[str, list[CalmScan]] = {}  # each source's calm motion, scanned once per scorer
             for source in calm_sources:
-                add("calm_sources", source, calm_alerts(det.get(kind, source)[0], data, source))
+                scorer = det.get(kind, source)[0]
+                if source != "utkinect":  # UTKinect's calm motion is its long sequences, scanned as such
+                    calm[source] = calm_scans(scorer, data, source)
+                add("calm_sources", source, calm_alerts(scorer, data, source, calm.get(source)))
             for source in VIOLENT_SOURCES + ((PAIR_SOURCE,) if data.sbu else ()):
-                add("site_calibrated", source, site_run(det.get(kind, source)[0], data, source, s.alerts_per_min))
-                add("ceiling", source, ceiling_run(det.get(kind, source)[0], data, source))
+                scorer = det.get(kind, source)[0]  # the loso_{source} scorer: its scores are reused
+                items = held_out_items(data, source)
+                scores = out[f"loso_{source}"]["scores"][-1]
+                truth = np.array([x.violent for x in items])
+                test = np.array([x.split == "test" for x in items])
+                add("site_calibrated", source, site_run(scorer, data, source, s.alerts_per_min, scores[test],
+                                                        truth[test]))
+                add("ceiling", source, ceiling_run(scorer, calm[source], scores[truth]))
     protocols = {kind: assemble(runs[kind], data, clip_sets, scene_sets, s, kind) for kind in KINDS}
     result_protocols = dict(protocols["model"])
     result_protocols["kinematic_head"] = {"kind": "baseline", "protocols": protocols["kinematic_head"]}

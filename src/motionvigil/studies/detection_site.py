@@ -67,15 +67,14 @@ def held_out_items(data: StudyData, source: str) -> list[Any]:
     return list(data.sbu) if source == PAIR_SOURCE else data.clips("test", (source,))
 
 
-def ceiling_run(scorer: Scorer, data: StudyData, source: str,
+def ceiling_run(scorer: Scorer, calm: Sequence[CalmScan], violent_scores: np.ndarray,
                 target: float = CEILING_ALERTS_PER_MIN) -> dict[str, Any]:
-    """One seed of the ``ceiling`` block (module doc)."""
-    threshold, rate = alert_rate_threshold(calm_scans(scorer, data, source), scorer.window, target, FPS,
-                                           scorer.hold)
-    items = [x for x in held_out_items(data, source) if x.violent]
-    scores = scene_scores(scorer, items) if source == PAIR_SOURCE else scorer.clip_scores(items)
-    return {"threshold": threshold, "alerts_per_min": rate, "alerted": int((scores >= threshold).sum()),
-            "n_violent": len(items)}
+    """One seed of the ``ceiling`` block (module doc): ``calm``, the source's calm motion
+    (every split) scanned by ``scorer``; ``violent_scores``, its held-out violent items'
+    scores (the ``loso_*`` row's)."""
+    threshold, rate = alert_rate_threshold(calm, scorer.window, target, FPS, scorer.hold)
+    return {"threshold": threshold, "alerts_per_min": rate, "alerted": int((violent_scores >= threshold).sum()),
+            "n_violent": len(violent_scores)}
 
 
 def assemble_ceiling(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
@@ -92,18 +91,14 @@ def assemble_ceiling(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
                     "recall of its held-out violent clips there"}
 
 
-def site_run(scorer: Scorer, data: StudyData, source: str, alerts_per_min: float) -> dict[str, Any]:
-    """One seed of one source (module doc)."""
+def site_run(scorer: Scorer, data: StudyData, source: str, alerts_per_min: float, scores: np.ndarray,
+             truth: np.ndarray) -> dict[str, Any]:
+    """One seed of one source (module doc): ``scores`` and ``truth`` of the source's test
+    items by ``scorer`` (the ``loso_*`` row's, its test split)."""
     fit = calm_scans(scorer, data, source, "train")
     threshold, rate = alert_rate_threshold(fit, scorer.window, alerts_per_min, FPS, scorer.hold)
     held = calm_scans(scorer, data, source, "test")
-    if source == PAIR_SOURCE:
-        items = [p for p in data.sbu if p.split == "test"]
-        scores = scene_scores(scorer, items)
-    else:
-        items = data.clips("test", (source,))
-        scores = scorer.clip_scores(items)
-    return {"threshold": threshold, "scores": scores, "truth": np.array([x.violent for x in items]),
+    return {"threshold": threshold, "scores": scores, "truth": truth,
             "calibration_minutes": sum(x.frames for x in fit) / FPS / 60.0, "calibration_alerts_per_min": rate,
             "test_calm_alerts": sum(count_alerts(x, scorer.window, threshold, scorer.hold) for x in held),
             "test_calm_minutes": sum(x.frames for x in held) / FPS / 60.0}
