@@ -100,7 +100,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
     for path in inputs:
         try:
             motion = load_motion(path, **reader_options(args))
-            timeline = detect_motion(detector, motion, name_all=args.name_all)
+            timeline = detect_motion(detector, motion, name="all" if args.name_all else "alerting")
             doc = timeline_json(timeline, str(path)) if args.json else None
             _video_outputs(args, path, motion, timeline, doc)
         except MotionFileError as exc:  # report it and go on with the other files

@@ -31,7 +31,7 @@ from motionvigil.io.motion import Motion
 def recording_scans(detector: Detector, motion: Motion) -> tuple[list[CalmScan], float]:
     """One scan per person and per close pair of ``motion`` (one for a one-person motion),
     as ``detect`` scores them (without naming classes), and the recording's minutes."""
-    timeline = detect_motion(detector, motion, name=False)
+    timeline = detect_motion(detector, motion, name="none")
     frames = int(round(timeline.duration_s * FPS))
     keyed = ([t.windows for t in timeline.tracks] + [p.windows for p in timeline.pairs]
              if timeline.multi_person else [timeline.windows])

@@ -4,7 +4,7 @@
 (see :mod:`.windows`), embeds them in batches and scores them. The windows and their
 scores are the ones a :class:`~motionvigil.detect.stream.StreamingDetector` fed the
 same frames produces (with a violence head, only alerting windows name their class unless
-``name_all``). Alert segments merge overlapping alerting windows. Drawing a
+``name="all"``). Alert segments merge overlapping alerting windows. Drawing a
 timeline is in :mod:`motionvigil.report.timeline`.
 
 Several persons (docs/persons.md): every body is retargeted once in the shared frame;
@@ -19,7 +19,6 @@ pair. One-person input takes the path it always took (``score_windows``).
 from __future__ import annotations
 
 import math
-
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,19 +125,25 @@ def _segments(alerting: Sequence[WindowResult], persons: tuple[int, ...], hold_s
     return segments
 
 
-def detect_motion(detector: Detector, motion: Motion, batch_size: int = 64, name_all: bool = False,
-                  name: bool = True) -> Timeline:
+NAMING = ("alerting", "all", "none")  # which windows the motion encoder names (detect_motion)
+
+
+def detect_motion(detector: Detector, motion: Motion, batch_size: int = 64, name: str = "alerting") -> Timeline:
     """Score all windows of ``motion`` (any supported layout and frame rate, one or more persons).
 
     With a violence head the motion encoder only names the class of the windows that
-    alert (the cascade, :mod:`.cascade`: the same alerts, most encoder work skipped);
-    ``name_all`` embeds every window, so each names its best class; ``name=False`` embeds
-    none (violence and alerts only, as calibration needs; no effect without a head).
+    alert (``name="alerting"``, the cascade, :mod:`.cascade`: the same alerts, most
+    encoder work skipped); ``"all"`` embeds every window, so each names its best class;
+    ``"none"`` embeds none (violence and alerts only, as calibration needs). Without a
+    head every window is embedded, as its violence needs the embedding.
 
     Raises:
         MotionFileError: the layout has no SMPL-22 mapping or the motion is too short.
+        ValueError: ``name`` is not one of :data:`NAMING`.
     """
-    gate = None if name_all else detector.threshold if name else math.inf
+    if name not in NAMING:
+        raise ValueError(f"name must be one of {', '.join(NAMING)}, got {name!r}")
+    gate = {"alerting": detector.threshold, "all": None, "none": math.inf}[name]
     if motion.num_persons > 1:
         return _detect_scene(detector, motion, batch_size, gate)
     joints = to_smpl22(motion, canonical=False).joints
