@@ -9,7 +9,7 @@ import numpy as np
 from motionvigil.detect.head_fit import CalmScan, alert_rate_threshold, alert_spans, count_alerts
 from motionvigil.detect.model_fit import choose_hold
 from motionvigil.detect.timeline import alert_segments
-from motionvigil.detect.windows import WindowResult
+from motionvigil.detect.windows import WindowResult, alert_runs
 from motionvigil.serve.session import StreamSession
 
 W, S = 64, 10
@@ -26,6 +26,14 @@ def test_a_hold_merges_alerts_across_a_lull():
     assert count_alerts(sc, W, 0.5, hold=20) == 2
     assert count_alerts(sc, W, 0.5, hold=26) == 1
     assert alert_spans(sc, W, 0.5, 20.0, hold=26) == [(0.0, (90 + W) / 20.0)]
+
+
+def test_alert_runs_merge_on_the_latest_end_so_far():
+    assert alert_runs([], []) == []
+    # the second window ends last; the third starts before that end, the fourth 1 after it
+    assert alert_runs([0, 1, 5, 12], [4, 11, 6, 13]) == [(0, 2), (3, 3)]
+    assert alert_runs([0, 1, 5, 12], [4, 11, 6, 13], hold=1) == [(0, 3)]
+    assert alert_runs([0.0, 3.2], [3.2, 6.4]) == [(0, 1)]  # touching spans are one alert
 
 
 def test_segments_and_stream_events_use_the_same_hold():

@@ -28,7 +28,7 @@ import numpy as np
 from motionvigil.datasets.clip import Clip
 from motionvigil.datasets.sequences import stitch
 from motionvigil.detect.head import ViolenceHead, kinematic_matrix
-from motionvigil.detect.windows import window_starts
+from motionvigil.detect.windows import alert_runs, window_starts
 
 # Defaults = the detection study's in_domain choice for the kinematic head on validation folds
 # (results/detection/detection.json, protocols.kinematic_head.protocols.in_domain.selection_per_seed: C 0.1
@@ -154,14 +154,10 @@ class CalmScan:
 
 
 def _alert_runs(scan: CalmScan, window: int, threshold: float, hold: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """First and last start frame of each alert: a run of alerting windows, each starting
-    no later than ``hold`` frames after the previous one ends (``hold`` 0: windows whose
-    spans overlap or touch; a longer hold keeps an alert open through short lulls)."""
+    """First and last start frame of each alert (:func:`~motionvigil.detect.windows.alert_runs`)."""
     hit = scan.starts[scan.scores >= threshold]
-    if hit.size == 0:
-        return hit, hit
-    breaks = np.flatnonzero(np.diff(hit) > window + hold)
-    return hit[np.r_[0, breaks + 1]], hit[np.r_[breaks, hit.size - 1]]
+    runs = alert_runs(hit, hit + window, hold)
+    return hit[[a for a, _ in runs]], hit[[b for _, b in runs]]
 
 
 def count_alerts(scan: CalmScan, window: int, threshold: float, hold: int = 0) -> int:

@@ -28,7 +28,7 @@ import numpy as np
 
 from motionvigil.detect.detector import Detector
 from motionvigil.detect.scene import MIN_PRESENT, by_persons, frames_needed, scene_of, who
-from motionvigil.detect.windows import WindowResult, seconds, window_starts
+from motionvigil.detect.windows import WindowResult, alert_runs, seconds, window_starts
 from motionvigil.io.motion import Motion
 from motionvigil.skeleton.retarget import to_smpl22
 
@@ -106,22 +106,13 @@ def alert_segments(windows: Sequence[WindowResult], hold_s: float = 0.0) -> list
 
 
 def _segments(alerting: Sequence[WindowResult], persons: tuple[int, ...], hold_s: float) -> list[AlertSegment]:
-    segments: list[AlertSegment] = []
-    run: list[WindowResult] = []
-    end = -np.inf
-
-    def close() -> None:
-        if run:
-            best = max(run, key=lambda r: r.violence)
-            segments.append(AlertSegment(run[0].start_s, end, best.violent_class, best.violence, len(run), persons))
-            run.clear()
-
-    for result in sorted(alerting, key=lambda r: r.start_s):
-        if run and result.start_s > end + hold_s + 1e-9:
-            close()
-        end = max(end, result.end_s) if run else result.end_s
-        run.append(result)
-    close()
+    run = sorted(alerting, key=lambda r: r.start_s)
+    ends = np.array([r.end_s for r in run])
+    segments = []
+    for first, last in alert_runs(np.array([r.start_s for r in run]), ends, hold_s):
+        best = max(run[first : last + 1], key=lambda r: r.violence)
+        segments.append(AlertSegment(run[first].start_s, float(ends[first : last + 1].max()), best.violent_class,
+                                     best.violence, last + 1 - first, persons))
     return segments
 
 

@@ -37,6 +37,20 @@ def window_starts(num_frames: int, window: int, stride: int) -> list[int]:
     return list(range(0, num_frames - window + 1, stride))
 
 
+def alert_runs(starts: np.ndarray, ends: np.ndarray, hold: float = 0.0) -> list[tuple[int, int]]:
+    """``(first, last)`` indices of each alert in alerting windows sorted by ``starts``
+    (``ends`` theirs, in the same unit): a window joins the current alert when it starts
+    no later than ``hold`` after the latest end so far (``hold`` 0: windows whose spans
+    overlap or touch; a longer hold keeps an alert open through lulls). Offline scans, the
+    study's counts and ``detect``'s alert segments all merge windows this way."""
+    starts, ends = np.asarray(starts, np.float64), np.asarray(ends, np.float64)
+    if starts.size == 0:
+        return []
+    reach = np.maximum.accumulate(ends)
+    breaks = np.flatnonzero(starts[1:] > reach[:-1] + hold + 1e-9)
+    return list(zip(np.r_[0, breaks + 1].tolist(), np.r_[breaks, starts.size - 1].tolist()))
+
+
 def window_clip(joints: np.ndarray, clip_id: str = "window") -> Clip:
     """An unlabelled clip of SMPL-22 joints ``[T, 22, 3]`` (20 Hz) in its own canonical frame."""
     return Clip(clip_id, canonicalize(joints).astype(np.float32), (), False, "detect")

@@ -18,14 +18,13 @@ import numpy as np
 from motionvigil.features.kinematics import (
     HEAD,
     L_ANKLE,
-    L_SHOULDER,
     L_WRIST,
     NECK,
     PELVIS,
     R_ANKLE,
-    R_SHOULDER,
     R_WRIST,
     _deriv,
+    _facing,
     _norm,
     _one_or_batch,
     leg_length,
@@ -54,13 +53,6 @@ INTERACTION_NAMES: tuple[str, ...] = (
     "torso_closing_max",  # fastest approach of the two chests (walking up to someone)
     "facing",  # mean cosine between the actor's facing and the direction to the receiver
 )
-
-
-def _facing(j: np.ndarray) -> np.ndarray:
-    """``[..., T, 3]`` unit horizontal facing direction from the shoulders (Y up)."""
-    across = j[..., R_SHOULDER, :] - j[..., L_SHOULDER, :]
-    forward = np.stack([across[..., 2], np.zeros(across.shape[:-1]), -across[..., 0]], axis=-1)  # Y x across
-    return forward / np.maximum(_norm(forward)[..., None], 1e-9)
 
 
 def reach_distances(actor: np.ndarray, receiver: np.ndarray) -> np.ndarray:
@@ -122,7 +114,7 @@ def interaction_features(actor: np.ndarray, receiver: np.ndarray) -> np.ndarray:
         (torso < NEAR_TORSO).mean(axis=1),
         hands.min(axis=1),
         np.maximum(0.0, (-_deriv(torso, 1)).max(axis=1)),
-        (_facing(a) * away).sum(axis=2).mean(axis=1),
+        (_facing(a, hips=False) * away).sum(axis=2).mean(axis=1),
     ]
     return _one_or_batch(actor, np.stack(cols, axis=1))
 

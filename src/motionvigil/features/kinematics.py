@@ -154,9 +154,12 @@ STRIKE_NAMES: tuple[str, ...] = tuple(
 )
 
 
-def _facing(j: np.ndarray) -> np.ndarray:
-    """``[..., T, 3]`` unit horizontal facing direction from the hips and shoulders (Y up)."""
-    across = (j[..., R_SHOULDER, :] - j[..., L_SHOULDER, :]) + (j[..., R_HIP, :] - j[..., L_HIP, :])
+def _facing(j: np.ndarray, hips: bool = True) -> np.ndarray:
+    """``[..., T, 3]`` unit horizontal facing direction from the shoulders and (``hips``)
+    the hips (Y up)."""
+    across = j[..., R_SHOULDER, :] - j[..., L_SHOULDER, :]
+    if hips:
+        across = across + (j[..., R_HIP, :] - j[..., L_HIP, :])
     forward = np.stack([across[..., 2], np.zeros(across.shape[:-1]), -across[..., 0]], axis=-1)
     return forward / np.maximum(_norm(forward)[..., None], 1e-9)
 
