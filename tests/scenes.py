@@ -51,12 +51,12 @@ class FakePairModel:
 
     def __init__(self, bonus: float = 0.0):
         self.bonus = bonus
-        self.calls: list[list[int]] = []
+        self.calls: list[int] = []  # scenes per call
 
-    def results(self, starts, scenes, own, threshold) -> dict[int, list[WindowResult]]:
-        self.calls.append(list(starts))
+    def results(self, keys, scenes, own, threshold) -> dict[int, list[WindowResult]]:
+        self.calls.append(len(scenes))
         out: dict[int, list[WindowResult]] = {}
-        for start, scene in zip(starts, scenes):
+        for start, scene in zip(keys, scenes):
             ids = sorted(scene)
             for i, a in enumerate(ids):
                 for b in ids[i + 1:]:

@@ -110,3 +110,36 @@ def test_serves_batched_scorer_with_the_cascade_gives_the_same_alerts(builtin):
     assert [r.violence for r in cut] == pytest.approx([r.violence for r in full], abs=1e-12)
     assert alert_segments(cut) == alert_segments(full)
     assert 0 < on.cascade.counts.embedded < len(windows)
+
+
+def test_scenes_of_several_streams_score_as_each_stream_alone(builtin):
+    """score_scenes takes the scenes of several streams in one call (the serve/worker
+    batch), equal start frames included: the same persons, pairs, scores and alerts as
+    each stream's own score_scene, with the cascade and without."""
+    rng = np.random.default_rng(3)
+    w = builtin.window
+
+    def scenes_of(seed: int, ids: tuple[int, int], gap: float) -> list[dict[int, np.ndarray]]:
+        a = generate_sequence(np.random.default_rng(seed), actions=["walk", "punch", "kick"]).joints
+        b = generate_sequence(np.random.default_rng(seed + 1), actions=["walk", "wave"]).joints
+        n = min(len(a), len(b))
+        b = b[:n] + np.array([gap, 0.0, 0.0], np.float32)  # close enough for a pair, or not
+        return [{ids[0]: a[s : s + w], ids[1]: b[s : s + w]} for s in window_starts(n, w, builtin.stride)]
+
+    streams = [scenes_of(1, (3, 7), 0.6), scenes_of(5, (1, 2), 0.8), scenes_of(9, (4, 5), 6.0)]
+    starts = [list(range(0, builtin.stride * len(sc), builtin.stride)) for sc in streams]  # equal across streams
+    order = rng.permutation(sum(len(sc) for sc in streams))  # the batch interleaves the streams
+    items = [(k, s, sc) for k, (ss, scs) in enumerate(zip(starts, streams)) for s, sc in zip(ss, scs)]
+    items = [items[i] for i in order]
+    for scorer in (builtin, Cascade(builtin)):
+        together = scorer.score_scenes([s for _, s, _ in items], [sc for _, _, sc in items])
+        assert len(together) == len(items)
+        pairs = 0
+        for (k, s, sc), got in zip(items, together):
+            alone = scorer.score_scene([s], [sc])
+            assert [r.persons for r in got] == [r.persons for r in alone]
+            assert [r.violence for r in got] == pytest.approx([r.violence for r in alone], abs=1e-9)
+            assert [(r.alert, r.violent_class, r.start_s) for r in got] == [(r.alert, r.violent_class, r.start_s)
+                                                                           for r in alone]
+            pairs += sum(len(r.persons) == 2 for r in got)
+        assert pairs > 0  # the close streams' pairs were scored

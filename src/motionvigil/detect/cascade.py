@@ -72,7 +72,11 @@ class Cascade:
         self.counts.windows += len(windows)
         return self.detector.score_windows(windows, starts, gate=self.gate, embed=self._counted)
 
+    def score_scenes(self, starts: Sequence[int], scenes: Sequence[dict[int, np.ndarray]]) -> list[list[WindowResult]]:
+        """:meth:`Detector.score_scenes` with the encoder gated (persons and their pairs)."""
+        self.counts.windows += sum(len(scene) for scene in scenes)
+        return self.detector.score_scenes(starts, scenes, gate=self.gate, embed=self._counted)
+
     def score_scene(self, starts: Sequence[int], scenes: Sequence[dict[int, np.ndarray]]) -> list[WindowResult]:
         """:meth:`Detector.score_scene` with the encoder gated (persons and their pairs)."""
-        self.counts.windows += sum(len(scene) for scene in scenes)
-        return self.detector.score_scene(starts, scenes, gate=self.gate, embed=self._counted)
+        return [r for group in self.score_scenes(starts, scenes) for r in group]

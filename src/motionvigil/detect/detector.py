@@ -116,7 +116,8 @@ class Detector:
         self.calibration = dict(calibration or {})
         self.info = dict(info or {})
         self.head = head
-        # overrides the model's pair network (tests): an object with .results(starts, scenes, own, threshold);
+        # overrides the model's pair network (tests): an object with .results(keys, scenes, own, threshold),
+        # own keyed (key, person id) and the result {key: pair results};
         # the cascade's gate then sees only the persons' own violence
         self.pair_model: Any = None
         c = len(self.classes)
@@ -338,17 +339,24 @@ class Detector:
         embedded when its own violence or that of a pair it is in reaches ``gate``, so
         an alerting pair names its class.
         """
+        return [r for group in self.score_scenes(starts, scenes, batch_size, gate, embed) for r in group]
+
+    def score_scenes(self, starts: Sequence[int], scenes: Sequence[dict[int, np.ndarray]], batch_size: int = 64,
+                     gate: float | None = None, embed: EmbedFn | None = None) -> list[list[WindowResult]]:
+        """:meth:`score_scene`'s results, one list per scene; the scenes may come from several
+        streams (equal starts are fine): every person and pair of all of them is scored in
+        one batch, which is how ``serve`` and ``worker`` score their streams' scenes together."""
         from motionvigil.detect.pairs import pair_results, scene_pairs
 
-        flat: list[tuple[int, int, np.ndarray]] = [(s, pid, w) for s, scene in zip(starts, scenes)
+        flat: list[tuple[int, int, np.ndarray]] = [(i, pid, w) for i, scene in enumerate(scenes)
                                                    for pid, w in sorted(scene.items())]
         if not flat:
-            return []
+            return [[] for _ in scenes]
         windows = [w for _, _, w in flat]
-        index = {(s, pid): i for i, (s, pid, _) in enumerate(flat)}
+        index = {(i, pid): k for k, (i, pid, _) in enumerate(flat)}
         paired = self.pair_model is None and getattr(self.head, "pair", None) is not None
-        keys = scene_pairs(starts, scenes) if paired else []
-        links = [(index[(s, a)], index[(s, b)]) for s, a, b in keys]
+        keys = scene_pairs(range(len(scenes)), scenes) if paired else []
+        links = [(index[(i, a)], index[(i, b)]) for i, a, b in keys]
         if self.head is None:
             violence, pair_violence = None, np.zeros(0)
         elif paired:
@@ -360,18 +368,18 @@ class Detector:
             hot = np.asarray(links)[np.asarray(pair_violence) >= gate]
             rows = np.union1d(rows, hot.ravel()).astype(int)
         z = self._embed(windows, rows, batch_size, embed)
-        own = self.results(windows, [s for s, _, _ in flat], z, rows, violence)
+        own = self.results(windows, [starts[i] for i, _, _ in flat], z, rows, violence)
         own = [replace(r, persons=(pid,)) for r, (_, pid, _) in zip(own, flat)]
-        by_key = {(s, pid): r for r, (s, pid, _) in zip(own, flat)}
+        by_key = {(i, pid): r for r, (i, pid, _) in zip(own, flat)}
         if self.pair_model is not None:
-            pairs = self.pair_model.results(starts, scenes, by_key, self.threshold)
+            pairs = self.pair_model.results(range(len(scenes)), scenes, by_key, self.threshold)
         else:
             pairs = pair_results(keys, pair_violence, by_key, self.threshold)
-        out: list[WindowResult] = []
-        for i, (r, (s, _, _)) in enumerate(zip(own, flat)):  # flat is grouped by start, in order
-            out.append(r)
-            if i + 1 == len(flat) or flat[i + 1][0] != s:
-                out.extend(pairs.get(s, []))
+        out: list[list[WindowResult]] = [[] for _ in scenes]
+        for r, (i, _, _) in zip(own, flat):
+            out[i].append(r)
+        for i, extra in pairs.items():
+            out[i].extend(extra)
         return out
 
     # ---- description and storage ------------------------------------------------------

@@ -26,15 +26,16 @@ def close_pairs(scene: dict[int, np.ndarray], reach: float = PAIR_REACH) -> list
     return [(a, b) for a, b in combinations(sorted(scene), 2) if torso_gap(scene[a], scene[b]) <= reach]
 
 
-def scene_pairs(starts: Sequence[int], scenes: Sequence[dict[int, np.ndarray]]) -> list[tuple[int, int, int]]:
-    """``(start, a, b)`` for the close pairs of every window."""
-    return [(s, a, b) for s, scene in zip(starts, scenes) for a, b in close_pairs(scene)]
+def scene_pairs(keys: Sequence[int], scenes: Sequence[dict[int, np.ndarray]]) -> list[tuple[int, int, int]]:
+    """``(key, a, b)`` for the close pairs of every window (``keys[i]`` names ``scenes[i]``)."""
+    return [(k, a, b) for k, scene in zip(keys, scenes) for a, b in close_pairs(scene)]
 
 
 def pair_results(keys: Sequence[tuple[int, int, int]], violence: np.ndarray,
                  own: dict[tuple[int, int], WindowResult], threshold: float) -> dict[int, list[WindowResult]]:
-    """``{start: [WindowResult(persons=(a, b)), ...]}`` for the pairs ``keys`` (from
-    :func:`scene_pairs`) with their ``violence``, the class named from ``own`` results."""
+    """``{key: [WindowResult(persons=(a, b)), ...]}`` for the pairs ``keys`` (from
+    :func:`scene_pairs`) with their ``violence``, the class named from ``own`` results
+    (keyed ``(key, person id)``)."""
     out: dict[int, list[WindowResult]] = {}
     for (s, a, b), v in zip(keys, violence):
         ra, rb = own[(s, a)], own[(s, b)]

@@ -10,11 +10,12 @@ batch, not per window. :class:`BatchScorer` gives the results of
 ``detector.score_windows`` (``tests/serve/test_serve.py`` checks them to 1e-5).
 
 Streams of several persons add scenes (person id -> window) to a batch: every person's
-window of every scene is embedded in the same call as the one-person windows, then each
-scene goes through the detector's own ``score_scene`` (pairs included) with those
-embeddings, so the results are ``score_scene``'s. With the cascade, each scene goes through
-``score_scene`` with the encoder gated (only persons at or over the gate, alone or in a
-pair, are embedded).
+window of every scene is embedded in the same call as the one-person windows, then all the
+batch's scenes, of every stream, go through the detector's own ``score_scenes`` (pairs
+included) in one call with those embeddings, so the results are ``score_scene``'s. With the
+cascade, they go through ``score_scenes`` with the encoder gated (only persons at or over
+the gate, alone or in a pair, are embedded); the person and pair descriptors of the whole
+batch are computed together either way.
 """
 
 from __future__ import annotations
@@ -188,17 +189,24 @@ encoder (:class:`~motionvigil.models.fast_encoder.PackedEncoder`); any other det
             if not self.batched:
                 return det.score_windows(windows, starts)
             return det.results(windows, starts, self.embed(windows))
-        if self.cascade is not None:  # scenes: the encoder only for gated persons and pairs
-            return [self.cascade.score_scene([s], [w]) if isinstance(w, dict) else
-                    self.cascade.score_windows([w], [s])[0] for w, s in zip(windows, starts)]
-        flat = [w for item in windows for w in (item.values() if isinstance(item, dict) else (item,))]
-        z = self.embed(flat) if self.batched else embed_windows(det.bundle, flat)
-        row = {id(w): i for i, w in enumerate(flat)}
-
-        def embedded(ws: Sequence[np.ndarray]) -> np.ndarray:
-            return z[[row[id(w)] for w in ws]]
-
+        scened = [i for i, w in enumerate(windows) if isinstance(w, dict)]
         single = [i for i, w in enumerate(windows) if not isinstance(w, dict)]
-        alone = iter(det.score_windows([windows[i] for i in single], [starts[i] for i in single], embed=embedded))
-        return [det.score_scene([s], [w], embed=embedded) if isinstance(w, dict) else next(alone)
-                for w, s in zip(windows, starts)]
+        out: list[WindowResult | list[WindowResult]] = [[] for _ in windows]
+        if self.cascade is not None:  # scenes: the encoder only for gated persons and pairs
+            groups = self.cascade.score_scenes([starts[i] for i in scened], [windows[i] for i in scened])
+            alone = self.cascade.score_windows([windows[i] for i in single], [starts[i] for i in single])
+        else:
+            flat = [w for item in windows for w in (item.values() if isinstance(item, dict) else (item,))]
+            z = self.embed(flat) if self.batched else embed_windows(det.bundle, flat)
+            row = {id(w): i for i, w in enumerate(flat)}
+
+            def embedded(ws: Sequence[np.ndarray]) -> np.ndarray:
+                return z[[row[id(w)] for w in ws]]
+
+            groups = det.score_scenes([starts[i] for i in scened], [windows[i] for i in scened], embed=embedded)
+            alone = det.score_windows([windows[i] for i in single], [starts[i] for i in single], embed=embedded)
+        for i, group in zip(scened, groups):  # every scene of the batch, of every stream, in one call
+            out[i] = group
+        for i, result in zip(single, alone):
+            out[i] = result
+        return out
