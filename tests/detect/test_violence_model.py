@@ -177,7 +177,27 @@ def test_real_scenes_weigh_as_chosen_on_their_folds():
     assert info["real_weight"] == "balanced" and info["folds"] == 3
     assert info["validation_auroc"]["balanced"] > info["validation_auroc"]["per_scene"]
     assert table.weights()[600:].sum() == pytest.approx(600.0)
+    assert "validation_by_class" not in info  # no labels given
+    labels = ["punching" if real.violent[2 * j] else ("hugging" if j % 3 == 0 else "departing") for j in range(24)]
+    _, info = pair_training(PairData(staged, real, folds, labels), ModelSettings(hidden=8, alpha=1.0), 0)
+    record = info["validation_by_class"]
+    assert record["scenes"] == {"departing": labels.count("departing"), "hugging": labels.count("hugging"),
+                                "punching": 12}
+    assert set(record["auroc_against"]) == {"departing", "hugging"}
+    assert 0.0 <= record["violent_above_every_calm"] <= record["violent_above_every_calm_but_contact"] <= 1.0
     _, one = pair_training(PairData(staged, real, ["set0"] * 48), ModelSettings(), 0)
     assert one["real_weight"] == "per_scene" and "one fold" in one["reason"]
     alone, info = pair_training(PairData(staged, None), ModelSettings(), 0)
     assert len(alone.violent) == 600 and info["real_weight"] == "per_scene"
+
+
+def test_the_pair_validation_record_by_class():
+    from motionvigil.detect.model_fit import by_class
+
+    scores = np.array([0.9, 0.8, 0.5, 0.95, 0.3, 0.6])
+    violent = np.array([True, True, True, False, False, False])
+    record = by_class(scores, violent, ["kicking", "punching", "pushing", "hugging", "departing", "departing"])
+    assert record["auroc_against"] == {"departing": pytest.approx(5 / 6), "hugging": 0.0}
+    assert record["violent_above_every_calm"] == 0.0  # the hug outscores every strike
+    assert record["violent_above_every_calm_but_contact"] == pytest.approx(2 / 3)
+    assert record["scenes"]["departing"] == 2

@@ -95,7 +95,7 @@ def staged(cache: ModelCache, clips: Sequence[Clip], source: str, seed: int, per
 def sbu_scenes(pairs: Sequence[Any]) -> list[PairScene]:
     """Real SBU two-person clips as training scenes, the striking person first; a scene's
     group is its participant set (``s01s02``), the folds of the pair weighting's validation."""
-    return [PairScene(p.take_id, actor_first(p.motion.joints), p.violent, SBU, p.take_id.split("/")[0])
+    return [PairScene(p.take_id, actor_first(p.motion.joints), p.violent, SBU, p.take_id.split("/")[0], p.label)
             for p in pairs]
 
 
@@ -129,7 +129,7 @@ def build_model(train: list[Clip], sbu_train: Sequence[Any], procedural: list[Cl
     real = sbu_scenes(sbu_train)
     pairs = PairData(Table.concat([t for t in pair_parts if len(t.violent)]),
                      cache.pairs(real, ("sbu", tuple(p.take_id for p in sbu_train))) if real else None,
-                     scene_folds(real))
+                     scene_folds(real), [sc.label for sc in real])
     model, calibration = fit_model(person, pairs, train, s, seed)
     selection = {"validation_folds": [f"hold out {v} (train split)" for v in sorted({c.dataset for c in train
                                                                                      if c.violent})],

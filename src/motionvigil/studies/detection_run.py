@@ -32,6 +32,7 @@ import numpy as np
 from tqdm import tqdm
 
 from motionvigil.detect.head_fit import CalmScan, count_alerts, head_score, procedural_clips
+from motionvigil.detect.model_fit import CALM_CONTACT
 from motionvigil.machine import machine_info
 from motionvigil.studies.detection import (
     FPS,
@@ -63,7 +64,7 @@ from motionvigil.studies.detection_site import (
     site_run,
 )
 
-CONTACT = ("hugging", "shaking hands")
+CONTACT = CALM_CONTACT  # hugging, shaking hands
 KINDS = ("model", "kinematic_head", "speed_baseline")
 
 
@@ -200,6 +201,10 @@ def assemble(run: dict[str, dict[str, list]], data: StudyData, clip_sets: dict, 
             row["alert_rate_per_class"] = {str(c): float(np.mean([a[labels == c].mean() for a in alerted]))
                                            for c in sorted(set(labels))}
             row["clips_per_class"] = {str(c): int((labels == c).sum()) for c in sorted(set(labels))}
+            records = [sel.get("pair_training", {}).get("weighting", {}).get("validation_by_class")
+                       for sel in r["selection"]] if kind == "model" else []
+            if records and all(records):
+                row["pair_validation_by_class"] = mean_by_class(records)
         row["trained_on"] = ["procedural"] + sources.get(name, [x for x in SOURCES]) + (
             [PAIR_SOURCE + " (train pairs)"] if name not in ("loso_sbu_kinect",) and kind == "model" else [])
         out[name] = row
@@ -218,3 +223,15 @@ def assemble(run: dict[str, dict[str, list]], data: StudyData, clip_sets: dict, 
     out["calm_sources"] = {"kind": "calm_sources", "sources": calm,
                            "rule": "each source's calm motion scanned by a detector built without that source"}
     return out
+
+
+def mean_by_class(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The seeds' ``validation_by_class`` records of the pair network (``model_fit.by_class``:
+    out-of-fold scores of the real training scenes), averaged over seeds."""
+    mean = lambda values: float(np.mean(values))  # noqa: E731
+    return {"auroc_against": {c: mean([x["auroc_against"][c] for x in records]) for c in records[0]["auroc_against"]},
+            "violent_above_every_calm": mean([x["violent_above_every_calm"] for x in records]),
+            "violent_above_every_calm_but_contact": mean([x["violent_above_every_calm_but_contact"] for x in records]),
+            "scenes": records[0]["scenes"], "contact_classes": records[0]["contact_classes"], "seeds": len(records),
+            "rule": "out-of-fold scores of SBU's training scenes (3 folds by participant set), pair network only; "
+                    "a validation record, nothing is chosen from it"}

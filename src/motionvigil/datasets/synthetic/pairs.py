@@ -38,6 +38,7 @@ class PairScene:
     violent: bool
     source: str  # the actor clip's dataset
     group: str  # the actor clip's subject (for out-of-fold splits)
+    label: str = ""  # what the two do (a real scene's class, e.g. "hugging"; staged scenes: "")
 
 
 def _rot_y(angle: float) -> np.ndarray:
