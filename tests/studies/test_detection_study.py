@@ -44,6 +44,12 @@ def test_quick_study_writes_every_protocol(shared_data, tmp_path, capsys):
     assert p["loso_msr_action3d"]["n_violent"] == 52 and "msr_action3d" not in p["loso_msr_action3d"]["trained_on"]
     assert p["loso_sbu_kinect"]["n_violent"] == 63 and p["loso_sbu_kinect"]["n_contact"] == 20
     assert p["sbu_pairs"]["n_contact"] > 0 and 0 <= p["sbu_pairs"]["contact_alerted"] <= p["sbu_pairs"]["n_contact"]
+    by_class = p["sbu_pairs"]["pair_validation_by_class"]  # out of fold, SBU's training scenes
+    assert set(by_class["auroc_against"]) == {"approaching", "departing", "exchanging an object", "hugging",
+                                              "shaking hands"}
+    assert sum(by_class["scenes"].values()) == 53 and by_class["seeds"] == 1
+    assert 0.0 <= by_class["violent_above_every_calm"] <= by_class["violent_above_every_calm_but_contact"] <= 1.0
+    assert "pair_validation_by_class" not in p["loso_sbu_kinect"]  # no real scenes in its training
     sources = p["calm_sources"]["sources"]
     assert set(sources) == {"msr_action3d", "hdm05", "utkinect", "bandai2", "utd_mhad", "sbu_kinect"}
     for row in sources.values():
