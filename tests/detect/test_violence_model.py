@@ -201,3 +201,39 @@ def test_the_pair_validation_record_by_class():
     assert record["violent_above_every_calm"] == 0.0  # the hug outscores every strike
     assert record["violent_above_every_calm_but_contact"] == pytest.approx(2 / 3)
     assert record["scenes"]["departing"] == 2
+
+
+def test_copies_of_real_scenes_are_chosen_on_their_folds_and_never_cross_them():
+    from dataclasses import replace
+
+    from motionvigil.datasets.synthetic.pairs import PairScene
+    from motionvigil.detect.head_fit import WindowTable
+    from motionvigil.detect.model_fit import ModelSettings, PairData, pair_copies, pair_training
+
+    rng = np.random.default_rng(1)
+    scene = PairScene("s01s02/punching/001", rng.normal(size=(2, 40, 22, 3)).astype(np.float32), True, "sbu", "s01s02")
+    copies, of = pair_copies([scene, scene], copies=3, seed=0)
+    assert of == [0, 0, 0, 1, 1, 1] and all(c.joints.shape[0] == 2 and c.joints.shape[2:] == (22, 3) for c in copies)
+    assert not np.array_equal(copies[0].joints, copies[1].joints)
+    again, _ = pair_copies([scene], copies=3, seed=0)  # seeded by the scene's id: the same copies
+    assert all(np.array_equal(a.joints, b.joints) for a, b in zip(again, copies[:3]))
+
+    staged = _scenes_table(300, 0, rng, "staged")
+    folds = [f"set{(i // 2) % 4}" for i in range(48)]
+    # real scenes that are pure noise (random labels): only a network that saw a held-out
+    # scene's own copies could rank the held-out scenes
+    noise = rng.normal(0.0, 1.0, (48, staged.features.shape[1]))
+    labels = np.zeros(48, bool)
+    labels[np.arange(0, 48, 2)[rng.permutation(24)[:12]]] = True
+    real = WindowTable(noise, np.arange(48), labels, np.array(["real"] * 48, dtype=object))
+    dup = WindowTable(np.tile(noise, (4, 1)), np.arange(192), np.tile(labels, 4), np.array(["real"] * 192, dtype=object))
+    copy_of = [j % 24 for j in range(96)]  # copy c of scene c % 24 (items 2c, 2c + 1)
+    dup = replace(dup, features=np.concatenate([noise[2 * (c % 24) : 2 * (c % 24) + 2] for c in range(96)]),
+                  violent=np.concatenate([labels[2 * (c % 24) : 2 * (c % 24) + 2] for c in range(96)]))
+    table, info = pair_training(PairData(staged, real, folds, (), dup, copy_of), ModelSettings(hidden=16, alpha=1e-4),
+                                0)
+    assert set(info["validation_auroc"]) == {"per_scene", "balanced", "per_scene+copies", "balanced+copies"}
+    assert info["validation_auroc"]["balanced+copies"] < 0.8  # the held-out scenes' copies were not trained on
+    assert len(table.violent) == 600 + 48 + (192 if info["real_copies"] else 0)
+    _, plain = pair_training(PairData(staged, real, folds), ModelSettings(hidden=8, alpha=1.0), 0)
+    assert plain["real_copies"] == 0 and set(plain["validation_auroc"]) == {"per_scene", "balanced"}

@@ -15,9 +15,12 @@ per minute, so it is set on calm motion from sources the scoring model did not s
 **Real two-person scenes, weighted on validation.** The pair network learns from scenes
 staged out of one-person clips and from real two-person scenes when there are any. Real
 scenes are few; they either weigh one unit each, like a staged scene, or together as much
-as all staged scenes (``balanced``). Which one is chosen by pooled scene AUROC over folds
-of the real scenes by their group (for SBU Kinect: the participant set), each fold scored
-by a pair network trained on the staged scenes and the other folds (ties: one unit each).
+as all staged scenes (``balanced``), and they come alone or with :data:`REAL_PAIR_COPIES`
+Kinect-like copies of each (:func:`pair_copies`: speed, limb length, jitter, frozen
+joints). Which of the four is chosen by pooled scene AUROC over folds of the real scenes by
+their group (for SBU Kinect: the participant set), each fold scored by a pair network
+trained on the staged scenes and the other folds with their copies (ties: the simpler, one
+unit each and no copies first).
 
 **Event logic, on validation.** An alert stays open through a lull of up to ``hold``
 seconds (later alerting windows extend it instead of raising a new alert). The hold is
@@ -29,6 +32,7 @@ shorter hold). Nothing outside the training groups is seen.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -64,6 +68,7 @@ Table = WindowTable  # the learned model's windows: descriptors in ``features``,
 HOLD_CANDIDATES_S = (0.0, 1.0, 3.0)  # seconds an alert stays open through a lull (chosen on validation)
 REAL_PAIR_WEIGHTS = ("per_scene", "balanced")  # how much real two-person scenes weigh (chosen on validation)
 CALM_CONTACT = ("hugging", "shaking hands")  # calm classes with contact (SBU Kinect's names)
+REAL_PAIR_COPIES = 4  # Kinect-like copies of each real scene, trained on when chosen on validation
 
 
 @dataclass
@@ -76,6 +81,8 @@ class PairData:
     real: WindowTable | None = None
     real_folds: Sequence[str] = ()
     real_labels: Sequence[str] = ()  # each real scene's class (optional): the validation record per class
+    real_copies: WindowTable | None = None  # windows of Kinect-like copies of the real scenes (:func:`pair_copies`)
+    copy_of: Sequence[int] = ()  # each copy's real scene (index into the real scenes)
 
 
 def kinect_like(joints: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -95,6 +102,22 @@ def kinect_like(joints: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         joint, start = int(rng.integers(0, 22)), int(rng.integers(0, len(j)))
         j[start : start + int(rng.integers(2, 7)), joint] = j[start, joint]
     return j.astype(np.float32)
+
+
+def pair_copies(scenes: Sequence[PairScene], copies: int = REAL_PAIR_COPIES,
+                seed: int = 0) -> tuple[list[PairScene], list[int]]:
+    """``copies`` Kinect-like copies of each two-person scene and each copy's scene index:
+    :func:`kinect_like` on both persons at once (one speed and one scale for both, so their
+    timing and distance stay together; jitter on every joint of both), seeded per scene by
+    its id, so a re-run draws the same copies."""
+    out, of = [], []
+    for i, sc in enumerate(scenes):
+        rng = np.random.default_rng([seed, zlib.crc32(sc.scene_id.encode())])
+        for k in range(copies):
+            j = kinect_like(np.concatenate([sc.joints[0], sc.joints[1]], axis=1), rng)
+            out.append(replace(sc, scene_id=f"{sc.scene_id}~copy{k}", joints=np.stack([j[:, :22], j[:, 22:]])))
+            of.append(i)
+    return out, of
 
 
 def person_table(clips: Sequence[Clip], window: int, stride: int, groups: Sequence[str] | None = None) -> Table:
@@ -257,24 +280,31 @@ def pair_training(data: PairData, s: ModelSettings, seed: int) -> tuple[Table | 
     if k < 2:
         return weighted(staged, real, "per_scene"), {"real_weight": "per_scene", "reason": "one fold of real scenes"}
     fold = np.array([groups.index(g) % k for g in data.real_folds])
+    copies = data.real_copies if data.real_copies is not None and len(data.real_copies.violent) else None
+    copy_fold = np.repeat(fold[::2][np.asarray(data.copy_of, dtype=int)], 2) if copies is not None else None
+    options = [(h, False) for h in REAL_PAIR_WEIGHTS] + [(h, True) for h in REAL_PAIR_WEIGHTS if copies is not None]
+    name = lambda how, copied: how + ("+copies" if copied else "")  # noqa: E731
     auroc_of: dict[str, float] = {}
     scene_scores: dict[str, np.ndarray] = {}
     y = real.violent.reshape(-1, 2)[:, 0]  # a scene is violent when its actor direction is
-    for how in REAL_PAIR_WEIGHTS:
+    for how, copied in options:
         scores = np.zeros(len(y))
         for f in range(k):
             inside = np.flatnonzero(fold == f)
             fit, held = real.take(np.flatnonzero(fold != f)), real.take(inside)
+            if copied:  # the copies of the fit folds' scenes only
+                fit = Table.concat([fit, copies.take(np.flatnonzero(copy_fold != f))])
             net = _fit(weighted(staged, fit, how), PAIR_FEATURES, s, seed)
             items = held.item_max(net.logit(held.features))
             scores[inside[::2] // 2] = items.reshape(-1, 2).max(axis=1)  # a scene: its more violent direction
-        scene_scores[how] = scores
-        auroc_of[how] = auroc(scores, y) if y.any() and not y.all() else float("nan")
-    best = max(REAL_PAIR_WEIGHTS, key=lambda h: (np.nan_to_num(auroc_of[h], nan=-1.0), -REAL_PAIR_WEIGHTS.index(h)))
-    info = {"real_weight": best, "validation_auroc": auroc_of, "folds": k, "real_scenes": len(y)}
+        scene_scores[name(how, copied)] = scores
+        auroc_of[name(how, copied)] = auroc(scores, y) if y.any() and not y.all() else float("nan")
+    how, copied = max(options, key=lambda o: (np.nan_to_num(auroc_of[name(*o)], nan=-1.0), -options.index(o)))
+    info = {"real_weight": how, "real_copies": REAL_PAIR_COPIES if copied else 0, "validation_auroc": auroc_of,
+            "folds": k, "real_scenes": len(y)}
     if len(data.real_labels) == len(y):
-        info["validation_by_class"] = by_class(scene_scores[best], y, data.real_labels)
-    return weighted(staged, real, best), info
+        info["validation_by_class"] = by_class(scene_scores[name(how, copied)], y, data.real_labels)
+    return weighted(staged, Table.concat([real, copies]) if copied else real, how), info
 
 
 def by_class(scores: np.ndarray, violent: np.ndarray, labels: Sequence[str]) -> dict:
@@ -360,9 +390,11 @@ def train_model(clips: Sequence[Clip], violent: Sequence[bool], *, scenes: Seque
         if hard and calm:
             staged_parts.append(pair_table(pair_scenes(hard + calm[: len(hard)], calm, seed), settings.window,
                                            settings.stride))
+    copies, copy_of = pair_copies(list(scenes), seed=seed)
     pairs = PairData(Table.concat(staged_parts) if staged_parts else None,
                      pair_table(list(scenes), settings.window, settings.stride) if scenes else None,
-                     scene_folds(list(scenes)), [sc.label for sc in scenes])
+                     scene_folds(list(scenes)), [sc.label for sc in scenes],
+                     pair_table(copies, settings.window, settings.stride) if copies else None, copy_of)
     model, calibration = fit_model(person, pairs, regrouped[len(procedural):], settings, seed)
     calibration.update({"n_calm_clips": int(sum(not c.violent for c in marked)),
                         "n_violent_clips": int(sum(c.violent for c in marked)), "procedural_clips": len(procedural),

@@ -29,7 +29,7 @@ from motionvigil.datasets.clip import Clip
 from motionvigil.datasets.synthetic.pairs import PairScene, pair_scenes
 from motionvigil.detect.model import PERSON_FEATURES, Net, ViolenceModel
 from motionvigil.detect.model_fit import ModelSettings, PairData, Table, actor_first, fit_model, kinect_like, \
-    pair_table, person_table, scene_folds
+    pair_copies, pair_table, person_table, scene_folds
 from motionvigil.detect.windows import window_starts
 from motionvigil.metrics.detection import auroc
 
@@ -127,9 +127,11 @@ def build_model(train: list[Clip], sbu_train: Sequence[Any], procedural: list[Cl
     sources = sorted({c.dataset for c in train} | {"procedural"})
     pair_parts = [staged(cache, procedural + train, src, seed) for src in sources]
     real = sbu_scenes(sbu_train)
+    ids = tuple(p.take_id for p in sbu_train)
+    copies, copy_of = pair_copies(real, seed=seed)
     pairs = PairData(Table.concat([t for t in pair_parts if len(t.violent)]),
-                     cache.pairs(real, ("sbu", tuple(p.take_id for p in sbu_train))) if real else None,
-                     scene_folds(real), [sc.label for sc in real])
+                     cache.pairs(real, ("sbu", ids)) if real else None, scene_folds(real), [sc.label for sc in real],
+                     cache.pairs(copies, ("sbu copies", ids, seed)) if copies else None, copy_of)
     model, calibration = fit_model(person, pairs, train, s, seed)
     selection = {"validation_folds": [f"hold out {v} (train split)" for v in sorted({c.dataset for c in train
                                                                                      if c.violent})],
