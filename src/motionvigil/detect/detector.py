@@ -37,7 +37,7 @@ from motionvigil.datasets.captions import LABEL_TEMPLATE, label_caption
 from motionvigil.datasets.clip import Clip
 from motionvigil.datasets.labelled import LabelledSet
 from motionvigil.datasets.violence import is_violent
-from motionvigil.detect.head import ViolenceHead, kinematic_matrix
+from motionvigil.detect.head import ViolenceHead
 from motionvigil.detect.thresholds import choose_threshold, cosine_scores, leave_one_out_violence, violence_of
 from motionvigil.detect.windows import (
     DEFAULT_STRIDE,

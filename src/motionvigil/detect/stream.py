@@ -55,7 +55,7 @@ class StreamRetargeter:
         if not (math.isfinite(fps) and fps > 0):
             raise MotionFileError(None, f"invalid frame rate {fps!r}")
         self.layout, self.fps, self.fps_out = layout, float(fps), float(fps_out)
-        self.same_rate = bool(np.isclose(self.fps, self.fps_out))
+        self.same_rate = _same_rate(self.fps, self.fps_out)
         self.raw_frames = 0  # raw frames received
         self.out_frames = 0  # 20 Hz frames produced
         self._last: np.ndarray | None = None  # the last mapped raw frame

@@ -38,14 +38,12 @@ from motionvigil.studies.detection import (
     FPS,
     PAIR_SOURCE,
     SOURCES,
-    STRIDE,
     VIOLENT_SOURCES,
     DetectionSettings,
     Scorer,
     StudyData,
     TableCache,
     clip_metrics,
-    head_scorer,
     real_sequences,
     select_and_build,
     sequence_metrics,
@@ -64,7 +62,6 @@ from motionvigil.studies.detection_site import (
     site_run,
 )
 
-CONTACT = CALM_CONTACT  # hugging, shaking hands
 KINDS = ("model", "kinematic_head", "speed_baseline")
 
 
@@ -193,7 +190,7 @@ def assemble(run: dict[str, dict[str, list]], data: StudyData, clip_sets: dict, 
             row["selection_per_seed"] = r["selection"]
         if name in scene_sets:
             labels = np.array([p.label for p in items])
-            contact = np.isin(labels, CONTACT)
+            contact = np.isin(labels, CALM_CONTACT)
             alerted = [sc >= t for sc, t in zip(r["scores"], r["thresholds"])]
             row["n_contact"] = int(contact.sum())
             row["contact_alerted_per_seed"] = [int(a[contact].sum()) for a in alerted]
